@@ -1,0 +1,30 @@
+"""devkit: metrics with percentiles, health checks, exporters and safe maintenance.
+
+The public verbs are few and load their machinery on first use, so importing
+devkit (and ``devkit --help``) stays cheap::
+
+    with devkit.track("chat", model="llama3") as op:
+        op.tokens(prompt=12, completion=80)
+"""
+
+__version__ = "0.1.0"
+__all__ = ["track", "counter", "gauge", "histogram", "health", "__version__"]
+
+_LAZY = {
+    "track": ("devkit.metrics.api", "track"),
+    "counter": ("devkit.metrics.api", "counter"),
+    "gauge": ("devkit.metrics.api", "gauge"),
+    "histogram": ("devkit.metrics.api", "histogram"),
+    "health": ("devkit.health", "registry"),
+}
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        import importlib
+
+        module_name, attr = _LAZY[name]
+        value = getattr(importlib.import_module(module_name), attr)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'devkit' has no attribute {name!r}")

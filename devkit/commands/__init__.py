@@ -1,0 +1,16 @@
+"""The command table: name -> (module, one-line help).
+
+A command module defines ``add_arguments(parser)`` and ``run(ctx, args) -> int``.
+Only the module of the command being run is imported, so ``devkit --help``
+stays light. Adding a command is one line here plus its module.
+"""
+
+COMMANDS = {
+    "status": ("devkit.commands.status", "one screen: requests, errors, tokens, cost, latency"),
+    "metrics": ("devkit.commands.metrics", "metrics per operation and model; tokens, reset, ingest, export"),
+    "health": ("devkit.commands.health", "run health checks (models, storage, store, budget)"),
+    "config": ("devkit.commands.config_cmd", "show, validate and list the configuration"),
+}
+
+# Console entry points (devkit-backup, ...) map to a command name here.
+ENTRY_POINTS = {}

@@ -1,0 +1,82 @@
+"""Plain data shapes that cross layers: one operation, one instrument delta, a batch.
+
+The in-process recorder produces them, ``devkit metrics ingest`` and
+``POST /api/events`` build them from JSON, and the store consumes them.
+"""
+
+OPERATION_FIELDS = (
+    "id",
+    "ts",
+    "operation",
+    "model",
+    "status",
+    "duration_ms",
+    "prompt_tokens",
+    "completion_tokens",
+    "cache_hit",
+    "cost",
+    "error",
+    "detail",
+    "labels",
+)
+
+
+class OperationRecord:
+    """One finished operation; ``cache_hit`` is None when not a cache operation."""
+
+    __slots__ = OPERATION_FIELDS
+
+    def __init__(self, id, ts, operation, model=None, status="ok", duration_ms=0.0,
+                 prompt_tokens=0, completion_tokens=0, cache_hit=None, cost=0.0,
+                 error=None, detail=None, labels=None):  # fmt: skip
+        self.id = id
+        self.ts = ts
+        self.operation = operation
+        self.model = model
+        self.status = status
+        self.duration_ms = duration_ms
+        self.prompt_tokens = prompt_tokens
+        self.completion_tokens = completion_tokens
+        self.cache_hit = cache_hit
+        self.cost = cost
+        self.error = error
+        self.detail = detail
+        self.labels = labels
+
+    def to_dict(self):
+        """All fields as a JSON-ready dict."""
+        return {name: getattr(self, name) for name in OPERATION_FIELDS}
+
+    def __repr__(self):
+        return f"OperationRecord({self.operation!r}, {self.status!r}, {self.duration_ms}ms)"
+
+
+class InstrumentDelta:
+    """What one user instrument series changed since the last flush.
+
+    ``kind`` is counter (value is the increment), gauge (value is the last
+    value) or histogram (``sketch`` holds the new observations).
+    """
+
+    __slots__ = ("name", "kind", "help", "labels", "value", "sketch")
+
+    def __init__(self, name, kind, help, labels, value=0.0, sketch=None):
+        self.name = name
+        self.kind = kind
+        self.help = help
+        self.labels = labels
+        self.value = value
+        self.sketch = sketch
+
+
+class Batch:
+    """Everything one flush writes in one transaction."""
+
+    __slots__ = ("operations", "instruments")
+
+    def __init__(self, operations=(), instruments=()):
+        self.operations = list(operations)
+        self.instruments = list(instruments)
+
+    def __bool__(self):
+        return bool(self.operations or self.instruments)
