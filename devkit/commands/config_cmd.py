@@ -1,0 +1,100 @@
+"""``devkit config show|validate|models|experiments``."""
+
+from devkit import term
+from devkit.commands._args import subcommands
+from devkit.output import emit
+
+
+def add_arguments(parser):
+    """Add the config subcommands."""
+    sub = subcommands(parser, "config_command")
+    sub.add_parser("show", help="the effective config, redacted, with the source of each value")
+    check = sub.add_parser("validate", help="report every problem in a config file (exit 2 when invalid)")
+    check.add_argument("file", nargs="?", help="file to check (default: the one devkit would use)")
+    sub.add_parser("models", help="the configured models as a table")
+    sub.add_parser("experiments", help="the experiment records found")
+
+
+def run(ctx, args):
+    """Dispatch to one config subcommand."""
+    handlers = {"show": _show, "validate": _validate, "models": _models, "experiments": _experiments}
+    return handlers[args.config_command](ctx, args)
+
+
+def _show(ctx, args):
+    cfg = ctx.config
+    data = {
+        "file": cfg.path,
+        "root": cfg.root,
+        "state_dir": cfg.state_dir,
+        "config": cfg.redacted(),
+        "sources": dict(cfg.sources),
+    }
+    emit(ctx, data, _render_show)
+    return 0
+
+
+def _render_show(ctx, data):
+    lines = [f"# file: {data['file'] or '(none: defaults)'}", f"# state dir: {data['state_dir']}"]
+    rows = []
+    for section, body in data["config"].items():
+        if section == "models":
+            for i, model in enumerate(body):
+                rows.append((f"models[{i}]", _inline(model), data["sources"].get("models", "")))
+            continue
+        for key, value in body.items():
+            rows.append((f"{section}.{key}", _inline(value), data["sources"].get(f"{section}.{key}", "")))
+    dim = {2: lambda _v: "dim"}
+    lines.append(term.table(["key", "value", "source"], rows, ctx.width, colors=dim, color=ctx.color_stdout))
+    return "\n".join(lines)
+
+
+def _inline(value):
+    from devkit.output import to_json
+
+    return value if isinstance(value, str) else to_json(value).replace("\n", "").replace("  ", " ")
+
+
+def _validate(ctx, args):
+    from devkit.config import validate_config
+
+    report = validate_config(args.file or ctx.config_path, ctx.cwd, ctx.env)
+    data = {"file": report["file"], "valid": not report["problems"], "problems": report["problems"]}
+    if ctx.json:
+        emit(ctx, data, None)
+    elif data["valid"]:
+        ctx.out(f"{data['file'] or 'defaults (no config file)'}: valid")
+    else:
+        for problem in data["problems"]:
+            ctx.err(problem)
+        ctx.err(f"devkit: error: {len(data['problems'])} problem(s) found")
+    return 0 if data["valid"] else 2
+
+
+def _models(ctx, args):
+    models = ctx.config.redacted()["models"]
+    emit(ctx, {"models": models}, _render_models)
+    return 0
+
+
+def _render_models(ctx, data):
+    if not data["models"]:
+        return "no models configured (add a [[models]] entry to your config)"
+    headers = ["name", "provider", "url", "model", "timeout", "$/1M in", "$/1M out", "critical"]
+    keys = ["name", "provider", "url", "model", "timeout", "price_input_per_1m", "price_output_per_1m", "critical"]
+    rows = [[m[k] for k in keys] for m in data["models"]]
+    return term.table(headers, rows, ctx.width, align="llllrrrl", color=ctx.color_stdout)
+
+
+def _experiments(ctx, args):
+    from devkit.experiments import find_experiments
+
+    emit(ctx, {"experiments": find_experiments(ctx.config)}, _render_experiments)
+    return 0
+
+
+def _render_experiments(ctx, data):
+    if not data["experiments"]:
+        return "no experiment records found (set experiments.path in the config)"
+    rows = [[e["id"], e["date"], e["size_bytes"], e["path"], e["error"] or ""] for e in data["experiments"]]
+    return term.table(["id", "date", "size", "path", "problem"], rows, ctx.width, align="llrll", color=ctx.color_stdout)

@@ -1,0 +1,134 @@
+"""Find and read the configuration file, then apply DEVKIT_<SECTION>_<KEY> overrides."""
+
+import json
+import os
+import sys
+
+from devkit.config.schema import SECTIONS
+from devkit.config.validate import _suggest, coerce
+from devkit.errors import ConfigError
+
+CONFIG_NAMES = ("devkit.toml", "devkit.json", "pyproject.toml")
+ENV_CONFIG = "DEVKIT_CONFIG"
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("0", "false", "no", "off")
+
+
+def find_config(cwd, env, explicit=None):
+    """Return the config file to use, or None: --config, then $DEVKIT_CONFIG, then a search upward."""
+    chosen = explicit or env.get(ENV_CONFIG) or None
+    if chosen:
+        path = os.path.join(cwd, os.path.expanduser(chosen))
+        if not os.path.exists(path):
+            source = "--config" if explicit else ENV_CONFIG
+            raise ConfigError(f"{chosen}: config file not found (given by {source})")
+        return path
+    directory = os.path.abspath(cwd)
+    while True:
+        for name in CONFIG_NAMES:
+            candidate = os.path.join(directory, name)
+            if os.path.isfile(candidate) and _is_devkit_file(candidate):
+                return candidate
+        parent = os.path.dirname(directory)
+        if parent == directory:
+            return None
+        directory = parent
+
+
+def _is_devkit_file(path):
+    if os.path.basename(path) != "pyproject.toml":
+        return True
+    try:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            return "[tool.devkit" in handle.read()
+    except OSError:
+        return False
+
+
+def read_document(path, label):
+    """Parse ``path`` (TOML or JSON by extension) into a dict; ConfigError names file and line."""
+    text = _read_text(path, label)
+    if path.endswith(".json"):
+        try:
+            return json.loads(text)
+        except ValueError as exc:
+            line = getattr(exc, "lineno", "?")
+            raise ConfigError(f"{label}:{line}: invalid JSON: {getattr(exc, 'msg', exc)}") from None
+    data = _parse_toml(text, label)
+    if os.path.basename(path) == "pyproject.toml":
+        tool = data.get("tool", {})
+        return tool.get("devkit", {}) if isinstance(tool, dict) else {}
+    return data
+
+
+def _read_text(path, label):
+    if os.path.isdir(path):
+        raise ConfigError(f"{label}: is a directory, not a config file")
+    try:
+        with open(path, "rb") as handle:
+            raw = handle.read()
+    except PermissionError:
+        raise ConfigError(f"{label}: cannot read config file: permission denied") from None
+    except OSError as exc:
+        raise ConfigError(f"{label}: cannot read config file: {exc.strerror or exc}") from None
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{label}: not UTF-8 text (byte {exc.start})") from None
+
+
+def _parse_toml(text, label):
+    try:
+        import tomllib
+    except ImportError:
+        version = ".".join(map(str, sys.version_info[:2]))
+        raise ConfigError(
+            f"{label}: TOML config needs Python 3.11+ (this is {version}); use devkit.json instead"
+        ) from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{label}: invalid TOML: {exc}") from None
+
+
+def env_overrides(env):
+    """Return ``(values, sources, problems)`` from DEVKIT_<SECTION>_<KEY> variables."""
+    values, sources, problems = {}, {}, []
+    for name in sorted(env):
+        if not name.startswith("DEVKIT_") or name == ENV_CONFIG:
+            continue
+        section, _, key = name[len("DEVKIT_") :].lower().partition("_")
+        if section == "models":
+            problems.append(f"env {name}: models cannot be set from the environment; use the config file")
+        elif section in SECTIONS and key not in SECTIONS[section]:
+            problems.append(f"env {name}: unknown key {section}.{key}{_suggest(key, SECTIONS[section])}")
+        elif section in SECTIONS:
+            _apply_env(name, env[name], section, key, (values, sources, problems))
+    return values, sources, problems
+
+
+def _apply_env(name, text, section, key, out):
+    values, sources, problems = out
+    field = SECTIONS[section][key]
+    ok, value = coerce(field, _from_env_text(field.kind, text))
+    if ok:
+        values.setdefault(section, {})[key] = value
+        sources[f"{section}.{key}"] = f"env {name}"
+    else:
+        shown = "***" if field.kind == "secret" else f'"{text}"'
+        problems.append(f"env {name}: expected {field.expectation()}, got {shown}")
+
+
+def _from_env_text(kind, text):
+    text = text.strip()
+    if kind == "list":
+        return [part.strip() for part in text.split(",") if part.strip()]
+    if kind == "bool":
+        lowered = text.lower()
+        return True if lowered in _TRUE else False if lowered in _FALSE else text
+    if kind in ("int", "number"):
+        try:
+            return int(text) if kind == "int" else float(text)
+        except ValueError:
+            return text
+    return text

@@ -1,0 +1,128 @@
+"""The effective configuration: defaults, then the file, then environment overrides."""
+
+import copy
+import os
+
+from devkit.config.schema import MODEL_FIELDS, SECTIONS, is_secret_key
+
+REDACTED = "***"
+
+
+class Config:
+    """Effective settings with the source of each value (default, file, env)."""
+
+    def __init__(self, root, path, values, sources, env):
+        self.root = root
+        self.path = path
+        self._values = values
+        self.sources = sources
+        self._env = env
+
+    @property
+    def state_dir(self):
+        """Absolute path of devkit's state directory (not created here)."""
+        return self.resolve_path(self.get("project", "state_dir"))
+
+    @property
+    def models(self):
+        """The configured models, each a dict with every model key filled in."""
+        return self._values.get("models", [])
+
+    @property
+    def project_name(self):
+        """The project's name: project.name, else the root folder's name."""
+        return self.get("project", "name") or os.path.basename(self.root.rstrip(os.sep)) or "devkit"
+
+    def section(self, name):
+        """A copy of one section's effective values."""
+        return copy.deepcopy(self._values[name])
+
+    def get(self, section, key):
+        """One effective value."""
+        return self._values[section][key]
+
+    def resolve_path(self, path):
+        """``path`` made absolute against the project root (``~`` expanded)."""
+        return os.path.normpath(os.path.join(self.root, os.path.expanduser(path)))
+
+    def secret(self, value):
+        """Resolve ``env:VAR`` from the environment (None when unset); other values as given."""
+        if isinstance(value, str) and value.startswith("env:"):
+            return self._env.get(value[4:]) or None
+        return value
+
+    def secret_values(self):
+        """Every configured secret, resolved, for scrubbing output."""
+        found = []
+        for section, body in self._values.items():
+            for table in body if section == "models" else [body]:
+                for key, value in table.items():
+                    resolved = self.secret(value) if is_secret_key(key) else None
+                    if isinstance(resolved, str) and len(resolved) >= 3:
+                        found.append(resolved)
+        return sorted(set(found), key=len, reverse=True)
+
+    def scrub(self, text):
+        """``text`` with every configured secret value replaced by ***."""
+        text = str(text)
+        for secret in self.secret_values():
+            text = text.replace(secret, REDACTED)
+        return text
+
+    def redacted(self):
+        """The whole effective configuration as a dict, secrets shown as ***."""
+        return redact(self._values)
+
+    def cost(self, model, prompt_tokens, completion_tokens):
+        """Estimated cost in USD of one call from the model's configured prices (0 if unknown)."""
+        prices = self.prices().get(model)
+        if not prices:
+            return 0.0
+        return (prompt_tokens or 0) * prices[0] / 1e6 + (completion_tokens or 0) * prices[1] / 1e6
+
+    def prices(self):
+        """``{model name: (input per 1M, output per 1M)}`` for every configured model."""
+        cached = getattr(self, "_prices", None)
+        if cached is None:
+            cached = {m["name"]: (m["price_input_per_1m"], m["price_output_per_1m"]) for m in self.models}
+            self._prices = cached
+        return cached
+
+
+def redact(data):
+    """A deep copy of ``data`` with the value of every secret-named key replaced by ***."""
+    if isinstance(data, dict):
+        return {k: (REDACTED if is_secret_key(k) and v not in (None, "") else redact(v)) for k, v in data.items()}
+    if isinstance(data, list):
+        return [redact(v) for v in data]
+    return data
+
+
+def build_config(root, path, file_values, env_values, env_sources, env, file_label):
+    """Layer defaults, file values and env values into a Config with per-key sources."""
+    values, sources = {}, {}
+    for section, fields in SECTIONS.items():
+        values[section] = {}
+        for key, field in fields.items():
+            values[section][key], sources[f"{section}.{key}"] = _pick(
+                section, key, field, file_values, env_values, env_sources, file_label
+            )
+    values["models"] = [_fill_model(m) for m in file_values.get("models", [])]
+    if values["models"]:
+        sources["models"] = file_label
+    return Config(root, path, values, sources, env)
+
+
+def _pick(section, key, field, file_values, env_values, env_sources, file_label):
+    if key in env_values.get(section, {}):
+        return env_values[section][key], env_sources[f"{section}.{key}"]
+    if key in file_values.get(section, {}):
+        return file_values[section][key], file_label
+    return copy.deepcopy(field.default), "default"
+
+
+def _fill_model(model):
+    filled = {key: copy.deepcopy(field.default) for key, field in MODEL_FIELDS.items()}
+    filled.update(model)
+    filled["model"] = filled["model"] or filled["name"]
+    return filled
