@@ -1,0 +1,1 @@
+"""Exporters: JSON, CSV, Markdown, Prometheus and OpenMetrics from one snapshot."""

@@ -1,0 +1,1 @@
+"""Metrics: instruments, track(), the percentile sketch and the in-process recorder."""

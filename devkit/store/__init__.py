@@ -1,0 +1,1 @@
+"""The SQLite store shared by app processes, the CLI and the dashboard."""

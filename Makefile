@@ -1,0 +1,44 @@
+# devkit developer commands. `make test` is the one command CI and README use.
+PYTHON ?= python3
+VENV ?= .venv
+DEV_PACKAGES = pytest pytest-cov black isort pre-commit
+VPY = $(VENV)/bin/python
+VERSIONS = 3.9 3.10 3.11 3.12 3.13
+
+.PHONY: test test-all venv pyz bench format lint clean
+
+$(VPY):
+	$(PYTHON) -m venv $(VENV)
+	$(VPY) -m pip install -q --upgrade pip
+	$(VPY) -m pip install -q $(DEV_PACKAGES)
+
+venv: $(VPY)
+
+test: $(VPY)
+	$(VPY) -m pytest --cov=devkit --cov-report=term:skip-covered $(PYTEST_ARGS)
+
+test-all:
+	@set -e; for v in $(VERSIONS); do \
+	  py=$$(.ci/find-python $$v) || { echo "python$$v: not found, skipped"; continue; }; \
+	  echo "== python$$v ($$py)"; \
+	  $(MAKE) --no-print-directory test PYTHON=$$py VENV=.venv-$$v; \
+	done
+
+pyz:
+	$(PYTHON) -m devkit._build dist/devkit.pyz
+
+bench:
+	$(PYTHON) bench/startup.py
+	@for b in bench/metrics_bench.py bench/export_bench.py bench/status_bench.py; do \
+	  [ -f $$b ] && $(PYTHON) $$b || true; done
+
+format: $(VPY)
+	$(VPY) -m isort devkit tests bench bin/devkit
+	$(VPY) -m black devkit tests bench
+
+lint: $(VPY)
+	$(VPY) -m isort --check-only devkit tests bench
+	$(VPY) -m black --check devkit tests bench
+
+clean:
+	rm -rf build dist .venv .venv-3.* .pytest_cache .coverage
