@@ -5,7 +5,7 @@ DEV_PACKAGES = pytest pytest-cov black isort pre-commit
 VPY = $(VENV)/bin/python
 VERSIONS = 3.9 3.10 3.11 3.12 3.13
 
-.PHONY: test test-all venv pyz bench format lint clean
+.PHONY: test test-all venv pyz bench docs format lint clean
 
 $(VPY):
 	$(PYTHON) -m venv $(VENV)
@@ -42,3 +42,6 @@ lint: $(VPY)
 
 clean:
 	rm -rf build dist .venv .venv-3.* .pytest_cache .coverage
+
+docs:
+	COLUMNS=100 $(PYTHON) -m devkit._docs > docs/CLI.md

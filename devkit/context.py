@@ -43,7 +43,9 @@ class Context:
 
     @property
     def width(self):
-        """Terminal width for tables (COLUMNS wins; 80 when unknown)."""
+        """Width tables must fit: $COLUMNS, else the TTY's width; unlimited into a pipe."""
+        if not self.stdout_isatty and not self.env.get("COLUMNS", "").isdigit():
+            return term.UNLIMITED_WIDTH
         return term.terminal_width(self.env, self.stdout if self.stdout_isatty else None)
 
     @property

@@ -12,6 +12,7 @@ _CODES = {
     "blue": "34",
     "cyan": "36",
 }
+UNLIMITED_WIDTH = 10**6
 STATUS_COLORS = {"pass": "green", "ok": "green", "warn": "yellow", "fail": "red", "error": "red"}
 
 
@@ -76,6 +77,8 @@ def table(headers, rows, width=80, align=None, colors=None, color=False):
 def _cell(value):
     if value is None:
         return "-"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
     if isinstance(value, float):
         return f"{value:.2f}" if abs(value) < 1e6 else f"{value:.3g}"
     return str(value).replace("\n", " ")

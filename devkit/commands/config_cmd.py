@@ -13,11 +13,14 @@ def add_arguments(parser):
     check.add_argument("file", nargs="?", help="file to check (default: the one devkit would use)")
     sub.add_parser("models", help="the configured models as a table")
     sub.add_parser("experiments", help="the experiment records found")
+    init = sub.add_parser("init", help="write an example devkit.json to start from")
+    init.add_argument("path", nargs="?", default="devkit.json", help="where to write it (default: devkit.json)")
+    init.add_argument("--force", action="store_true", help="overwrite an existing file")
 
 
 def run(ctx, args):
     """Dispatch to one config subcommand."""
-    handlers = {"show": _show, "validate": _validate, "models": _models, "experiments": _experiments}
+    handlers = {"show": _show, "validate": _validate, "models": _models, "experiments": _experiments, "init": _init}
     return handlers[args.config_command](ctx, args)
 
 
@@ -98,3 +101,18 @@ def _render_experiments(ctx, data):
         return "no experiment records found (set experiments.path in the config)"
     rows = [[e["id"], e["date"], e["size_bytes"], e["path"], e["error"] or ""] for e in data["experiments"]]
     return term.table(["id", "date", "size", "path", "problem"], rows, ctx.width, align="llrll", color=ctx.color_stdout)
+
+
+def _init(ctx, args):
+    import os
+    import pkgutil
+
+    from devkit.errors import OperationError
+    from devkit.util import atomic_write
+
+    target = os.path.join(ctx.cwd, args.path)
+    if os.path.exists(target) and not args.force:
+        raise OperationError(f"{args.path}: already exists (use --force to overwrite)")
+    atomic_write(target, pkgutil.get_data("devkit", "data/devkit.example.json"))
+    emit(ctx, {"written": args.path}, lambda _ctx, data: f"wrote {data['written']}; check it with 'devkit config validate'")
+    return 0
