@@ -1,0 +1,103 @@
+"""``devkit health``: run the checks, print a table, JSON (IETF health+json) or a Nagios line.
+
+Exit codes, profile ``nagios`` (default): 0 pass, 1 warn, 2 fail, 3 could not run
+(bad config, no checks, unknown --check name, bad --timeout). Profile ``docker``:
+0 healthy (pass or warn), 1 unhealthy (fail or could not run).
+"""
+
+from devkit.errors import ConfigError, UsageError
+
+FORMATS = ("table", "json", "nagios")
+
+
+def add_arguments(parser):
+    """Options of ``devkit health``."""
+    parser.add_argument("--check", action="append", dest="checks", metavar="NAME",
+                        help="run only this check (repeatable); names as in the table")  # fmt: skip
+    parser.add_argument("--timeout", metavar="S",
+                        help="deadline for the whole run, e.g. 2 or 2s (default health.deadline_s)")  # fmt: skip
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--live", action="store_true", help="liveness only: the process can run; no probes")
+    mode.add_argument("--ready", action="store_true", help="readiness: only the critical checks")
+    parser.add_argument("--exit-profile", choices=("nagios", "docker"), default="nagios",
+                        help="nagios: 0 ok 1 warn 2 fail 3 unknown; docker: 0 healthy 1 unhealthy")  # fmt: skip
+    parser.add_argument("--format", choices=FORMATS, default="table", help="output format (--json = json)")
+
+
+def run(ctx, args):
+    """Run the selected checks, print the report, save it to the store, return the profile's exit code."""
+    from devkit.health import CannotRun, registry
+    from devkit.health.render import exit_code
+
+    try:
+        deadline_s = _deadline(args.timeout)
+        cfg = None if args.live else ctx.config
+        mode = "live" if args.live else "ready" if args.ready else "all"
+        report = registry.run(config=cfg, names=args.checks, mode=mode, deadline_s=deadline_s,
+                              clock=ctx.clock, use_cache=False)  # fmt: skip
+    except (ConfigError, CannotRun, UsageError) as exc:
+        return _cannot_run(ctx, args, exc.message)
+    scrub = cfg.scrub if cfg is not None else str
+    data = _render(ctx, args, report, cfg, scrub)
+    if cfg is not None:
+        _save(ctx, cfg, data)
+    return exit_code(report.status, args.exit_profile)
+
+
+def _deadline(text):
+    from devkit.health import CannotRun
+    from devkit.util import parse_duration
+
+    if text is None:
+        return None
+    seconds = parse_duration(text, "--timeout")
+    if seconds <= 0:
+        raise CannotRun(f"--timeout: expected a duration above 0, got {text!r}")
+    return seconds
+
+
+def _cannot_run(ctx, args, message):
+    from devkit.health.render import exit_code, unknown_line
+
+    ctx.err(f"devkit: error: {message}")
+    if args.format == "nagios" and not ctx.json:
+        ctx.out(unknown_line(message))
+    return exit_code("unknown", args.exit_profile)
+
+
+def _render(ctx, args, report, cfg, scrub):
+    from devkit.health.render import health_json, nagios_line
+    from devkit.output import to_json
+
+    name = cfg.project_name if cfg is not None else "devkit"
+    data = health_json(report, description=f"health of {name}")
+    if ctx.json or args.format == "json":
+        ctx.out(scrub(to_json(data)))
+    elif args.format == "nagios":
+        ctx.out(scrub(nagios_line(report)))
+    else:
+        ctx.out(scrub(_table(ctx, report)))
+    return data
+
+
+def _table(ctx, report):
+    from devkit import term
+    from devkit.health.render import table_rows, verdict
+
+    color = ctx.color_stdout
+    rows = table_rows(report)
+    text = term.table(("check", "status", "latency", "output"), rows, width=ctx.width, align="llrl",
+                      colors={1: term.STATUS_COLORS.get}, color=color)  # fmt: skip
+    status = term.style(report.status.upper(), term.STATUS_COLORS[report.status], color)
+    return f"{text}\n\nhealth: {status} - {verdict(report)} ({report.duration_s:.2f} s)"
+
+
+def _save(ctx, cfg, data):
+    try:
+        from devkit.store import open_store
+
+        with open_store(cfg) as store:
+            store.save_health(data)
+    except Exception as exc:  # noqa: BLE001 - the health answer matters more than its record
+        if ctx.verbose:
+            ctx.err(cfg.scrub(f"devkit: note: health report not saved: {type(exc).__name__}: {exc}"))

@@ -1,0 +1,111 @@
+"""Checks of devkit itself: the process, the configuration, the SQLite store and the 24 h budgets."""
+
+import os
+import platform
+
+from devkit.health.core import Check, Outcome
+
+DAY_S = 86400
+
+
+def process_check():
+    """The liveness check: this process can run Python (no I/O, no probes)."""
+
+    def probe():
+        return Outcome("pass", f"python {platform.python_version()}, pid {os.getpid()}")
+
+    return Check("process", probe, component_type="system", live=True)
+
+
+def config_check(cfg):
+    """The configuration loaded and validated; env:VAR secrets that are unset warn."""
+
+    def probe():
+        missing = [f"models[{i}].api_key: {m['api_key'][4:]} is not set" for i, m in enumerate(cfg.models)
+                   if isinstance(m.get("api_key"), str) and m["api_key"].startswith("env:")
+                   and cfg.secret(m["api_key"]) is None]  # fmt: skip
+        source = os.path.basename(cfg.path) if cfg.path else "defaults (no config file)"
+        if missing:
+            return Outcome(
+                "warn", f"{source}: {missing[0]}" + (f" (+{len(missing) - 1} more)" * (len(missing) > 1))
+            )
+        return Outcome("pass", f"valid: {source}, {len(cfg.models)} models")
+
+    return Check("config", probe, component_type="system")
+
+
+def store_path(cfg):
+    """Where devkit's SQLite store lives."""
+    return os.path.join(cfg.state_dir, "devkit.db")
+
+
+def store_check(cfg):
+    """The SQLite store opens read-only and passes ``PRAGMA quick_check`` (no store yet: pass)."""
+
+    def probe():
+        path = store_path(cfg)
+        if not os.path.exists(path):
+            return Outcome("pass", "no store yet")
+        return quick_check(path)
+
+    return Check("store", probe, component_type="datastore", critical=False, measurement="size")
+
+
+def quick_check(path):
+    """Outcome of ``PRAGMA quick_check`` on the SQLite file at ``path``, opened read-only."""
+    import sqlite3
+    import urllib.parse
+
+    uri = "file:" + urllib.parse.quote(os.path.abspath(path)) + "?mode=ro"
+    try:
+        connection = sqlite3.connect(uri, uri=True, timeout=2)
+        try:
+            rows = connection.execute("PRAGMA quick_check").fetchall()
+        finally:
+            connection.close()
+    except sqlite3.Error as error:
+        return Outcome("fail", f"cannot read {path}: {error}")
+    verdict = "; ".join(str(row[0]) for row in rows[:3])
+    size_mb = os.path.getsize(path) / (1024 * 1024)
+    if verdict != "ok":
+        return Outcome("fail", f"quick_check of {path}: {verdict}")
+    return Outcome("pass", f"quick_check ok ({size_mb:.1f} MB)", round(size_mb, 2), "MB")
+
+
+def budget_checks(cfg, now):
+    """Checks for ``health.token_budget_24h`` and ``cost_budget_24h``; none when neither is set."""
+    health, checks = cfg.section("health"), []
+    for kind, budget in (("tokens", health["token_budget_24h"]), ("cost", health["cost_budget_24h"])):
+        if budget is not None:
+
+            def probe(kind=kind, budget=budget):
+                return budget_outcome(kind, _used_24h(cfg, now, kind), budget)
+
+            checks.append(Check(f"budget.{kind}", probe, component_type="budget", critical=False,
+                                measurement="used", component_id=kind))  # fmt: skip
+    return checks
+
+
+def _used_24h(cfg, now, kind):
+    if not os.path.exists(store_path(cfg)):
+        return 0
+    from devkit.store import open_store
+
+    with open_store(cfg) as store:
+        totals = store.totals(since_ts=now - DAY_S)
+    return totals["total_tokens"] if kind == "tokens" else totals["cost"]
+
+
+def budget_outcome(kind, used, budget):
+    """warn at 80 % of the budget, fail at 100 %."""
+    share = used / budget if budget else (1.0 if used else 0.0)
+    unit = "tokens" if kind == "tokens" else "USD"
+    shown = f"{used:,.0f} of {budget:,.0f} tokens" if kind == "tokens" else f"${used:,.4f} of ${budget:,.2f}"
+    text = f"{shown} in the last 24 h ({share * 100:.0f} %)"
+    perf = (f"{0.8 * budget:g}", f"{budget:g}", "0", f"{budget:g}")
+    value = used if kind == "tokens" else round(used, 6)
+    if share >= 1.0:
+        return Outcome("fail", "over budget: " + text, value, unit, perf)
+    if share >= 0.8:
+        return Outcome("warn", "near budget: " + text, value, unit, perf)
+    return Outcome("pass", text, value, unit, perf)
