@@ -1,1 +1,23 @@
-"""The SQLite store shared by app processes, the CLI and the dashboard."""
+"""The metrics store: SQLite (WAL) in the state directory, written by many processes at once.
+
+``open_store(cfg)`` is the usual door; ``Store(path)`` works without a config.
+"""
+
+import os
+
+from devkit.store.core import DEFAULT_RETENTION_DAYS, Store
+
+DB_NAME = "devkit.db"
+__all__ = ["Store", "open_store", "store_path", "DB_NAME"]
+
+
+def store_path(cfg):
+    """Where the store of ``cfg`` lives: ``<state_dir>/devkit.db``."""
+    return os.path.join(cfg.state_dir, DB_NAME)
+
+
+def open_store(cfg):
+    """Open (creating when needed) the store of ``cfg`` with its prices and retention."""
+    retention = cfg.get("metrics", "retention_days")
+    return Store(store_path(cfg), prices=cfg.cost,
+                 retention_days=DEFAULT_RETENTION_DAYS if retention is None else retention)  # fmt: skip

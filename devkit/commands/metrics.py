@@ -1,0 +1,203 @@
+"""``devkit metrics``: per operation/model table, token breakdown, reset, ingest (and export when present)."""
+
+import argparse
+import importlib
+import os
+
+from devkit import term
+from devkit.commands._args import subcommands
+from devkit.errors import EXIT_FAILED, EXIT_USAGE, UsageError
+from devkit.output import emit
+from devkit.util import parse_since
+
+_EXPORT_MODULE = "devkit.commands.metrics_export"
+PROGRESS_MIN_BYTES = 1 << 20
+
+
+def add_arguments(parser):
+    """Subcommands tokens, reset, ingest (and export); no subcommand shows the table."""
+    parser.add_argument("--since", default="all", metavar="SPAN", help="1h, 24h, 7d or all (default: all)")
+    sub = subcommands(parser, "metrics_command", required=False)
+    tokens = sub.add_parser("tokens", help="tokens and cost by model and by operation")
+    tokens.add_argument("--since", default=argparse.SUPPRESS, metavar="SPAN", help="1h, 24h, 7d or all")
+    reset = sub.add_parser("reset", help="zero what readers see (asks first on a terminal)")
+    reset.add_argument("--yes", action="store_true", help="do not ask")
+    ingest = sub.add_parser("ingest", help="import JSON-lines events from FILE or - (stdin)",
+                            description="Import JSON-lines events. Bad lines are reported as FILE:LINE: field: "
+                            "problem and skipped (exit 1); with --strict nothing is written (exit 2).")  # fmt: skip
+    ingest.add_argument("file", metavar="FILE", help="JSON-lines file, or - for stdin")
+    ingest.add_argument("--strict", action="store_true", help="reject the whole input when any line is bad")
+    try:
+        importlib.import_module(_EXPORT_MODULE).add_arguments(sub.add_parser("export", help="export metrics"))
+    except ImportError:
+        pass
+
+
+def run(ctx, args):
+    """Dispatch to the chosen subcommand."""
+    command = getattr(args, "metrics_command", None)
+    if command == "export":
+        return importlib.import_module(_EXPORT_MODULE).run(ctx, args)
+    handlers = {None: _table, "tokens": _tokens, "reset": _reset, "ingest": _ingest}
+    return handlers[command](ctx, args)
+
+
+def _groups(ctx, args):
+    from devkit.store.views import open_existing
+
+    now = ctx.clock()
+    since_ts = parse_since(args.since, now)
+    store = open_existing(ctx.config)
+    if store is None:
+        return since_ts, []
+    with store:
+        return since_ts, store.breakdown(since_ts)
+
+
+def _table(ctx, args):
+    from devkit.store.views import operation_rows
+
+    since_ts, groups = _groups(ctx, args)
+    emit(ctx, {"since": args.since, "since_ts": since_ts, "rows": operation_rows(groups)}, _render_table)
+    return 0
+
+
+def _render_table(ctx, data):
+    if not data["rows"]:
+        return f"no operations recorded (since {data['since']})"
+    headers = ("operation", "model", "count", "errors", "p50 ms", "p95 ms", "p99 ms", "tokens", "cost")
+    rows = [(r["operation"], r["model"], r["count"], r["errors"], r["p50_ms"], r["p95_ms"], r["p99_ms"],
+             r["total_tokens"], f"{r['cost']:.4f}") for r in data["rows"]]  # fmt: skip
+    colors = {3: lambda n: "red" if n else None}
+    return term.table(headers, rows, ctx.width, "llrrrrrrr", colors, ctx.color_stdout)
+
+
+def _tokens(ctx, args):
+    from devkit.store.views import token_breakdown
+
+    since_ts, groups = _groups(ctx, args)
+    data = {"since": args.since, "since_ts": since_ts}
+    data.update(token_breakdown(groups))
+    emit(ctx, data, _render_tokens)
+    return 0
+
+
+def _render_tokens(ctx, data):
+    blocks = []
+    for field in ("model", "operation"):
+        rows = [(r[field], r["requests"], r["prompt_tokens"], r["completion_tokens"], r["total_tokens"],
+                 f"{r['cost']:.4f}") for r in data[f"by_{field}"]]  # fmt: skip
+        headers = (field, "requests", "prompt", "completion", "total", "cost")
+        body = term.table(headers, rows, ctx.width, "lrrrrr", None, ctx.color_stdout) if rows else "(none)"
+        blocks.append(term.style(f"by {field}", "bold", ctx.color_stdout) + "\n" + body)
+    return "\n\n".join(blocks)
+
+
+def _reset(ctx, args):
+    from devkit.store import store_path
+    from devkit.store.views import open_existing
+
+    path = store_path(ctx.config)
+    if not args.yes and not _confirm(ctx, f"Reset all metrics in {path}? [y/N] "):
+        return EXIT_FAILED
+    store = open_existing(ctx.config)
+    if store is None:
+        emit(
+            ctx,
+            {"reset": False, "path": path, "reset_ts": None},
+            lambda c, d: "nothing to reset (no store yet)",
+        )
+        return 0
+    with store:
+        store.reset()
+        data = {"reset": True, "path": path, "reset_ts": store.reset_ts}
+    emit(ctx, data, lambda c, d: f"metrics reset: readers now count from {_clock(d['reset_ts'])}")
+    return 0
+
+
+def _confirm(ctx, question):
+    if not _isatty(ctx.stdin):
+        raise UsageError("metrics reset: refusing without a terminal to ask on; pass --yes to confirm")
+    ctx.stderr.write(question)
+    ctx.stderr.flush()
+    answer = ctx.stdin.readline().strip().lower()
+    if answer not in ("y", "yes"):
+        ctx.err("metrics reset: cancelled")
+        return False
+    return True
+
+
+def _isatty(stream):
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError, OSError):
+        return False
+
+
+def _clock(ts):
+    import time
+
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(ts))
+
+
+def _ingest(ctx, args):
+    from devkit.store import open_store
+    from devkit.store.ingest import ingest
+
+    label = "<stdin>" if args.file == "-" else args.file
+    if args.file != "-" and not os.path.isfile(os.path.join(ctx.cwd, args.file)):
+        raise UsageError(f"{args.file}: no such file (use - to read stdin)")
+    progress = _progress(ctx, args.file)
+
+    def on_error(lineno, problem):
+        ctx.err(f"{label}:{lineno}: {problem}")
+
+    with open_store(ctx.config) as store, progress:
+        result = ingest(store, _opener(ctx, args.file, progress), args.strict, ctx.clock(), on_error,
+                        replayable=args.file != "-")  # fmt: skip
+    if args.strict and result["rejected"]:
+        result["ingested"] = 0
+    emit(ctx, result, lambda c, d: _ingest_summary(d, label, args.strict))
+    if result["rejected"]:
+        return EXIT_USAGE if args.strict else EXIT_FAILED
+    return 0
+
+
+def _ingest_summary(data, label, strict):
+    if strict and data["rejected"]:
+        return f"{label}: rejected all input: {data['rejected']} bad line(s) (--strict); nothing ingested"
+    return f"{label}: ingested {data['ingested']}, rejected {data['rejected']}"
+
+
+def _opener(ctx, path, progress):
+    def open_lines():
+        if path == "-":
+            return iter(ctx.stdin)
+        return _file_lines(ctx, path, progress)
+
+    return open_lines
+
+
+def _file_lines(ctx, path, progress):
+    full = os.path.join(ctx.cwd, path)
+    try:
+        handle = open(full, "rb")
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot read: {exc.strerror}") from None
+    with handle:
+        progress.done = 0
+        for line in handle:
+            progress.advance(len(line))
+            yield line
+
+
+def _progress(ctx, path):
+    size = 0
+    if path != "-":
+        try:
+            size = os.path.getsize(os.path.join(ctx.cwd, path))
+        except OSError:
+            size = 0
+    bar = term.Progress(ctx, size, "ingest")
+    bar.enabled = bar.enabled and size >= PROGRESS_MIN_BYTES
+    return bar

@@ -1,0 +1,145 @@
+"""The one validation of the ingest event schema (``devkit metrics ingest`` and ``POST /api/events``).
+
+An event is a JSON object::
+
+    {"operation": str, "model": str?, "duration_ms": number >= 0, "status": "ok"|"error",
+     "prompt_tokens": int >= 0?, "completion_tokens": int >= 0?, "cache_hit": bool?,
+     "error": str?, "ts": unix seconds?, "labels": {str: str}?, "id": str?, "detail": str?}
+"""
+
+import json
+import math
+import time
+import uuid
+
+from devkit.errors import ValidationError
+from devkit.metrics.records import OperationRecord
+
+MAX_NAME = 200
+MAX_TEXT = 2000
+REQUIRED = ("operation", "duration_ms", "status")
+KNOWN = REQUIRED + ("model", "prompt_tokens", "completion_tokens", "cache_hit", "error", "ts", "labels", "id",
+                    "detail")  # fmt: skip
+
+
+class EventError(ValidationError):
+    """One invalid event; ``problem`` is ``field: what is wrong`` and ``lineno`` where it was (or None)."""
+
+    def __init__(self, problem, lineno=None):
+        super().__init__(problem if lineno is None else f"line {lineno}: {problem}", [problem])
+        self.problem = problem
+        self.lineno = lineno
+
+
+def _show(value):
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _fail(field, expected, value):
+    raise EventError(f"{field}: expected {expected}, got {_show(value)}")
+
+
+def _text(data, field, limit, required=False):
+    value = data.get(field)
+    if value is None and not required:
+        return None
+    if not isinstance(value, str) or not value.strip() and required or len(value) > limit:
+        _fail(field, f"a {'non-empty ' if required else ''}string of at most {limit} characters", value)
+    return value or None
+
+
+def _number(data, field, default, integer=False):
+    value = data.get(field)
+    if value is None:
+        return default
+    ok = isinstance(value, int) if integer else isinstance(value, (int, float)) and math.isfinite(value)
+    if isinstance(value, bool) or not ok or value < 0:
+        _fail(field, "an integer >= 0" if integer else "a number >= 0", value)
+    return value
+
+
+def _labels(data):
+    value = data.get("labels")
+    if value is None:
+        return None
+    if not isinstance(value, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+    ):
+        _fail("labels", "an object of string values", value)
+    return dict(value) or None
+
+
+def _cache_hit(data):
+    value = data.get("cache_hit")
+    if value is not None and not isinstance(value, bool):
+        _fail("cache_hit", "true or false", value)
+    return value
+
+
+def _check_fields(data):
+    if not isinstance(data, dict):
+        raise EventError(f"event: expected a JSON object, got {type(data).__name__}")
+    for field in REQUIRED:
+        if field not in data:
+            raise EventError(f"{field}: required field is missing")
+    for field in data:
+        if field not in KNOWN:
+            raise EventError(f"{field}: unknown field (known: {', '.join(KNOWN)})")
+
+
+def validate_event(data, now=None):
+    """Turn one decoded event into an OperationRecord; raise EventError naming the bad field."""
+    _check_fields(data)
+    status = data["status"]
+    if status not in ("ok", "error"):
+        _fail("status", '"ok" or "error"', status)
+    ts = _number(data, "ts", None)
+    return OperationRecord(
+        id=_text(data, "id", MAX_NAME) or uuid.uuid4().hex,
+        ts=float(time.time() if now is None else now) if ts is None else float(ts),
+        operation=_text(data, "operation", MAX_NAME, required=True),
+        model=_text(data, "model", MAX_NAME),
+        status=status,
+        duration_ms=float(_number(data, "duration_ms", None)),
+        prompt_tokens=_number(data, "prompt_tokens", 0, integer=True),
+        completion_tokens=_number(data, "completion_tokens", 0, integer=True),
+        cache_hit=_cache_hit(data),
+        cost=0.0,
+        error=_text(data, "error", MAX_TEXT),
+        detail=_text(data, "detail", MAX_TEXT),
+        labels=_labels(data),
+    )
+
+
+def parse_event(text, lineno=None, now=None):
+    """Decode one JSON line and validate it; errors carry ``line N:`` when ``lineno`` is given."""
+    try:
+        try:
+            data = json.loads(text)
+        except ValueError as exc:
+            raise EventError(f"json: invalid JSON: {exc}") from None
+        return validate_event(data, now)
+    except EventError as exc:
+        if lineno is None:
+            raise
+        raise EventError(exc.problem, lineno) from None
+
+
+def read_events(lines, now=None):
+    """Yield ``(lineno, OperationRecord or EventError)`` for each non-blank line (str or UTF-8 bytes)."""
+    for lineno, line in enumerate(lines, 1):
+        try:
+            if isinstance(line, bytes):
+                line = _decode(line, lineno)
+            if line.strip():
+                yield lineno, parse_event(line, lineno, now)
+        except EventError as exc:
+            yield lineno, exc
+
+
+def _decode(line, lineno):
+    try:
+        return line.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise EventError(f"encoding: not valid UTF-8 at byte {exc.start}", lineno) from None

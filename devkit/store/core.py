@@ -1,0 +1,210 @@
+"""The Store: one SQLite file that many processes write and any reader queries."""
+
+import contextlib
+import json
+import os
+import sqlite3
+import threading
+import time
+
+from devkit.errors import StoreError
+from devkit.store import reader, writer
+from devkit.store.codec import merge_blobs
+from devkit.store.schema import connect
+
+DEFAULT_RETENTION_DAYS = 7.0
+
+
+class Store:
+    """Metrics store at ``path``; ``prices(model, prompt, completion)`` fills missing costs.
+
+    All methods are thread-safe (one connection behind a re-entrant lock).
+    """
+
+    def __init__(self, path, prices=None, retention_days=DEFAULT_RETENTION_DAYS, clock=time.time):
+        self.path = os.path.abspath(os.fspath(path))
+        self.prices = prices
+        self.retention_days = float(retention_days)
+        self.clock = clock
+        self._lock = threading.RLock()
+        self._next_prune_check = 0.0
+        self._conn = _open(self.path)
+
+    def close(self):
+        """Close the connection (idempotent)."""
+        with self._lock:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+        return False
+
+    @property
+    def conn(self):
+        """The open sqlite3 connection (raises StoreError after close)."""
+        if self._conn is None:
+            raise StoreError(f"{self.path}: store is closed")
+        return self._conn
+
+    def write_batch(self, batch):
+        """Write ``batch`` in one transaction; prune old rows at most once a minute."""
+        if not batch:
+            return
+        now = self.clock()
+        with self._lock, _errors(self.path, "write"):
+            writer.write(self.conn, batch, self.prices, now)
+            if now >= self._next_prune_check:
+                self._next_prune_check = now + writer.PRUNE_EVERY_S
+                writer.prune(self.conn, now, self.retention_days)
+
+    def prune(self, now=None):
+        """Prune now (unless another process did within the last minute); True when it ran."""
+        with self._lock, _errors(self.path, "prune"):
+            return writer.prune(self.conn, self.clock() if now is None else now, self.retention_days)
+
+    @contextlib.contextmanager
+    def read_transaction(self):
+        """Hold one read snapshot so several queries see the same data."""
+        with self._lock, _errors(self.path, "read"):
+            self.conn.execute("BEGIN")
+            try:
+                self.conn.execute("SELECT 1 FROM meta LIMIT 1").fetchall()
+                yield self
+            finally:
+                self.conn.execute("COMMIT")
+
+    def _epoch(self):
+        return writer.current_epoch(self.conn)
+
+    def breakdown(self, since_ts=None):
+        """One dict per (operation, model, status): sums, a latency Sketch (seconds), created_ts and last_ts."""
+        with self._lock, _errors(self.path, "read"):
+            return reader.breakdown(reader.aggregate_rows(self.conn, self._epoch(), since_ts, self.clock()))
+
+    def totals(self, since_ts=None):
+        """Requests, errors, tokens, cost, cache hits/misses, first_ts and last_ts."""
+        with self._lock, _errors(self.path, "read"):
+            rows = reader.aggregate_rows(self.conn, self._epoch(), since_ts, self.clock())
+            return reader.totals(reader.breakdown(rows))
+
+    def latency(self, since_ts=None, operation=None, model=None):
+        """The merged latency Sketch (seconds), optionally for one operation and/or model."""
+        with self._lock, _errors(self.path, "read"):
+            groups = reader.breakdown(reader.aggregate_rows(self.conn, self._epoch(), since_ts, self.clock()))
+        return reader.merged_sketch(groups, operation, model)
+
+    def history(self, resolution_s, since_ts, until_ts=None):
+        """Points ``{ts, requests, errors, tokens, cost, p50_ms, p95_ms, p99_ms}`` per bucket."""
+        if resolution_s not in (10, 60, 3600):
+            raise StoreError(f"history: resolution_s must be 10, 60 or 3600, got {resolution_s!r}")
+        with self._lock, _errors(self.path, "read"):
+            return reader.history(self.conn, self._epoch(), resolution_s, since_ts, until_ts)
+
+    def windows(self, now=None):
+        """Rates and percentiles for the last 1m/5m/15m/1h."""
+        with self._lock, _errors(self.path, "read"):
+            return reader.windows(self.conn, self._epoch(), self.clock() if now is None else now)
+
+    def recent(self, limit=100, since_ts=None):
+        """The newest ``limit`` operations as dicts, newest first."""
+        with self._lock, _errors(self.path, "read"):
+            return reader.recent(self.conn, self._epoch(), limit, since_ts)
+
+    def iter_operations(self, since_ts=None):
+        """Operation dicts oldest first, streamed page by page."""
+        with self._lock, _errors(self.path, "read"):
+            epoch = self._epoch()
+        pages = reader.iter_operations(self.conn, epoch, since_ts)
+        while True:
+            with self._lock, _errors(self.path, "read"):
+                op = next(pages, None)
+            if op is None:
+                return
+            yield op
+
+    def instruments(self):
+        """User instrument series: name, kind, help, labels, value, sketch, created_ts."""
+        with self._lock, _errors(self.path, "read"):
+            return reader.instruments(self.conn, self._epoch())
+
+    def reset(self):
+        """Start a new epoch: readers see zeros; anything written after this counts."""
+        now = self.clock()
+        with self._lock, _errors(self.path, "reset"):
+            _in_transaction(self.conn, _reset_sql, now)
+
+    @property
+    def reset_ts(self):
+        """When the last reset happened, or None."""
+        with self._lock, _errors(self.path, "read"):
+            row = self.conn.execute("SELECT value FROM meta WHERE key = 'reset_ts'").fetchone()
+        return float(row[0]) if row else None
+
+    def save_health(self, report):
+        """Keep ``report`` (a JSON-ready dict) as the last health result."""
+        data = json.dumps(report, default=str)
+        with self._lock, _errors(self.path, "write"):
+            self.conn.execute(
+                "INSERT OR REPLACE INTO health (id, ts, report) VALUES (1, ?, ?)", (self.clock(), data)
+            )
+
+    def last_health(self):
+        """The last saved health report, or None."""
+        with self._lock, _errors(self.path, "read"):
+            row = self.conn.execute("SELECT report FROM health WHERE id = 1").fetchone()
+        return json.loads(row[0]) if row else None
+
+    def info(self):
+        """Path, size on disk (with -wal/-shm) and the number of raw operations kept."""
+        with self._lock, _errors(self.path, "read"):
+            count = self.conn.execute("SELECT count(*) FROM operations").fetchone()[0]
+        size = sum(os.path.getsize(p) for p in (self.path, self.path + "-wal") if os.path.exists(p))
+        return {"path": self.path, "size_bytes": size, "operations": count, "exists": True}
+
+
+def _reset_sql(conn, now):
+    epoch = writer.current_epoch(conn) + 1
+    conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('epoch', ?)", (str(epoch),))
+    conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('reset_ts', ?)", (repr(now),))
+    for table in ("aggregates", "instruments", "operations"):
+        conn.execute(f"DELETE FROM {table} WHERE epoch < ?", (epoch,))
+
+
+def _in_transaction(conn, func, *args):
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        func(conn, *args)
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+
+
+def _open(path):
+    try:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        for attempt in range(5):
+            try:
+                conn = connect(path)
+                break
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc).lower() or attempt == 4:
+                    raise
+                time.sleep(0.1 * (attempt + 1))
+        conn.create_function("devkit_merge", 2, merge_blobs)
+        return conn
+    except (OSError, sqlite3.Error) as exc:
+        raise StoreError(f"{path}: cannot open the metrics store: {exc}") from exc
+
+
+@contextlib.contextmanager
+def _errors(path, action):
+    try:
+        yield
+    except sqlite3.Error as exc:
+        raise StoreError(f"{path}: cannot {action} the metrics store: {exc}") from exc

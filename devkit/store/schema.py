@@ -1,0 +1,78 @@
+"""The SQLite schema of the metrics store, its version and the connection settings.
+
+Aggregates are kept at four resolutions: 10 s and 60 s buckets feed windows and
+charts, hourly buckets answer long ``--since`` spans, and resolution 0 holds one
+running total per (epoch, operation, model, status) so "everything since the
+last reset" is a handful of rows whatever the store's size.
+"""
+
+import sqlite3
+
+SCHEMA_VERSION = 1
+BUSY_TIMEOUT_MS = 30000
+
+RES_TOTAL = 0
+RESOLUTIONS = (10, 60, 3600, RES_TOTAL)
+# How long each resolution's rows live (seconds); totals live until the next reset.
+AGG_RETENTION_S = {10: 2 * 3600, 60: 30 * 86400, 3600: 400 * 86400}
+
+_DDL = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
+CREATE TABLE IF NOT EXISTS operations (
+    seq INTEGER PRIMARY KEY, epoch INTEGER NOT NULL, id TEXT, ts REAL NOT NULL,
+    operation TEXT NOT NULL, model TEXT, status TEXT NOT NULL, duration_ms REAL NOT NULL,
+    prompt_tokens INTEGER NOT NULL, completion_tokens INTEGER NOT NULL, cache_hit INTEGER,
+    cost REAL NOT NULL, error TEXT, detail TEXT, labels TEXT);
+CREATE INDEX IF NOT EXISTS operations_epoch_ts ON operations (epoch, ts);
+CREATE INDEX IF NOT EXISTS operations_ts ON operations (ts);
+CREATE TABLE IF NOT EXISTS aggregates (
+    epoch INTEGER NOT NULL, res INTEGER NOT NULL, bucket INTEGER NOT NULL,
+    operation TEXT NOT NULL, model TEXT NOT NULL, status TEXT NOT NULL,
+    count INTEGER NOT NULL, prompt_tokens INTEGER NOT NULL, completion_tokens INTEGER NOT NULL,
+    cost REAL NOT NULL, cache_hits INTEGER NOT NULL, cache_misses INTEGER NOT NULL,
+    dur_sum REAL NOT NULL, dur_min REAL NOT NULL, dur_max REAL NOT NULL, sketch BLOB NOT NULL,
+    created_ts REAL NOT NULL, last_ts REAL NOT NULL,
+    PRIMARY KEY (epoch, res, bucket, operation, model, status)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS aggregates_res_bucket ON aggregates (res, bucket);
+CREATE TABLE IF NOT EXISTS instruments (
+    epoch INTEGER NOT NULL, name TEXT NOT NULL, labels TEXT NOT NULL, kind TEXT NOT NULL,
+    help TEXT NOT NULL, value REAL NOT NULL, sketch BLOB, dur_sum REAL, dur_min REAL, dur_max REAL,
+    count INTEGER, created_ts REAL NOT NULL, updated_ts REAL NOT NULL,
+    PRIMARY KEY (epoch, name, labels)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS health (id INTEGER PRIMARY KEY CHECK (id = 1), ts REAL, report TEXT);
+"""
+
+
+def connect(path):
+    """Open ``path`` in autocommit mode with WAL, a busy timeout and the current schema."""
+    conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000.0, isolation_level=None,
+                           check_same_thread=False)  # fmt: skip
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+        conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = NORMAL")
+    _migrate(conn)
+    return conn
+
+
+def _migrate(conn):
+    """Create or upgrade the schema; ``PRAGMA user_version`` records where a file is."""
+    if conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION:
+        return
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise sqlite3.DatabaseError(
+                f"schema version {version} is newer than this devkit ({SCHEMA_VERSION})"
+            )
+        if version < SCHEMA_VERSION:
+            for statement in _DDL.split(";"):
+                if statement.strip():
+                    conn.execute(statement)
+            conn.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('epoch', '0')")
+            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
