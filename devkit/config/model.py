@@ -92,10 +92,15 @@ class Config:
 def redact(data):
     """A deep copy of ``data`` with the value of every secret-named key replaced by ***."""
     if isinstance(data, dict):
-        return {k: (REDACTED if is_secret_key(k) and v not in (None, "") else redact(v)) for k, v in data.items()}
+        # Only string values can be credentials: token_budget_24h or prompt_tokens are numbers to show.
+        return {k: (REDACTED if _is_secret_value(k, v) else redact(v)) for k, v in data.items()}
     if isinstance(data, list):
         return [redact(v) for v in data]
     return data
+
+
+def _is_secret_value(key, value):
+    return is_secret_key(key) and isinstance(value, str) and value != ""
 
 
 def build_config(root, path, file_values, env_values, env_sources, env, file_label):
