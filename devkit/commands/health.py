@@ -29,15 +29,17 @@ def run(ctx, args):
     from devkit.health import CannotRun, registry
     from devkit.health.render import exit_code
 
+    cfg, scrub = None, str
     try:
         deadline_s = _deadline(args.timeout)
-        cfg = None if args.live else ctx.config
+        if not args.live:
+            cfg = ctx.config
+            scrub = cfg.scrub
         mode = "live" if args.live else "ready" if args.ready else "all"
         report = registry.run(config=cfg, names=args.checks, mode=mode, deadline_s=deadline_s,
                               clock=ctx.clock, use_cache=False)  # fmt: skip
     except (ConfigError, CannotRun, UsageError) as exc:
-        return _cannot_run(ctx, args, exc.message)
-    scrub = cfg.scrub if cfg is not None else str
+        return _cannot_run(ctx, args, scrub(exc.message))
     data = _render(ctx, args, report, cfg, scrub)
     if cfg is not None:
         _save(ctx, cfg, data)

@@ -68,6 +68,7 @@ class CheckResult:
     def scrubbed(self, scrub):
         """This result with ``scrub`` applied to its output (secrets never leave a check)."""
         self.output = _one_line(scrub(self.output))
+        self.name, self.component_id = scrub(self.name), scrub(self.component_id)
         if isinstance(self.observed_value, str):
             self.observed_value = scrub(self.observed_value)
         return self

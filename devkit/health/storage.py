@@ -40,8 +40,8 @@ def check_path(path, min_free_mb, json_sample_limit):
     space = _space_words(free_mb, min_free_mb)
     value = round(free_mb, 1)
     if bad:
-        more = f" (+{len(bad) - 1} more)" if len(bad) > 1 else ""
-        return Outcome("fail", f"bad JSON: {bad[0]}{more}; {space[1]}", value, "MB", perf)
+        more = f" (+{len(bad) - 3} more)" if len(bad) > 3 else ""
+        return Outcome("fail", f"bad JSON: {', '.join(bad[:3])}{more}; {space[1]}", value, "MB", perf)
     return Outcome(space[0], f"{space[1]}; {parsed} JSON files parse", value, "MB", perf)
 
 
