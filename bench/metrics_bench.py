@@ -1,0 +1,148 @@
+"""ns per operation of devkit's hot path against prometheus_client, measured in the same run.
+
+Usage: python bench/metrics_bench.py [--number N] [--repeat R]
+
+When prometheus_client is not importable, a throwaway venv under /tmp gets it
+(pip) and this script re-runs itself there with PYTHONPATH set to the checkout;
+devkit itself never depends on it. Each figure is the median of R timeit
+repeats of N calls; ratios are devkit / prometheus_client.
+"""
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import timeit
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, REPO)
+REEXEC_FLAG = "DEVKIT_BENCH_REEXEC"
+VENV_DIR = os.path.join(
+    tempfile.gettempdir(), f"devkit-bench-venv-{sys.version_info[0]}{sys.version_info[1]}"
+)
+
+# (devkit case, prometheus case, goal: devkit/prometheus ratio must be <= this, or None)
+PAIRS = [
+    ("Counter.inc()", "Counter.inc()", None),
+    ("labels(...).inc()", "labels(...).inc()", 0.3),
+    ("Histogram.observe()", "Histogram.observe()", 0.6),
+    ("with track(...)", "with Histogram.time()", 1.0),
+]
+
+
+def devkit_cases():
+    """Statements and globals for devkit's four hot-path operations (plus Histogram.time for reference)."""
+    from devkit.metrics import api
+    from devkit.metrics.recorder import RECORDER
+
+    RECORDER.writer = lambda batch: None  # the flusher keeps running; only the sqlite write is left out
+    names = {
+        "c": api.counter("bench_requests", "requests"),
+        "cl": api.counter("bench_labelled", "requests", labels=("route", "code")),
+        "h": api.histogram("bench_latency", "latency"),
+        "track": api.track,
+    }
+    cases = {
+        "Counter.inc()": "c.inc()",
+        "labels(...).inc()": "cl.labels(route='/chat', code='200').inc()",
+        "Histogram.observe()": "h.observe(0.1)",
+        "with track(...)": "with track('chat'):\n    pass",
+        "with Histogram.time()": "with h.time():\n    pass",
+    }
+    return cases, names, RECORDER
+
+
+def prometheus_cases():
+    """The same operations in prometheus_client, on a private registry."""
+    import prometheus_client as pc
+
+    registry = pc.CollectorRegistry()
+    names = {
+        "c": pc.Counter("bench_requests", "requests", registry=registry),
+        "cl": pc.Counter("bench_labelled", "requests", ["route", "code"], registry=registry),
+        "h": pc.Histogram("bench_latency", "latency", registry=registry),
+    }
+    cases = {
+        "Counter.inc()": "c.inc()",
+        "labels(...).inc()": "cl.labels(route='/chat', code='200').inc()",
+        "Histogram.observe()": "h.observe(0.1)",
+        "with Histogram.time()": "with h.time():\n    pass",
+    }
+    return cases, names
+
+
+def measure(stmt, names, number, repeat, between=None):
+    """Median ns per call of ``stmt`` over ``repeat`` runs of ``number`` calls."""
+    timer = timeit.Timer(stmt, globals=names)
+    timer.timeit(number // 10 or 1)
+    runs = []
+    for _ in range(repeat):
+        runs.append(timer.timeit(number) / number * 1e9)
+        if between:
+            between()
+    return statistics.median(runs)
+
+
+def run_all(number, repeat):
+    """Measure both libraries case by case, interleaved so machine noise hits both alike."""
+    dk_cases, dk_names, recorder = devkit_cases()
+    pc_cases, pc_names = prometheus_cases()
+    results = {}
+    for dk_case, pc_case, _goal in PAIRS + [("with Histogram.time()", "with Histogram.time()", None)]:
+        dk = measure(dk_cases[dk_case], dk_names, number, repeat, between=recorder.flush)
+        pc = measure(pc_cases[pc_case], pc_names, number, repeat)
+        results[dk_case] = (dk, pc_case, pc)
+    recorder.flush()
+    return results
+
+
+def report(results):
+    """Print one line per pair with the ratio and PASS/FAIL against the goal; return failures."""
+    print(f"python {sys.version.split()[0]}  (median ns per call; ratio = devkit / prometheus_client)")
+    print(f"{'devkit':<24}{'ns':>8}   {'prometheus_client':<24}{'ns':>8}  {'ratio':>6}  goal")
+    failures = 0
+    goals = {dk: goal for dk, _pc, goal in PAIRS}
+    for dk_case, (dk, pc_case, pc) in results.items():
+        ratio = dk / pc
+        goal = goals.get(dk_case)
+        verdict = (
+            "" if goal is None else (f"<= {goal:.1f}x PASS" if ratio <= goal else f"<= {goal:.1f}x FAIL")
+        )
+        failures += verdict.endswith("FAIL")
+        print(f"{dk_case:<24}{dk:>8.0f}   {pc_case:<24}{pc:>8.0f}  {ratio:>5.2f}x  {verdict}")
+    return failures
+
+
+def rerun_with_prometheus(argv):
+    """Run this script again in a venv that has prometheus_client; return its exit code."""
+    python = os.path.join(VENV_DIR, "bin", "python")
+    if not os.path.exists(python):
+        print(f"prometheus_client not importable: installing it into {VENV_DIR}", file=sys.stderr)
+        subprocess.run([sys.executable, "-m", "venv", VENV_DIR], check=True)
+        subprocess.run([python, "-m", "pip", "install", "-q", "prometheus_client"], check=True)
+    env = dict(os.environ, PYTHONPATH=REPO, **{REEXEC_FLAG: "1"})
+    return subprocess.run([python, os.path.abspath(__file__), *argv], env=env).returncode
+
+
+def main(argv=None):
+    """Parse options, make sure prometheus_client is there, measure and print."""
+    argv = sys.argv[1:] if argv is None else argv
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--number", type=int, default=100_000, help="calls per timed run")
+    parser.add_argument("--repeat", type=int, default=7, help="timed runs per case (median taken)")
+    args = parser.parse_args(argv)
+    try:
+        import prometheus_client  # noqa: F401
+    except ImportError:
+        if os.environ.get(REEXEC_FLAG):
+            print("prometheus_client still not importable; no baseline", file=sys.stderr)
+            return 1
+        return rerun_with_prometheus(argv)
+    os.chdir(tempfile.mkdtemp(prefix="devkit-bench-"))
+    return 1 if report(run_all(args.number, args.repeat)) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
