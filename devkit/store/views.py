@@ -1,7 +1,6 @@
 """Read-only views over the store shaped for the CLI and the dashboard (plain dicts, no output)."""
 
 import os
-import re
 
 from devkit.metrics.sketch import Sketch
 from devkit.store import open_store, store_path
@@ -91,9 +90,13 @@ def _model_check(health, name):
 
 
 def _names_model(key, entry, name):
-    tokens = set(re.split(r"[:/\s]+", key)) | {str(entry.get("componentId", ""))}
-    tokens |= {t[len("model_") :] for t in tokens if t.startswith("model_")}
-    return name in tokens
+    """True when a check key (``model.NAME:measurement``, ``NAME``, ...) or its componentId is model ``name``."""
+    if entry.get("componentId") == name:
+        return True
+    for prefix in ("model.", "model_", "model:", ""):
+        if key == prefix + name or key.startswith(prefix + name + ":"):
+            return True
+    return False
 
 
 def operation_rows(groups):
