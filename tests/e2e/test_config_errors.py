@@ -78,14 +78,16 @@ def test_invalid_config_gives_one_line_and_exit_2(name, run_devkit, tmp_path):
 
 
 def test_toml_on_old_python_says_use_json(run_devkit, tmp_path):
-    (tmp_path / "devkit.toml").write_text('[server]\nport = 9000\n')
+    (tmp_path / "devkit.toml").write_text("[server]\nport = 9000\n")
     result = run_devkit("config", "show", cwd=tmp_path)
     if HAS_TOMLLIB:
         assert result.code == 0, result
         assert "9000" in result.out
     else:
         version = "%d.%d" % sys.version_info[:2]
-        assert_one_error_line(result, f"devkit.toml: TOML config needs Python 3.11+ (this is {version}); use devkit.json")
+        assert_one_error_line(
+            result, f"devkit.toml: TOML config needs Python 3.11+ (this is {version}); use devkit.json"
+        )
 
 
 def test_directory_given_by_config(run_devkit, tmp_path):

@@ -151,12 +151,25 @@ def _venv_install(tmp_path):
     shutil.copytree(os.path.join(REPO_ROOT, "devkit"), str(source / "devkit"),
                     ignore=shutil.ignore_patterns("__pycache__"))  # fmt: skip
     venv = tmp_path / "venv"
-    made = _run([sys.executable, "-m", "venv", str(venv)], tmp_path, env=_env_without_pythonpath(), timeout=120)
+    made = _run(
+        [sys.executable, "-m", "venv", str(venv)], tmp_path, env=_env_without_pythonpath(), timeout=120
+    )
     assert made.returncode == 0, made.stderr
     vpy = str(venv / "bin" / "python")
     has_backend = _run([vpy, "-c", "import setuptools, wheel"], tmp_path, env=_env_without_pythonpath())
     extra = ["--no-build-isolation"] if has_backend.returncode == 0 else []
-    cmd = [vpy, "-m", "pip", "install", "-q", "--disable-pip-version-check", "--timeout", "15", *extra, str(source)]
+    cmd = [
+        vpy,
+        "-m",
+        "pip",
+        "install",
+        "-q",
+        "--disable-pip-version-check",
+        "--timeout",
+        "15",
+        *extra,
+        str(source),
+    ]
     return venv, _run(cmd, tmp_path, env=_env_without_pythonpath(), timeout=180)
 
 

@@ -91,7 +91,12 @@ def test_toml_file_with_models(cli, tmp_path):
     data = show(cli)
     assert data["config"]["project"]["name"] == "demo"
     model = data["config"]["models"][0]
-    assert (model["name"], model["provider"], model["timeout"], model["model"]) == ("llama", "ollama", 2.5, "llama")
+    assert (model["name"], model["provider"], model["timeout"], model["model"]) == (
+        "llama",
+        "ollama",
+        2.5,
+        "llama",
+    )
 
 
 @pytest.mark.skipif(not HAS_TOMLLIB, reason="TOML needs tomllib (3.11+)")
@@ -157,7 +162,8 @@ def _secret_project(tmp_path):
 
 
 @pytest.mark.parametrize(
-    "argv", [["config", "show"], ["--json", "config", "show"], ["config", "models"], ["--json", "config", "models"]]
+    "argv",
+    [["config", "show"], ["--json", "config", "show"], ["config", "models"], ["--json", "config", "models"]],
 )
 def test_secrets_never_shown(cli, tmp_path, argv):
     env = _secret_project(tmp_path)
@@ -189,14 +195,31 @@ def test_config_models_table(cli, tmp_path):
         {
             "models": [
                 {"name": "gpt", "url": "http://a/v1", "price_input_per_1m": 2.5, "price_output_per_1m": 10},
-                {"name": "llama", "provider": "ollama", "url": "http://b", "model": "llama3:8b", "critical": False},
+                {
+                    "name": "llama",
+                    "provider": "ollama",
+                    "url": "http://b",
+                    "model": "llama3:8b",
+                    "critical": False,
+                },
             ]
         },
     )
     result = cli("config", "models")
     assert result.code == 0, result
     lines = result.out.splitlines()
-    assert lines[0].split() == ["name", "provider", "url", "model", "timeout", "$/1M", "in", "$/1M", "out", "critical"]
+    assert lines[0].split() == [
+        "name",
+        "provider",
+        "url",
+        "model",
+        "timeout",
+        "$/1M",
+        "in",
+        "$/1M",
+        "out",
+        "critical",
+    ]
     assert lines[1].split() == ["gpt", "openai", "http://a/v1", "gpt", "5", "2.50", "10", "yes"]
     assert lines[2].split() == ["llama", "ollama", "http://b", "llama3:8b", "5", "0", "0", "no"]
     assert lines[0].index("url") == lines[1].index("http://a/v1") == lines[2].index("http://b")
@@ -265,7 +288,9 @@ def test_config_experiments_from_glob(cli, tmp_path):
     write_json(tmp_path / "results" / "two.json", {"id": "skipped"})
     write_json(tmp_path / "devkit.json", {"experiments": {"path": "results/*.result.json"}})
     data = json.loads(cli("--json", "config", "experiments").out)
-    assert [(e["id"], e["path"]) for e in data["experiments"]] == [("7", os.path.join("results", "one.result.json"))]
+    assert [(e["id"], e["path"]) for e in data["experiments"]] == [
+        ("7", os.path.join("results", "one.result.json"))
+    ]
 
 
 def test_config_experiments_none_found(cli):
