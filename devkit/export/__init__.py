@@ -1,1 +1,46 @@
-"""Exporters: JSON, CSV, Markdown, Prometheus and OpenMetrics from one snapshot."""
+"""Exports of the metrics store: JSON, CSV, Markdown, Prometheus 0.0.4 and OpenMetrics 1.0.
+
+Every format renders from one Snapshot (``take_snapshot``), as an iterator of text
+chunks so big outputs stream; ``render`` picks the renderer by format name.
+"""
+
+from devkit.errors import UsageError
+from devkit.export.snapshot import Snapshot, take_snapshot
+
+FORMATS = ("json", "csv", "md", "prom", "openmetrics")
+EXTENSIONS = {"json": ".json", "csv": ".csv", "md": ".md", "prom": ".prom", "openmetrics": ".om.txt"}
+CONTENT_TYPES = {
+    "json": "application/json; charset=utf-8",
+    "csv": "text/csv; charset=utf-8; header=present",
+    "md": "text/markdown; charset=utf-8",
+    "prom": "text/plain; version=0.0.4; charset=utf-8",
+    "openmetrics": "application/openmetrics-text; version=1.0.0; charset=utf-8",
+}
+__all__ = ["FORMATS", "CONTENT_TYPES", "EXTENSIONS", "Snapshot", "take_snapshot", "render", "check_format"]
+
+
+def check_format(fmt):
+    """Return ``fmt`` when it is a known export format, else raise UsageError naming the choices."""
+    if fmt not in FORMATS:
+        raise UsageError(f"--format: unknown format {fmt!r} (choose from {', '.join(FORMATS)})")
+    return fmt
+
+
+def render(snapshot, fmt, operations=False, ascii=False):
+    """Iterate the text chunks of ``snapshot`` in ``fmt``; ``operations`` selects the operations CSV."""
+    check_format(fmt)
+    if fmt == "json":
+        from devkit.export.jsonout import render_json
+
+        return render_json(snapshot)
+    if fmt == "csv":
+        from devkit.export.csvout import render_operations_csv, render_series_csv
+
+        return render_operations_csv(snapshot) if operations else render_series_csv(snapshot)
+    if fmt == "md":
+        from devkit.export.markdown import render_markdown
+
+        return render_markdown(snapshot, ascii=ascii)
+    from devkit.export.promtext import render_openmetrics, render_prometheus
+
+    return render_openmetrics(snapshot) if fmt == "openmetrics" else render_prometheus(snapshot)

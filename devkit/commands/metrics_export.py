@@ -1,0 +1,169 @@
+"""``devkit metrics export``: one snapshot rendered as JSON, CSV, Markdown, Prometheus or OpenMetrics.
+
+To stdout, atomically to ``-o FILE``, or on a schedule (``--every 60s -o DIR --keep N``)
+as timestamped files of which the newest N are kept.
+"""
+
+import argparse
+import os
+import time
+
+from devkit.errors import UsageError
+from devkit.output import emit
+from devkit.util import parse_duration, parse_since
+
+FORMAT_NAMES = ("json", "csv", "md", "prom", "openmetrics")
+
+
+def add_arguments(parser):
+    """Options of ``metrics export``."""
+    parser.description = ("Export metrics from one consistent snapshot. csv writes one row per series and "
+                          "interval; with --operations it streams the raw operations instead.")  # fmt: skip
+    parser.add_argument("--format", metavar="FORMAT", help="json, csv, md, prom or openmetrics "
+                        "(default: export.format, json)")  # fmt: skip
+    parser.add_argument("--since", default=argparse.SUPPRESS, metavar="SPAN", help="1h, 24h, 7d or all")
+    parser.add_argument("-o", "--output", metavar="PATH", help="write to this file (a folder with --every)")
+    parser.add_argument("--operations", action="store_true", help="csv of the raw operations (streamed)")
+    parser.add_argument("--every", nargs="?", const="config", metavar="DURATION",
+                        help="export every DURATION (e.g. 60s) until Ctrl-C; alone: export.interval_s")  # fmt: skip
+    parser.add_argument("--keep", type=_positive_int, metavar="N", help="scheduled: keep the newest N files")
+    parser.add_argument("--count", type=_positive_int, metavar="N", help="scheduled: stop after N exports")
+
+
+def _positive_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}")
+    return value
+
+
+def run(ctx, args):
+    """Export once (stdout or -o FILE) or on a schedule (--every)."""
+    from devkit.export import check_format
+
+    cfg = ctx.config
+    fmt = check_format(args.format or cfg.get("export", "format") or "json")
+    if args.operations and fmt != "csv":
+        raise UsageError("--operations: only with --format csv")
+    if args.every is not None:
+        return _scheduled(ctx, args, cfg, fmt)
+    if args.keep is not None or args.count is not None:
+        raise UsageError("--keep/--count: only with --every")
+    if args.output and os.path.isdir(args.output):
+        raise UsageError(f"-o: {args.output} is a folder; give a file name (or --every to fill a folder)")
+    return _export_once(ctx, args, cfg, fmt)
+
+
+def _export_once(ctx, args, cfg, fmt):
+    from devkit import charts
+    from devkit.export import render
+    from devkit.export.files import write_chunks_atomic
+
+    now = ctx.clock()
+    since_ts = parse_since(getattr(args, "since", "all"), now)
+    with _SnapshotScope(cfg, since_ts, now) as snapshot:
+        if not args.output:
+            ascii = charts.wants_ascii(ctx.stdout)
+            for chunk in render(snapshot, fmt, operations=args.operations, ascii=ascii):
+                ctx.stdout.write(chunk)
+            return 0
+        size = write_chunks_atomic(args.output, render(snapshot, fmt, operations=args.operations))
+    path = os.path.abspath(args.output)
+    emit(ctx, {"path": path, "format": fmt, "bytes": size, "generated_at": now}, _render_written)
+    return 0
+
+
+def _render_written(ctx, data):
+    return f"exported {data['format']} to {data['path']} ({data['bytes']} bytes)"
+
+
+class _SnapshotScope:
+    """Open the store (if any), take the snapshot, keep the store open while operations stream."""
+
+    def __init__(self, cfg, since_ts, now):
+        self.cfg, self.since_ts, self.now = cfg, since_ts, now
+        self.store = None
+
+    def __enter__(self):
+        from devkit.export import Snapshot, take_snapshot
+        from devkit.store.views import open_existing
+
+        self.store = open_existing(self.cfg)
+        if self.store is None:
+            return Snapshot(self.now, self.since_ts, project=getattr(self.cfg, "project_name", ""))
+        return take_snapshot(self.store, self.cfg, self.since_ts, self.now)
+
+    def __exit__(self, *exc):
+        if self.store is not None:
+            self.store.close()
+        return False
+
+
+def _schedule_settings(args, cfg):
+    if args.every == "config":
+        interval = float(cfg.get("export", "interval_s") or 0)
+        if interval <= 0:
+            raise UsageError(
+                "--every: export.interval_s is 0 (off) in the config; give a period like --every 60s"
+            )
+    else:
+        interval = parse_duration(args.every, "--every")
+        if interval <= 0:
+            raise UsageError(f"--every: the period must be > 0, got {args.every!r}")
+    directory = os.path.abspath(args.output) if args.output else cfg.resolve_path(cfg.get("export", "dir"))
+    if os.path.exists(directory) and not os.path.isdir(directory):
+        raise UsageError(f"-o: {directory} is a file; --every writes timestamped files into a folder")
+    keep = args.keep if args.keep is not None else int(cfg.get("export", "keep") or 10)
+    return interval, directory, keep
+
+
+def _scheduled(ctx, args, cfg, fmt):
+    interval, directory, keep = _schedule_settings(args, cfg)
+    written, rounds = [], 0
+    next_at = ctx.clock()
+    try:
+        while args.count is None or rounds < args.count:
+            _sleep_until(ctx, next_at)
+            next_at += interval
+            written.append(_export_round(ctx, args, cfg, fmt, directory, keep))
+            rounds += 1
+    except KeyboardInterrupt:
+        ctx.info("devkit: export schedule stopped")
+    kept = [p for p in written if os.path.exists(p)]
+    data = {"directory": directory, "format": fmt, "rounds": rounds, "interval_s": interval, "keep": keep,
+            "kept": kept}  # fmt: skip
+    emit(
+        ctx, data, lambda c, d: f"{d['rounds']} export(s) to {d['directory']}; newest kept: {len(d['kept'])}"
+    )
+    return 0
+
+
+def _sleep_until(ctx, deadline):
+    delay = deadline - ctx.clock()
+    if delay > 0:
+        time.sleep(delay)
+
+
+def _export_round(ctx, args, cfg, fmt, directory, keep):
+    from devkit.export import EXTENSIONS, render
+    from devkit.export.files import (
+        OPERATIONS_PREFIX,
+        PREFIX,
+        prune_exports,
+        timestamped_name,
+        write_chunks_atomic,
+    )
+
+    now = ctx.clock()
+    since_ts = parse_since(getattr(args, "since", "all"), now)
+    prefix = OPERATIONS_PREFIX if args.operations else PREFIX
+    extension = EXTENSIONS[fmt]
+    path = os.path.join(directory, timestamped_name(now, extension, prefix))
+    with _SnapshotScope(cfg, since_ts, now) as snapshot:
+        size = write_chunks_atomic(path, render(snapshot, fmt, operations=args.operations))
+    prune_exports(directory, extension, keep, prefix)
+    ctx.info(f"exported {fmt} to {path} ({size} bytes)")
+    return path

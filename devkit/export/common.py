@@ -1,0 +1,72 @@
+"""Shapes shared by the JSON, CSV and Markdown exports: per-series rows, percentiles, timestamps."""
+
+import datetime
+import json
+
+PERCENTILES = (("p50_ms", 0.5), ("p90_ms", 0.9), ("p95_ms", 0.95), ("p99_ms", 0.99))
+SERIES_FIELDS = ("operation", "model", "status", "count", "prompt_tokens", "completion_tokens", "cost",
+                 "cache_hits", "cache_misses", "created_ts")  # fmt: skip
+
+
+def iso(ts):
+    """A Unix timestamp as ISO 8601 UTC (``2024-05-01T12:00:00.250000Z``), or None."""
+    if ts is None:
+        return None
+    stamp = datetime.datetime.fromtimestamp(float(ts), tz=datetime.timezone.utc)
+    return stamp.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def latency_ms(sketch):
+    """count, mean, min, max and p50/p90/p95/p99 of a seconds Sketch, in milliseconds (None when empty)."""
+    empty = sketch is None or not sketch.count
+    out = {"count": 0 if empty else sketch.count}
+    for name, q in PERCENTILES:
+        out[name] = None if empty else _ms(sketch.quantile(q))
+    out["mean_ms"] = None if empty else _ms(sketch.mean)
+    out["min_ms"] = None if empty else _ms(sketch.min)
+    out["max_ms"] = None if empty else _ms(sketch.max)
+    return out
+
+
+def _ms(seconds):
+    return round(seconds * 1000.0, 3)
+
+
+def series_rows(snapshot):
+    """One flat dict per (operation, model, status) with its sums and latency percentiles, sorted."""
+    rows = []
+    for row in snapshot.breakdown:
+        flat = {name: row.get(name) for name in SERIES_FIELDS}
+        stats = latency_ms(row.get("sketch"))
+        flat.update((k, v) for k, v in stats.items() if k != "count")
+        rows.append(flat)
+    rows.sort(key=lambda r: (str(r["operation"]), str(r["model"] or ""), str(r["status"])))
+    return rows
+
+
+def instrument_rows(snapshot):
+    """User instruments as flat dicts; histograms carry count, sum, min, max and percentiles, not a Sketch."""
+    rows = []
+    for inst in snapshot.instruments:
+        flat = {k: inst.get(k) for k in ("name", "kind", "help", "labels", "value", "created_ts")}
+        sketch = inst.get("sketch")
+        if sketch is not None:
+            flat.update(distribution(sketch))
+        rows.append(flat)
+    return rows
+
+
+def distribution(sketch):
+    """count, sum, min, max and p50/p90/p95/p99 of a Sketch in its own unit (None when empty)."""
+    empty = not sketch.count
+    out = {"count": sketch.count, "sum": sketch.sum}
+    out["min"] = None if empty else sketch.min
+    out["max"] = None if empty else sketch.max
+    for name, q in PERCENTILES:
+        out[name[:-3]] = sketch.quantile(q)
+    return out
+
+
+def labels_json(labels):
+    """Labels as compact JSON with sorted keys ("" when there are none)."""
+    return json.dumps(labels, sort_keys=True, ensure_ascii=False, separators=(",", ":")) if labels else ""

@@ -1,0 +1,156 @@
+"""The Markdown report: summary, activity sparklines, tokens and cost per model, latency, errors, failures."""
+
+import re
+
+from devkit import charts
+from devkit.export.common import iso, latency_ms, series_rows
+
+RECENT_FAILURES = 20
+BAR_WIDTH = 12
+SPARK_WIDTH = 60
+_SPECIAL = re.compile(r"([\\`*_\[\]<>|~])")
+
+
+def cell(value):
+    """Text safe inside a table cell: Markdown punctuation escaped, line breaks as <br>."""
+    if value is None:
+        return "-"
+    text = _SPECIAL.sub(r"\\\1", str(value))
+    return text.replace("\r\n", "<br>").replace("\n", "<br>").replace("\r", "<br>")
+
+
+def table(headers, rows, align):
+    """A GitHub/CommonMark pipe table; ``align`` holds 'l' or 'r' per column."""
+    marks = ["---:" if a == "r" else ":---" for a in align]
+    lines = ["| " + " | ".join(headers) + " |", "| " + " | ".join(marks) + " |"]
+    lines.extend("| " + " | ".join(row) + " |" for row in rows)
+    return "\n".join(lines)
+
+
+def _model(model):
+    return "(none)" if model is None else str(model)
+
+
+def _num(value):
+    return "-" if value is None else f"{value:,}"
+
+
+def _ms(value):
+    return "-" if value is None else f"{value:,.1f}"
+
+
+def _usd(value):
+    return "-" if value is None else f"${value:,.4f}"
+
+
+def render_markdown(snapshot, ascii=False):
+    """Yield the report section by section."""
+    yield _header(snapshot)
+    yield _summary(snapshot)
+    yield _activity(snapshot, ascii)
+    yield _per_model(snapshot, ascii)
+    yield _latency(snapshot)
+    yield _errors(snapshot)
+    yield _failures(snapshot)
+
+
+def _header(snapshot):
+    title = "# devkit report" + (f" — {cell(snapshot.project)}" if snapshot.project else "")
+    since = iso(snapshot.since_ts) or "all data"
+    return (f"{title}\n\nGenerated {iso(snapshot.generated_at)} by devkit {snapshot.version}; "
+            f"covers {since} to then.\n")  # fmt: skip
+
+
+def _summary(snapshot):
+    totals, stats = snapshot.totals, latency_ms(snapshot.latency)
+    requests = totals.get("requests") or 0
+    error_rate = f"{100.0 * totals.get('errors', 0) / requests:.2f}%" if requests else "-"
+    lookups = (totals.get("cache_hits") or 0) + (totals.get("cache_misses") or 0)
+    hit_rate = f"{100.0 * totals.get('cache_hits', 0) / lookups:.1f}%" if lookups else "-"
+    rows = [("Requests", _num(requests)), ("Errors", f"{_num(totals.get('errors'))} ({error_rate})"),
+            ("Prompt tokens", _num(totals.get("prompt_tokens"))),
+            ("Completion tokens", _num(totals.get("completion_tokens"))),
+            ("Total tokens", _num(totals.get("total_tokens"))), ("Cost (USD)", _usd(totals.get("cost"))),
+            ("Cache hit rate", hit_rate),
+            ("Latency p50 / p95 / p99 (ms)", " / ".join(_ms(stats[k]) for k in ("p50_ms", "p95_ms", "p99_ms")))]  # fmt: skip
+    return "\n## Summary\n\n" + table(["Metric", "Value"], rows, "lr") + "\n"
+
+
+def _activity(snapshot, ascii):
+    points = snapshot.history
+    if not points:
+        return "\n## Activity\n\nNo activity in this range.\n"
+    step = snapshot.history_resolution_s
+    rows = []
+    for label, key in (("Requests", "requests"), ("Errors", "errors"), ("p95 latency (ms)", "p95_ms")):
+        values = [p.get(key) for p in points]
+        present = [v for v in values if v is not None]
+        spark = charts.sparkline(values, ascii=ascii, width=SPARK_WIDTH)
+        rows.append(
+            (
+                label,
+                f"`{spark}`",
+                _ms(max(present)) if present and key == "p95_ms" else _num(max(present or [0])),
+            )
+        )
+    intro = f"\n## Activity\n\n{len(points)} intervals of {step} s from {iso(points[0]['ts'])}.\n\n"
+    return intro + table(["Series", "Trend", "Peak"], rows, "llr") + "\n"
+
+
+def _per_model(snapshot, ascii):
+    models = {}
+    for row in snapshot.breakdown:
+        entry = models.setdefault(row.get("model"), [0, 0, 0, 0.0])
+        entry[0] += row.get("count") or 0
+        entry[1] += row.get("prompt_tokens") or 0
+        entry[2] += row.get("completion_tokens") or 0
+        entry[3] += row.get("cost") or 0.0
+    if not models:
+        return "\n## Tokens and cost per model\n\nNo operations.\n"
+    peak = max(p + c for _, p, c, _ in models.values())
+    rows = []
+    for model, (count, prompt, completion, cost) in sorted(
+        models.items(), key=lambda kv: -(kv[1][1] + kv[1][2])
+    ):
+        share = charts.bar(prompt + completion, peak, BAR_WIDTH, ascii=ascii).rstrip()
+        rows.append((cell(_model(model)), _num(count), _num(prompt), _num(completion),
+                     _num(prompt + completion), f"`{share}`" if share else "", _usd(cost)))  # fmt: skip
+    headers = ["Model", "Requests", "Prompt", "Completion", "Total", "Tokens", "Cost (USD)"]
+    return "\n## Tokens and cost per model\n\n" + table(headers, rows, "lrrrrlr") + "\n"
+
+
+def _latency(snapshot):
+    rows = [(cell(r["operation"]), cell(_model(r["model"])), cell(r["status"]), _num(r["count"]), _ms(r["p50_ms"]),
+             _ms(r["p90_ms"]), _ms(r["p95_ms"]), _ms(r["p99_ms"]), _ms(r["max_ms"]))
+            for r in series_rows(snapshot)]  # fmt: skip
+    if not rows:
+        return "\n## Latency percentiles\n\nNo operations.\n"
+    headers = ["Operation", "Model", "Status", "Count", "p50 ms", "p90 ms", "p95 ms", "p99 ms", "max ms"]
+    return "\n## Latency percentiles\n\n" + table(headers, rows, "lllrrrrrr") + "\n"
+
+
+def _errors(snapshot):
+    per_op = {}
+    for row in snapshot.breakdown:
+        key = (row.get("operation"), row.get("model"))
+        entry = per_op.setdefault(key, [0, 0])
+        entry[0] += row.get("count") or 0
+        entry[1] += (row.get("count") or 0) if row.get("status") == "error" else 0
+    failing = sorted(
+        ((k, v) for k, v in per_op.items() if v[1]), key=lambda kv: (str(kv[0][0]), _model(kv[0][1]))
+    )
+    if not failing:
+        return "\n## Errors\n\nNo errors.\n"
+    rows = [(cell(op), cell(_model(model)), _num(errors), f"{100.0 * errors / count:.2f}%")
+            for (op, model), (count, errors) in failing]  # fmt: skip
+    return "\n## Errors\n\n" + table(["Operation", "Model", "Errors", "Error rate"], rows, "llrr") + "\n"
+
+
+def _failures(snapshot):
+    failures = [op for op in snapshot.recent if op.get("status") == "error"][:RECENT_FAILURES]
+    if not failures:
+        return "\n## Recent failures\n\nNone.\n"
+    rows = [(cell(iso(op.get("ts"))), cell(op.get("operation")), cell(_model(op.get("model"))), _ms(op.get("duration_ms")),
+             cell(op.get("error"))) for op in failures]  # fmt: skip
+    headers = ["Time (UTC)", "Operation", "Model", "Duration ms", "Error"]
+    return "\n## Recent failures\n\n" + table(headers, rows, "lllrl") + "\n"
