@@ -24,7 +24,26 @@ does not answer within its timeout (or the run's deadline) is a ``fail`` with
 from devkit.health.core import CannotRun, Check, CheckResult, Outcome, aggregate
 from devkit.health.suite import Registry
 
-__all__ = ["registry", "Registry", "Check", "CheckResult", "Outcome", "CannotRun", "aggregate"]
+__all__ = [
+    "registry",
+    "register",
+    "unregister",
+    "run",
+    "checks",
+    "Registry",
+    "Check",
+    "CheckResult",
+    "Outcome",
+    "CannotRun",
+    "aggregate",
+]
 
 registry = Registry()
 """The process-wide registry that ``devkit.health`` names."""
+
+# ``import devkit.health`` makes ``devkit.health`` this module rather than the registry, so the
+# registry's verbs are also module-level: both spellings reach the same checks.
+register = registry.register
+unregister = registry.unregister
+run = registry.run
+checks = registry.checks

@@ -93,7 +93,7 @@ class Check:
         started = time.monotonic()
         try:
             outcome = to_outcome(self.func())
-        except Exception as exc:  # noqa: BLE001 - a raising check is a failed check
+        except BaseException as exc:  # noqa: BLE001 - even SystemExit from app code is only a failed check
             outcome = Outcome("fail", f"raised {type(exc).__name__}: {exc}")
         return CheckResult(self, outcome, time.monotonic() - started, clock())
 

@@ -72,6 +72,20 @@ def test_registry_register_works_as_decorator_and_call():
     assert report.status == "warn"
 
 
+def test_devkit_health_is_the_module_registry():
+    import devkit
+    from devkit.health import registry
+
+    name = "unit-test-probe"
+    devkit.health.register(name, lambda: Outcome("pass", "fine", 3, "jobs"))
+    try:
+        report = devkit.health.run(names=[name], use_cache=False)
+    finally:
+        devkit.health.unregister(name)
+    assert [(r.name, r.status, r.observed_value) for r in report.results] == [(name, "pass", 3)]
+    assert name not in [c.name for c in registry.checks()]
+
+
 def test_select_modes_and_names():
     checks = [Check("process", None, live=True), Check("db", None), Check("cache", None, critical=False)]
     assert [c.name for c in select(checks, "live")] == ["process"]
