@@ -13,6 +13,8 @@ from devkit.store.codec import merge_blobs
 from devkit.store.schema import connect
 
 DEFAULT_RETENTION_DAYS = 7.0
+# Per path, when this process may next try to prune: short-lived Store objects (one per flush) share it.
+_NEXT_PRUNE_CHECK = {}
 
 
 class Store:
@@ -27,7 +29,6 @@ class Store:
         self.retention_days = float(retention_days)
         self.clock = clock
         self._lock = threading.RLock()
-        self._next_prune_check = 0.0
         self._conn = _open(self.path)
 
     def close(self):
@@ -58,8 +59,8 @@ class Store:
         now = self.clock()
         with self._lock, _errors(self.path, "write"):
             writer.write(self.conn, batch, self.prices, now)
-            if now >= self._next_prune_check:
-                self._next_prune_check = now + writer.PRUNE_EVERY_S
+            if now >= _NEXT_PRUNE_CHECK.get(self.path, 0.0):
+                _NEXT_PRUNE_CHECK[self.path] = now + writer.PRUNE_EVERY_S
                 writer.prune(self.conn, now, self.retention_days)
 
     def prune(self, now=None):

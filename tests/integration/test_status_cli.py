@@ -149,3 +149,14 @@ def test_reset_asks_on_a_terminal(filled):
     code, err = run("n\n")
     assert code == 1 and "[y/N]" in err and "cancelled" in err
     assert run("y\n")[0] == 0
+
+
+def test_ingest_draws_a_progress_bar_on_a_tty_for_big_files(cli, tmp_path):
+    write_config(tmp_path)
+    line = json.dumps({"operation": "chat", "duration_ms": 1.5, "status": "ok", "detail": "x" * 200}) + "\n"
+    (tmp_path / "big.jsonl").write_text(line * (2 * 1024 * 1024 // len(line) + 1))
+    result = cli("metrics", "ingest", "big.jsonl", tty=True)
+    assert result.code == 0 and "100.0%" in result.err and "\r" in result.err
+    assert "rejected 0" in result.out
+    quiet = cli("metrics", "ingest", "big.jsonl")
+    assert quiet.code == 0 and quiet.err == ""
