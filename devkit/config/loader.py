@@ -51,9 +51,9 @@ def read_document(path, label):
     if path.endswith(".json"):
         try:
             return json.loads(text)
-        except ValueError as exc:
-            line = getattr(exc, "lineno", "?")
-            raise ConfigError(f"{label}:{line}: invalid JSON: {getattr(exc, 'msg', exc)}") from None
+        except (ValueError, RecursionError) as exc:
+            where = f"{label}:{exc.lineno}" if hasattr(exc, "lineno") else label
+            raise ConfigError(f"{where}: invalid JSON: {getattr(exc, 'msg', exc)}") from None
     data = _parse_toml(text, label)
     if os.path.basename(path) == "pyproject.toml":
         tool = data.get("tool", {})
@@ -87,7 +87,7 @@ def _parse_toml(text, label):
         ) from None
     try:
         return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
+    except (tomllib.TOMLDecodeError, RecursionError) as exc:
         raise ConfigError(f"{label}: invalid TOML: {exc}") from None
 
 

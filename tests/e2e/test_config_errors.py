@@ -197,3 +197,20 @@ def test_config_error_stops_other_commands_too(run_devkit, tmp_path):
     (tmp_path / "devkit.json").write_text('{"server": {"port": 70000}}')
     result = run_devkit("config", "models", cwd=tmp_path)
     assert_one_error_line(result, "devkit.json: server.port: expected an integer")
+
+
+@pytest.mark.parametrize(
+    "target, text",
+    [
+        ("devkit.json", '{"project":' * 50000 + "1" + "}" * 50000),
+        ("devkit.toml", "a = " + "[" * 50000 + "]" * 50000),
+    ],
+    ids=["json", "toml"],
+)
+def test_nested_too_deep_is_a_config_error(run_devkit, tmp_path, target, text):
+    (tmp_path / target).write_text(text)
+    result = run_devkit("config", "show", cwd=tmp_path)
+    if target.endswith(".toml") and not HAS_TOMLLIB:
+        assert_one_error_line(result, f"{target}: TOML config needs")
+    else:
+        assert_one_error_line(result, f"{target}: invalid {target[-4:].upper()}: ")
