@@ -1,6 +1,7 @@
 """One consistent read of the store that every export format renders from."""
 
 import contextlib
+import math
 import time
 
 import devkit
@@ -47,6 +48,10 @@ class Snapshot:
                 yield op
 
 
+_EMPTY_POINT = {"requests": 0, "errors": 0, "prompt_tokens": 0, "completion_tokens": 0, "cost": 0.0,
+                "p50_ms": None, "p95_ms": None, "p99_ms": None}  # fmt: skip
+
+
 def empty_totals():
     """The totals dict of an empty store."""
     return {
@@ -82,6 +87,17 @@ def history_range(since_ts, now):
     return (10 if span <= HOUR_S else 60 if span <= DAY_S else 3600), start
 
 
+def fill_gaps(points, resolution_s, start, now):
+    """Add zero points for empty intervals between ``start`` and ``now`` (the store returns only busy ones)."""
+    by_ts = {p["ts"]: p for p in points}
+    first = int(math.floor(start / resolution_s)) * resolution_s
+    last = int(math.floor(now / resolution_s)) * resolution_s
+    for ts in range(first, last + 1, resolution_s):
+        if ts not in by_ts:
+            by_ts[ts] = dict(_EMPTY_POINT, ts=ts)
+    return [by_ts[ts] for ts in sorted(by_ts)]
+
+
 def take_snapshot(store, cfg=None, since_ts=None, now=None):
     """Read totals, breakdown, instruments, windows, history and recent ops in one read transaction."""
     now = float(time.time() if now is None else now)
@@ -95,7 +111,7 @@ def take_snapshot(store, cfg=None, since_ts=None, now=None):
             "breakdown": store.breakdown(since_ts),
             "instruments": store.instruments(),
             "windows": store.windows(now),
-            "history": store.history(resolution, history_start, now),
+            "history": fill_gaps(store.history(resolution, history_start), resolution, history_start, now),
             "recent": store.recent(recent_limit, since_ts),
         }
     return Snapshot(
