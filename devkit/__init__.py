@@ -15,11 +15,14 @@ _LAZY = {
     "counter": ("devkit.metrics.api", "counter"),
     "gauge": ("devkit.metrics.api", "gauge"),
     "histogram": ("devkit.metrics.api", "histogram"),
-    "health": ("devkit.health", "registry"),
 }
 
 
 def __getattr__(name):
+    if name == "health":
+        import importlib
+
+        return importlib.import_module("devkit.health")
     if name in _LAZY:
         import importlib
 

@@ -84,12 +84,13 @@ def _apply_globals(ctx, args):
 
 
 def _unexpected(ctx, exc):
+    scrub = ctx._config.scrub if ctx._config is not None else str
     if ctx.verbose:
         import traceback
 
-        ctx.stderr.write("".join(traceback.format_exception(type(exc), exc, exc.__traceback__)))
+        ctx.stderr.write(scrub("".join(traceback.format_exception(type(exc), exc, exc.__traceback__))))
     else:
-        detail = str(exc).splitlines()[0] if str(exc) else ""
+        detail = scrub(str(exc).splitlines()[0]) if str(exc) else ""
         ctx.err(f"devkit: error: unexpected {type(exc).__name__}: {detail} (rerun with -v for the traceback)")
     return EXIT_FAILED
 
