@@ -91,3 +91,78 @@ def test_kill_9_mid_stream_loses_at_most_the_unflushed_batch(tmp_path):
     # a batch is reported only after its commit; at most the one in flight may be committed unreported
     assert flushed * 100 <= requests <= flushed * 100 + 100
     assert operations == requests
+
+
+TRACKER = """
+import time
+import devkit
+
+recorded = 0
+next_report = time.monotonic()
+while True:
+    with devkit.track("chat", model="llama3") as op:
+        op.tokens(prompt=1, completion=1)
+    recorded += 1
+    if time.monotonic() >= next_report:
+        print(recorded, flush=True)
+        next_report += 0.05
+    time.sleep(0.0005)
+"""
+
+
+def test_kill_9_of_a_tracking_app_loses_at_most_the_last_flush_interval(tmp_path):
+    interval_s, margin_s = 0.2, 1.0
+    (tmp_path / "devkit.json").write_text('{"metrics": {"flush_interval_s": %s}}' % interval_s)
+    env = dict(os.environ, PYTHONPATH=REPO_ROOT)
+    env.pop("DEVKIT_CONFIG", None)
+    proc = subprocess.Popen([sys.executable, "-c", TRACKER], cwd=str(tmp_path), env=env, stdout=subprocess.PIPE,
+                            text=True)  # fmt: skip
+    seen = []  # (when the parent read it, operations the child had recorded by then)
+    started = time.monotonic()
+    while time.monotonic() - started < 2.5:
+        line = proc.stdout.readline()
+        assert line, "the tracking child died early"
+        seen.append((time.monotonic(), int(line)))
+    os.kill(proc.pid, signal.SIGKILL)
+    killed_at = time.monotonic()
+    proc.wait(10)
+    last_reported = max([seen[-1][1]] + [int(n) for n in proc.stdout.read().split()])
+    path = tmp_path / ".devkit" / "devkit.db"
+    conn = sqlite3.connect(str(path))
+    assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    conn.close()
+    with Store(path) as store:
+        stored = store.totals()["requests"]
+    surely_flushed = max(n for when, n in seen if when <= killed_at - interval_s - margin_s)
+    # at most ~100 operations fit between the child's last report and the kill (a report every 50 ms)
+    assert surely_flushed <= stored <= last_reported + 1000, (surely_flushed, stored, last_reported)
+
+
+def test_reset_during_live_writes_keeps_every_batch_written_after_it(tmp_path):
+    path = tmp_path / "devkit.db"
+    written = []  # (epoch the batch landed in, size)
+    stop = threading.Event()
+
+    def work(worker):
+        with Store(path) as store:
+            n = 0
+            while not stop.is_set() or n < 20:
+                written.append((store.write_batch(batch_of(worker * 10**6 + n * 7, 7, NOW)), 7))
+                n += 1
+
+    threads = [threading.Thread(target=work, args=(w,)) for w in range(3)]
+    for t in threads:
+        t.start()
+    with Store(path) as admin:
+        while len(written) < 30:
+            time.sleep(0.005)
+        admin.reset()
+        target = len(written) + 10
+        while len(written) < target:
+            time.sleep(0.005)
+        stop.set()
+        for t in threads:
+            t.join(30)
+        after = sum(size for epoch, size in written if epoch == 1)
+        assert 0 < after < sum(size for _, size in written)
+        assert admin.totals()["requests"] == after == admin.info()["operations"]
