@@ -3,13 +3,18 @@
 Both sides hold the same observations in the same buckets. prometheus_client is not a devkit
 dependency: when it is missing, this script makes a throwaway venv under /tmp, installs it there
 and re-runs itself with that interpreter. Prints the median times and their ratio (goal <= 0.15).
+
+``--operations N`` instead fills a throwaway store with N operations and streams the operations
+CSV to a file, printing the tracemalloc peak for N/10 and for N operations (flat memory check).
 """
 
 import os
 import random
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -95,8 +100,62 @@ def median_time(func):
     return statistics.median(times)
 
 
+def fill_store(path, count, batch=20_000):
+    """Write ``count`` operations into a new store at ``path``; return the newest timestamp."""
+    from devkit.metrics.records import Batch, OperationRecord
+    from devkit.store import Store
+
+    now = time.time()
+    with Store(path) as store:
+        for start in range(0, count, batch):
+            ops = [OperationRecord(f"op-{i:08d}", now - count * 0.001 + i * 0.001, "chat", "llama3", "ok",
+                                   10.0 + i % 500, 120, 240, None, 0.0021, None, "detail")
+                   for i in range(start, min(count, start + batch))]  # fmt: skip
+            store.write_batch(Batch(ops))
+    return now
+
+
+def stream_peak(db_path, out_path, since_ts, now):
+    """Stream the operations CSV since ``since_ts`` into ``out_path``; return (bytes, seconds, peak bytes)."""
+    import tracemalloc
+
+    from devkit.export import render, take_snapshot
+    from devkit.export.files import write_chunks_atomic
+    from devkit.store import Store
+
+    with Store(db_path) as store:
+        snapshot = take_snapshot(store, None, since_ts, now + 1)
+        tracemalloc.start()
+        start = time.perf_counter()
+        size = write_chunks_atomic(out_path, render(snapshot, "csv", operations=True))
+        elapsed = time.perf_counter() - start
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+    return size, elapsed, peak
+
+
+def operations_main(count):
+    """Fill a throwaway store with ``count`` operations and report the streaming peak for N/10 and N."""
+    folder = tempfile.mkdtemp(prefix="devkit-export-bench-")
+    try:
+        db_path = os.path.join(folder, "devkit.db")
+        started = time.perf_counter()
+        now = fill_store(db_path, count)
+        print(f"store: {count:,} operations written in {time.perf_counter() - started:.1f} s")
+        tenth_since = now - count * 0.001 + count * 0.9 * 0.001
+        for label, since in ((f"{count // 10:,} ops", tenth_since), (f"{count:,} ops", None)):
+            size, elapsed, peak = stream_peak(db_path, os.path.join(folder, "ops.csv"), since, now)
+            print(f"operations csv {label:>14}: {size / 1e6:8.1f} MB in {elapsed:6.1f} s; "
+                  f"tracemalloc peak {peak / 1e6:6.2f} MB ({100.0 * peak / size:.2f}% of output)")  # fmt: skip
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    return 0
+
+
 def main():
-    """Build both sides, time them, print the ratio."""
+    """Build both sides, time them, print the ratio (or run the --operations streaming check)."""
+    if len(sys.argv) == 3 and sys.argv[1] == "--operations":
+        return operations_main(int(sys.argv[2]))
     ensure_prometheus_client()
     from prometheus_client import generate_latest
 

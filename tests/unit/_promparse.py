@@ -158,7 +158,7 @@ class Parser:
         if self.om and line == "# EOF":
             self.eof = True
             return
-        parts = line.split(" ", 3) if self.om else re.split(r"[ \t]+", line.rstrip(" \t"), 3)
+        parts = line.split(" ", 3) if self.om else re.split(r"[ \t]+", line.rstrip(" \t"), maxsplit=3)
         keyword = parts[1] if len(parts) > 1 else ""
         if keyword not in ("HELP", "TYPE") + (("UNIT",) if self.om else ()):
             if self.om:
