@@ -14,7 +14,8 @@ class Parser(argparse.ArgumentParser):
 
     def error(self, message):
         """Turn argparse's message into one ``devkit: error:`` line, exit 2."""
-        raise UsageError(f"{self.prog}: {message}")
+        where = self.prog.partition(" ")[2]
+        raise UsageError(f"{where}: {message}" if where else message)
 
     def _print_message(self, message, file=None):
         if message and self.ctx is not None:

@@ -14,13 +14,21 @@ def add_arguments(parser):
     sub.add_parser("models", help="the configured models as a table")
     sub.add_parser("experiments", help="the experiment records found")
     init = sub.add_parser("init", help="write an example devkit.json to start from")
-    init.add_argument("path", nargs="?", default="devkit.json", help="where to write it (default: devkit.json)")
+    init.add_argument(
+        "path", nargs="?", default="devkit.json", help="where to write it (default: devkit.json)"
+    )
     init.add_argument("--force", action="store_true", help="overwrite an existing file")
 
 
 def run(ctx, args):
     """Dispatch to one config subcommand."""
-    handlers = {"show": _show, "validate": _validate, "models": _models, "experiments": _experiments, "init": _init}
+    handlers = {
+        "show": _show,
+        "validate": _validate,
+        "models": _models,
+        "experiments": _experiments,
+        "init": _init,
+    }
     return handlers[args.config_command](ctx, args)
 
 
@@ -53,15 +61,17 @@ def _render_show(ctx, data):
 
 
 def _inline(value):
-    from devkit.output import to_json
+    import json
 
-    return value if isinstance(value, str) else to_json(value).replace("\n", "").replace("  ", " ")
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
 
 
 def _validate(ctx, args):
     from devkit.config import validate_config
 
-    report = validate_config(args.file or ctx.config_path, ctx.cwd, ctx.env)
+    given_by = "the FILE argument" if args.file is not None else "--config"
+    explicit = args.file if args.file is not None else ctx.config_path
+    report = validate_config(explicit, ctx.cwd, ctx.env, given_by)
     data = {"file": report["file"], "valid": not report["problems"], "problems": report["problems"]}
     if ctx.json:
         emit(ctx, data, None)
@@ -84,7 +94,16 @@ def _render_models(ctx, data):
     if not data["models"]:
         return "no models configured (add a [[models]] entry to your config)"
     headers = ["name", "provider", "url", "model", "timeout", "$/1M in", "$/1M out", "critical"]
-    keys = ["name", "provider", "url", "model", "timeout", "price_input_per_1m", "price_output_per_1m", "critical"]
+    keys = [
+        "name",
+        "provider",
+        "url",
+        "model",
+        "timeout",
+        "price_input_per_1m",
+        "price_output_per_1m",
+        "critical",
+    ]
     rows = [[m[k] for k in keys] for m in data["models"]]
     return term.table(headers, rows, ctx.width, align="llllrrrl", color=ctx.color_stdout)
 
@@ -100,7 +119,9 @@ def _render_experiments(ctx, data):
     if not data["experiments"]:
         return "no experiment records found (set experiments.path in the config)"
     rows = [[e["id"], e["date"], e["size_bytes"], e["path"], e["error"] or ""] for e in data["experiments"]]
-    return term.table(["id", "date", "size", "path", "problem"], rows, ctx.width, align="llrll", color=ctx.color_stdout)
+    return term.table(
+        ["id", "date", "size", "path", "problem"], rows, ctx.width, align="llrll", color=ctx.color_stdout
+    )
 
 
 def _init(ctx, args):
@@ -114,5 +135,9 @@ def _init(ctx, args):
     if os.path.exists(target) and not args.force:
         raise OperationError(f"{args.path}: already exists (use --force to overwrite)")
     atomic_write(target, pkgutil.get_data("devkit", "data/devkit.example.json"))
-    emit(ctx, {"written": args.path}, lambda _ctx, data: f"wrote {data['written']}; check it with 'devkit config validate'")
+    emit(
+        ctx,
+        {"written": args.path},
+        lambda _ctx, data: f"wrote {data['written']}; check it with 'devkit config validate'",
+    )
     return 0

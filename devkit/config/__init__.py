@@ -24,11 +24,11 @@ def load_config(explicit=None, cwd=None, env=None):
     return report["config"]
 
 
-def validate_config(explicit=None, cwd=None, env=None):
+def validate_config(explicit=None, cwd=None, env=None, given_by="--config"):
     """Return ``{"file", "problems", "config"}``; a file that cannot be read raises ConfigError."""
     cwd = os.path.abspath(cwd or os.getcwd())
     env = dict(os.environ if env is None else env)
-    path = find_config(cwd, env, explicit)
+    path = find_config(cwd, env, explicit, given_by)
     label = display_path(path, cwd) if path else None
     file_values, problems = {}, []
     if path:

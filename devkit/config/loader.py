@@ -1,5 +1,6 @@
 """Find and read the configuration file, then apply DEVKIT_<SECTION>_<KEY> overrides."""
 
+import difflib
 import json
 import os
 import sys
@@ -14,14 +15,20 @@ _TRUE = ("1", "true", "yes", "on")
 _FALSE = ("0", "false", "no", "off")
 
 
-def find_config(cwd, env, explicit=None):
+def find_config(cwd, env, explicit=None, given_by="--config"):
     """Return the config file to use, or None: --config, then $DEVKIT_CONFIG, then a search upward."""
+    if explicit == "":
+        raise ConfigError(f"{given_by}: expected a file path, got an empty string")
     chosen = explicit or env.get(ENV_CONFIG) or None
     if chosen:
+        source = given_by if explicit else ENV_CONFIG
         path = os.path.join(cwd, os.path.expanduser(chosen))
         if not os.path.exists(path):
-            source = "--config" if explicit else ENV_CONFIG
             raise ConfigError(f"{chosen}: config file not found (given by {source})")
+        if not path.endswith((".json", ".toml")) and not os.path.isdir(path):
+            raise ConfigError(
+                f"{chosen}: unsupported config file type (use .json or .toml; given by {source})"
+            )
         return path
     directory = os.path.abspath(cwd)
     while True:
@@ -98,13 +105,22 @@ def env_overrides(env):
         if not name.startswith("DEVKIT_") or name == ENV_CONFIG:
             continue
         section, _, key = name[len("DEVKIT_") :].lower().partition("_")
-        if section == "models":
+        if section not in SECTIONS and section != "models":
+            _unknown_section(name, section, problems)
+        elif section == "models":
             problems.append(f"env {name}: models cannot be set from the environment; use the config file")
         elif section in SECTIONS and key not in SECTIONS[section]:
             problems.append(f"env {name}: unknown key {section}.{key}{_suggest(key, SECTIONS[section])}")
         elif section in SECTIONS:
             _apply_env(name, env[name], section, key, (values, sources, problems))
     return values, sources, problems
+
+
+def _unknown_section(name, section, problems):
+    # Other tools may own DEVKIT_* names; only a near miss of a real section is surely a typo.
+    close = difflib.get_close_matches(section, list(SECTIONS) + ["models"], n=1, cutoff=0.75)
+    if close:
+        problems.append(f"env {name}: unknown section {section!r} (did you mean {close[0]!r}?)")
 
 
 def _apply_env(name, text, section, key, out):
@@ -128,7 +144,7 @@ def _from_env_text(kind, text):
         return True if lowered in _TRUE else False if lowered in _FALSE else text
     if kind in ("int", "number"):
         try:
-            return int(text) if kind == "int" else float(text)
+            return float(text) if kind == "number" or "." in text else int(text)
         except ValueError:
             return text
     return text

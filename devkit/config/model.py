@@ -71,7 +71,7 @@ class Config:
 
     def redacted(self):
         """The whole effective configuration as a dict, secrets shown as ***."""
-        return redact(self._values)
+        return _scrub_strings(redact(self._values), self.scrub)
 
     def cost(self, model, prompt_tokens, completion_tokens):
         """Estimated cost in USD of one call from the model's configured prices (0 if unknown)."""
@@ -97,6 +97,15 @@ def redact(data):
     if isinstance(data, list):
         return [redact(v) for v in data]
     return data
+
+
+def _scrub_strings(data, scrub):
+    # A secret can hide inside another value too (a URL with ?key=...).
+    if isinstance(data, dict):
+        return {k: _scrub_strings(v, scrub) for k, v in data.items()}
+    if isinstance(data, list):
+        return [_scrub_strings(v, scrub) for v in data]
+    return scrub(data) if isinstance(data, str) else data
 
 
 def _is_secret_value(key, value):

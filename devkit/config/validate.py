@@ -19,7 +19,9 @@ def check_document(data, label, prefix=""):
         if section == "models":
             values["models"] = _check_models(body, label, path, problems)
         elif section not in SECTIONS:
-            problems.append(f"{label}: {path}: unknown section{_suggest(section, list(SECTIONS) + ['models'])}")
+            problems.append(
+                f"{label}: {path}: unknown section{_suggest(section, list(SECTIONS) + ['models'])}"
+            )
         elif not isinstance(body, dict):
             problems.append(f"{label}: {path}: expected a table/object, got {_type_name(body)}")
         else:
@@ -56,7 +58,10 @@ def _check_table(body, fields, label, path, problems):
             problems.append(f"{label}: {path}.{key}: unknown key{_suggest(key, fields)}")
             continue
         ok, value = coerce(fields[key], raw)
-        if ok:
+        if not ok and fields[key].kind == "list" and isinstance(raw, list):
+            bad = next(i for i, v in enumerate(raw) if not isinstance(v, str))
+            problems.append(f"{label}: {path}.{key}[{bad}]: expected a string, got {_show(raw[bad])}")
+        elif ok:
             values[key] = value
         else:
             shown = _type_name(raw) if fields[key].kind == "secret" else _show(raw)

@@ -179,7 +179,20 @@ def test_validate_file_argument_on_bad_file_ignores_searched_one(run_devkit, tmp
 
 def test_validate_missing_file_argument(run_devkit, tmp_path):
     result = run_devkit("config", "validate", "absent.json", cwd=tmp_path)
-    assert_one_error_line(result, "absent.json: config file not found")
+    assert_one_error_line(result, "absent.json: config file not found (given by the FILE argument)")
+
+
+def test_empty_config_option(run_devkit, tmp_path):
+    result = run_devkit("--config", "", "config", "show", cwd=tmp_path)
+    assert_one_error_line(result, "--config: expected a file path, got an empty string")
+
+
+def test_unsupported_extension(run_devkit, tmp_path):
+    (tmp_path / "devkit.yaml").write_text("server:\n  port: 1\n")
+    result = run_devkit("--config", "devkit.yaml", "config", "show", cwd=tmp_path)
+    assert_one_error_line(
+        result, "devkit.yaml: unsupported config file type (use .json or .toml; given by --config)"
+    )
 
 
 def test_validate_json_output_is_one_document(run_devkit, tmp_path):
