@@ -136,16 +136,11 @@ def sanitize_label_name(name, kind):
 
 def instrument_families(instruments, taken):
     """User instruments grouped into families with sanitized, unique names; ``taken`` grows."""
-    families = {}
+    families, memo = {}, {}
     for inst in instruments:
         kind = inst.get("kind") if inst.get("kind") in ("counter", "gauge", "histogram") else "gauge"
-        base = sanitize_metric_name(inst.get("name", ""))
-        if kind == "counter" and base.endswith("_total") and len(base) > 6:
-            base = base[:-6]
-        family = families.get((base, kind))
-        if family is None:
-            family = families[(base, kind)] = Family(base, kind, inst.get("help") or f"devkit {kind} {base}")
-        labels = _labels(inst.get("labels") or {}, kind)
+        family = _family_for(families, memo, inst, kind)
+        labels = _labels(inst.get("labels") or {}, kind, memo)
         value = (inst.get("sketch") or Sketch()) if kind == "histogram" else float(inst.get("value") or 0.0)
         family.add(labels, value, inst.get("created_ts"))
     ordered = sorted(families.values(), key=lambda f: (f.name, f.kind))
@@ -154,10 +149,25 @@ def instrument_families(instruments, taken):
     return ordered
 
 
-def _labels(raw, kind):
+def _family_for(families, memo, inst, kind):
+    name = inst.get("name", "")
+    base = memo.get((name, None))
+    if base is None:
+        base = memo[(name, None)] = sanitize_metric_name(name)
+    if kind == "counter" and base.endswith("_total") and len(base) > 6:
+        base = base[:-6]
+    family = families.get((base, kind))
+    if family is None:
+        family = families[(base, kind)] = Family(base, kind, inst.get("help") or f"devkit {kind} {base}")
+    return family
+
+
+def _labels(raw, kind, memo):
     pairs = {}
     for key in sorted(raw, key=str):
-        name = sanitize_label_name(key, kind)
+        name = memo.get((key, kind))
+        if name is None:
+            name = memo[(key, kind)] = sanitize_label_name(key, kind)
         while name in pairs:
             name += "_"
         pairs[name] = "" if raw[key] is None else str(raw[key])
