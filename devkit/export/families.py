@@ -103,8 +103,8 @@ def builtin_families(breakdown):
         for kind in ("prompt", "completion"):
             tokens.add(key[:2] + (("kind", kind),), row.get(kind + "_tokens", 0) or 0, created)
         cost.add(key[:2], row.get("cost", 0.0) or 0.0, created)
-        for result, field in (("hit", "cache_hits"), ("miss", "cache_misses")):
-            if row.get("cache_hits") or row.get("cache_misses"):
+        if row.get("cache_hits") or row.get("cache_misses"):
+            for result, field in (("hit", "cache_hits"), ("miss", "cache_misses")):
                 cache.add(key[:2] + (("result", result),), row.get(field, 0) or 0, created)
         sketch = row.get("sketch") or Sketch()
         duration.add(key, sketch, created)
