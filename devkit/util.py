@@ -4,7 +4,7 @@ import os
 import re
 import tempfile
 
-from devkit.errors import UsageError
+from devkit.errors import OperationError, UsageError
 
 _UNITS_S = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)?\s*$")
@@ -26,22 +26,41 @@ def parse_since(text, now):
 
 
 def atomic_write(path, data, mode=0o644):
-    """Write ``data`` (str or bytes) to ``path`` via temp file, fsync and rename."""
-    path = os.fspath(path)
-    directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=directory)
+    """Write ``data`` to ``path`` via temp file, fsync and rename; return the bytes written.
+
+    ``data`` is str, bytes, or an iterable of str/bytes chunks (streamed, flat memory).
+    Readers see the old file or the whole new one, never a part; OSError becomes OperationError.
+    """
+    path = os.path.abspath(os.fspath(path))
+    directory = os.path.dirname(path)
     try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data.encode("utf-8") if isinstance(data, str) else data)
-            handle.flush()
-            os.fsync(handle.fileno())
+        os.makedirs(directory, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=directory)
+    except OSError as exc:
+        raise OperationError(f"cannot write {path}: {exc.strerror or exc}") from None
+    try:
+        written = _write_all(fd, [data] if isinstance(data, (str, bytes)) else data)
         os.chmod(tmp, mode)
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         _remove_quietly(tmp)
+        if isinstance(exc, OSError):
+            raise OperationError(f"cannot write {path}: {exc.strerror or exc}") from None
         raise
     _fsync_dir(directory)
+    return written
+
+
+def _write_all(fd, chunks):
+    written = 0
+    with os.fdopen(fd, "wb") as handle:
+        for chunk in chunks:
+            data = chunk.encode("utf-8") if isinstance(chunk, str) else chunk
+            handle.write(data)
+            written += len(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+    return written
 
 
 def _remove_quietly(path):

@@ -10,7 +10,7 @@ import time
 
 from devkit.errors import UsageError
 from devkit.output import emit
-from devkit.util import parse_duration, parse_since
+from devkit.util import atomic_write, parse_duration, parse_since
 
 FORMAT_NAMES = ("json", "csv", "md", "prom", "openmetrics")
 
@@ -60,7 +60,6 @@ def run(ctx, args):
 def _export_once(ctx, args, cfg, fmt):
     from devkit import charts
     from devkit.export import render
-    from devkit.export.files import write_chunks_atomic
 
     now = ctx.clock()
     since_ts = parse_since(getattr(args, "since", "all"), now)
@@ -70,7 +69,7 @@ def _export_once(ctx, args, cfg, fmt):
             for chunk in render(snapshot, fmt, operations=args.operations, ascii=ascii):
                 ctx.stdout.write(chunk)
             return 0
-        size = write_chunks_atomic(args.output, render(snapshot, fmt, operations=args.operations))
+        size = atomic_write(args.output, render(snapshot, fmt, operations=args.operations))
     path = os.path.abspath(args.output)
     emit(ctx, {"path": path, "format": fmt, "bytes": size, "generated_at": now}, _render_written)
     return 0
@@ -149,13 +148,7 @@ def _sleep_until(ctx, deadline):
 
 def _export_round(ctx, args, cfg, fmt, directory, keep):
     from devkit.export import EXTENSIONS, render
-    from devkit.export.files import (
-        OPERATIONS_PREFIX,
-        PREFIX,
-        prune_exports,
-        timestamped_name,
-        write_chunks_atomic,
-    )
+    from devkit.export.files import OPERATIONS_PREFIX, PREFIX, prune_exports, timestamped_name
 
     now = ctx.clock()
     since_ts = parse_since(getattr(args, "since", "all"), now)
@@ -163,7 +156,7 @@ def _export_round(ctx, args, cfg, fmt, directory, keep):
     extension = EXTENSIONS[fmt]
     path = os.path.join(directory, timestamped_name(now, extension, prefix))
     with _SnapshotScope(cfg, since_ts, now) as snapshot:
-        size = write_chunks_atomic(path, render(snapshot, fmt, operations=args.operations))
+        size = atomic_write(path, render(snapshot, fmt, operations=args.operations))
     prune_exports(directory, extension, keep, prefix)
     ctx.info(f"exported {fmt} to {path} ({size} bytes)")
     return path
