@@ -98,3 +98,8 @@ def _unexpected(ctx, exc):
 def entry():
     """Console-script entry point for ``devkit``."""
     sys.exit(main())
+
+
+def entry_export():
+    """Console-script entry point for ``devkit-export`` (the same as ``devkit metrics export``)."""
+    sys.exit(main(["metrics", "export", *sys.argv[1:]]))

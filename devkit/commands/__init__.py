@@ -12,5 +12,5 @@ COMMANDS = {
     "config": ("devkit.commands.config_cmd", "show, validate and list the configuration"),
 }
 
-# Console entry points (devkit-backup, ...) map to a command name here.
-ENTRY_POINTS = {}
+# Maintenance commands also get a console script (pyproject.toml) and a bin/ launcher:
+# devkit-export and bin/export run `devkit metrics export` through devkit.cli.entry_export.
