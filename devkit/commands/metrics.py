@@ -172,7 +172,8 @@ def _ingest_summary(data, label, strict):
 def _opener(ctx, path, progress):
     def open_lines():
         if path == "-":
-            return iter(ctx.stdin)
+            # Bytes, so a line that is not UTF-8 is reported like any other bad line.
+            return iter(getattr(ctx.stdin, "buffer", ctx.stdin))
         return _file_lines(ctx, path, progress)
 
     return open_lines

@@ -96,3 +96,17 @@ def test_reset_then_metrics_and_status_show_zeros(run_devkit, project):
     assert run_devkit("metrics").out.startswith("no operations recorded")
     run_devkit("metrics", "ingest", "events.jsonl")
     assert _totals(run_devkit)["requests"] == 3
+
+
+def test_stdin_that_is_not_utf8_reports_the_line(project):
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO_ROOT, clean_env
+
+    data = (json.dumps(GOOD[0]) + "\n").encode() + b'{"operation": "\xff"}\n'
+    proc = subprocess.run([sys.executable, "-m", "devkit", "metrics", "ingest", "-"], input=data, cwd=str(project),
+                          env=clean_env({"PYTHONPATH": REPO_ROOT}), capture_output=True, timeout=60)  # fmt: skip
+    assert proc.returncode == 1
+    assert proc.stderr.decode() == "<stdin>:2: encoding: not valid UTF-8 at byte 15\n"
+    assert proc.stdout.decode().strip() == "<stdin>: ingested 1, rejected 1"

@@ -6,12 +6,10 @@ import os
 from devkit.metrics.records import Batch, OperationRecord
 
 
-def record(i, ts, operation="chat", model="llama3", status="ok", duration_ms=10.0, prompt=1, completion=2,
-           cache_hit=None, cost=0.0):  # fmt: skip
+def record(i, ts, operation="chat", model="llama3", status="ok", duration_ms=10.0, **extra):
     """One OperationRecord with a predictable id."""
-    return OperationRecord(
-        f"r{i}", ts, operation, model, status, duration_ms, prompt, completion, cache_hit, cost
-    )
+    prompt, completion = extra.pop("prompt", 1), extra.pop("completion", 2)
+    return OperationRecord(f"r{i}", ts, operation, model, status, duration_ms, prompt, completion, **extra)
 
 
 def batch_of(start, count, ts, **fields):

@@ -76,7 +76,9 @@ def test_kill_9_mid_stream_loses_at_most_the_unflushed_batch(tmp_path):
     flushed = 0
     deadline = time.monotonic() + 30
     while flushed < 40 and time.monotonic() < deadline:
-        flushed = int(proc.stdout.readline() or flushed)
+        line = proc.stdout.readline()
+        assert line, "the writer died early"
+        flushed = int(line)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait(10)
     reported = [int(line) for line in proc.stdout.read().split()]
@@ -138,6 +140,13 @@ def test_kill_9_of_a_tracking_app_loses_at_most_the_last_flush_interval(tmp_path
     assert surely_flushed <= stored <= last_reported + 1000, (surely_flushed, stored, last_reported)
 
 
+def _wait_for(condition, timeout_s=30):
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert time.monotonic() < deadline, "writers made no progress"
+        time.sleep(0.005)
+
+
 def test_reset_during_live_writes_keeps_every_batch_written_after_it(tmp_path):
     path = tmp_path / "devkit.db"
     written = []  # (epoch the batch landed in, size)
@@ -154,15 +163,15 @@ def test_reset_during_live_writes_keeps_every_batch_written_after_it(tmp_path):
     for t in threads:
         t.start()
     with Store(path) as admin:
-        while len(written) < 30:
-            time.sleep(0.005)
-        admin.reset()
-        target = len(written) + 10
-        while len(written) < target:
-            time.sleep(0.005)
-        stop.set()
-        for t in threads:
-            t.join(30)
+        try:
+            _wait_for(lambda: len(written) >= 30)
+            admin.reset()
+            target = len(written) + 10
+            _wait_for(lambda: len(written) >= target)
+        finally:
+            stop.set()
+            for t in threads:
+                t.join(30)
         after = sum(size for epoch, size in written if epoch == 1)
         assert 0 < after < sum(size for _, size in written)
         assert admin.totals()["requests"] == after == admin.info()["operations"]
