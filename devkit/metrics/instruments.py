@@ -5,6 +5,7 @@ import threading
 
 from devkit.errors import UsageError
 from devkit.metrics.series import CounterSeries, GaugeSeries, HistogramSeries, make_delta
+from devkit.metrics.settings import metrics_setting
 
 OVERFLOW = "__overflow__"
 DEFAULT_MAX_LABEL_SETS = 1000
@@ -75,8 +76,6 @@ class _Family:
 
     def _cap(self):
         if self.max_label_sets is None:
-            from devkit.metrics.settings import metrics_setting
-
             self.max_label_sets = metrics_setting("max_label_sets", DEFAULT_MAX_LABEL_SETS)
         return self.max_label_sets
 

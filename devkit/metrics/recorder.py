@@ -16,16 +16,20 @@ import warnings
 
 from devkit.metrics.instruments import Registry
 from devkit.metrics.records import Batch
+from devkit.metrics.settings import current_config, metrics_setting
+from devkit.store import open_store
+
+# Everything the flusher needs is imported above, at import time: a module import in
+# flight in a background thread when the app forks leaves its lock held in the child.
 
 MAX_PENDING_OPERATIONS = 100_000
+MAX_QUEUED_OPERATIONS = 500_000
+FORK_WAIT_S = 1.0
 DEFAULT_FLUSH_INTERVAL_S = 1.0
 
 
 def write_to_store(batch):
     """Write ``batch`` to the store of the process's config in one transaction."""
-    from devkit.metrics.settings import current_config
-    from devkit.store import open_store
-
     with open_store(current_config()) as store:
         store.write_batch(batch)
 
@@ -38,6 +42,7 @@ class Recorder:
         self.writer = writer
         self.queue = collections.deque()
         self.max_pending = MAX_PENDING_OPERATIONS
+        self.max_queued = MAX_QUEUED_OPERATIONS
         self._reset_state()
 
     def _reset_state(self):
@@ -48,10 +53,11 @@ class Recorder:
         self._pending_instruments = {}
         self._warned = False
         self._start_lock = threading.Lock()
-        self._flush_lock = threading.Lock()
+        self._flush_lock = threading.RLock()
         self._drain_lock = threading.Lock()
         self._stop = threading.Event()
         self._hooks_pid = None
+        self._fork_held = False
         # A random per-process prefix plus a counter: unique ids without uuid4's cost per operation.
         self._id_prefix = os.urandom(8).hex()
         self._seq = itertools.count(1)
@@ -61,8 +67,11 @@ class Recorder:
         with self._start_lock:
             if self.running:
                 return
+            interval_s = _flush_interval_s()
             self._register_exit_hooks()
-            thread = threading.Thread(target=self._run, name="devkit-metrics-flusher", daemon=True)
+            thread = threading.Thread(
+                target=self._run, args=(interval_s,), name="devkit-metrics-flusher", daemon=True
+            )
             thread.start()
             self.running = True
 
@@ -77,10 +86,7 @@ class Recorder:
         if mp_util is not None:
             mp_util.Finalize(None, self.close, exitpriority=100)
 
-    def _run(self):
-        from devkit.metrics.settings import metrics_setting
-
-        interval_s = float(metrics_setting("flush_interval_s", DEFAULT_FLUSH_INTERVAL_S))
+    def _run(self, interval_s):
         stop = self._stop
         while not stop.wait(interval_s):
             self.flush()
@@ -89,8 +95,18 @@ class Recorder:
         """Take every queued operation and instrument change since the last drain, as a Batch."""
         with self._drain_lock:
             queue = self.queue
+            self._drop_excess(queue)
             items = [queue.popleft() for _ in range(len(queue))]
             return Batch(self._records(items), self.registry.take())
+
+    def _drop_excess(self, queue):
+        # An app recording faster than the store can write must not grow memory without bound.
+        excess = len(queue) - self.max_queued
+        if excess > 0:
+            for _ in range(excess):
+                queue.popleft()
+            self.dropped += excess
+            self._warn_once(f"dropped the {excess} oldest operations: recorded faster than the store writes")
 
     def _records(self, items):
         if not items:
@@ -137,14 +153,16 @@ class Recorder:
         self._pending_instruments = {}
         for delta in batch.instruments:
             _combine(self._pending_instruments, delta)
+        self._warn_once(f"flush failed ({type(exc).__name__}: {exc}); keeping {len(operations)} operations")
+
+    def _warn_once(self, message):
         if not self._warned:
             self._warned = True
-            warnings.warn(f"devkit: metrics flush failed ({type(exc).__name__}: {exc}); "
-                          f"keeping {len(operations)} operations for the next try", RuntimeWarning)  # fmt: skip
+            warnings.warn(f"devkit: metrics {message}", RuntimeWarning)
 
     @contextlib.contextmanager
     def paused(self):
-        """Hold back flushes while the block runs, so a caller can drain() by hand (not re-entrant)."""
+        """Hold back the background flusher while the block runs, so a caller can drain() by hand."""
         with self._flush_lock:
             yield self
 
@@ -157,6 +175,17 @@ class Recorder:
         """Stop the flusher and write what is left (runs at exit; safe to call twice)."""
         self._stop.set()
         self.flush()
+
+    def before_fork(self):
+        """Wait (up to a second) for a flush in progress, so no thread is inside sqlite at the fork."""
+        # Bounded: under a CPU-bound app thread a flush can crawl, and fork() must not hang on it.
+        self._fork_held = self._flush_lock.acquire(timeout=FORK_WAIT_S)
+
+    def after_fork_in_parent(self):
+        """Let the parent's flushes go on after a fork."""
+        if self._fork_held:
+            self._fork_held = False
+            self._flush_lock.release()
 
     def after_fork_in_child(self):
         """A forked child starts with an empty queue, no flusher and fresh locks."""
@@ -178,9 +207,12 @@ def _combine(merged, delta):
         seen.sketch = seen.sketch.merge(delta.sketch) if seen.sketch is not None else delta.sketch
 
 
-def _cost_function():
-    from devkit.metrics.settings import current_config
+def _flush_interval_s():
+    # Loads the config in the caller's thread, so the flusher never holds the config lock at a fork.
+    return float(metrics_setting("flush_interval_s", DEFAULT_FLUSH_INTERVAL_S))
 
+
+def _cost_function():
     try:
         return current_config().cost
     except Exception:  # cost is an estimate: a config problem must not lose the operations
@@ -190,4 +222,5 @@ def _cost_function():
 REGISTRY = Registry()
 RECORDER = Recorder(REGISTRY)
 if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=RECORDER.after_fork_in_child)
+    os.register_at_fork(before=RECORDER.before_fork, after_in_parent=RECORDER.after_fork_in_parent,
+                        after_in_child=RECORDER.after_fork_in_child)  # fmt: skip

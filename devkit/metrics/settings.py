@@ -4,6 +4,8 @@ import os
 import threading
 import warnings
 
+from devkit.config import load_config, validate_config
+from devkit.config.model import build_config
 from devkit.errors import DevkitError
 
 _LOCK = threading.Lock()
@@ -39,9 +41,17 @@ def forget():
         _CACHE.clear()
 
 
-def _load():
-    from devkit.config import load_config, validate_config
+def _after_fork_in_child():
+    # Another thread may have held the lock while loading when the process forked.
+    global _LOCK
+    _LOCK = threading.Lock()
 
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+def _load():
     try:
         return load_config()
     except DevkitError as exc:
@@ -49,6 +59,4 @@ def _load():
     try:
         return validate_config()["config"]
     except DevkitError:
-        from devkit.config.model import build_config
-
         return build_config(os.getcwd(), None, {}, {}, {}, dict(os.environ), "default")

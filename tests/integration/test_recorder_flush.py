@@ -1,0 +1,181 @@
+"""The recorder against the real store: exit flush, background flush, forks, and failed writes."""
+
+import json
+import subprocess
+import sys
+import textwrap
+import warnings
+
+import pytest
+
+from devkit.config import load_config
+from devkit.metrics.instruments import Counter, Registry
+from devkit.metrics.recorder import Recorder
+from devkit.metrics.track import Operation
+from devkit.store import open_store
+from tests.conftest import REPO_ROOT, clean_env
+
+PRICES = {
+    "name": "llama3",
+    "url": "http://127.0.0.1:9",
+    "price_input_per_1m": 1.0,
+    "price_output_per_1m": 4.0,
+}
+
+
+def _project(tmp_path, metrics=None):
+    config = {"models": [PRICES], "metrics": metrics or {}}
+    (tmp_path / "devkit.json").write_text(json.dumps(config))
+    return tmp_path
+
+
+def _run(tmp_path, code, timeout=30):
+    env = clean_env({"PYTHONPATH": REPO_ROOT})
+    proc = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], cwd=str(tmp_path), env=env,
+                          capture_output=True, text=True, timeout=timeout)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    return proc
+
+
+def _totals(tmp_path):
+    with open_store(load_config(cwd=str(tmp_path), env={})) as store:
+        return store.totals(), store.instruments()
+
+
+def test_threads_in_a_child_process_lose_nothing_at_exit(tmp_path):
+    _project(tmp_path)
+    _run(
+        tmp_path,
+        """
+        import threading, devkit
+        jobs = devkit.counter("jobs_total", "jobs done", labels=("worker",))
+        def work(n):
+            for i in range(2000):
+                with devkit.track("chat", model="llama3") as op:
+                    op.tokens(prompt=3, completion=5)
+                jobs.labels(worker=str(n)).inc()
+        threads = [threading.Thread(target=work, args=(n,)) for n in range(4)]
+        [t.start() for t in threads]
+        [t.join() for t in threads]
+    """,
+    )
+    totals, instruments = _totals(tmp_path)
+    assert (totals["requests"], totals["errors"]) == (8000, 0)
+    assert (totals["prompt_tokens"], totals["completion_tokens"]) == (24000, 40000)
+    assert totals["cost"] == pytest.approx(8000 * (3 * 1.0 + 5 * 4.0) / 1e6)
+    jobs = {i["labels"]["worker"]: i["value"] for i in instruments if i["name"] == "jobs_total"}
+    assert jobs == {str(n): 2000 for n in range(4)}
+
+
+def test_the_background_thread_flushes_without_waiting_for_exit(tmp_path):
+    _project(tmp_path, {"flush_interval_s": 0.1})
+    proc = _run(
+        tmp_path,
+        """
+        import time, devkit
+        from devkit.config import load_config
+        from devkit.store import open_store
+        with devkit.track("ping"):
+            pass
+        deadline = time.time() + 2.5
+        while time.time() < deadline:
+            with open_store(load_config()) as store:
+                if store.totals()["requests"]:
+                    print("seen")
+                    break
+            time.sleep(0.05)
+    """,
+    )
+    assert proc.stdout.strip() == "seen"
+
+
+def test_forked_children_start_empty_and_flush_through_multiprocessing_exit(tmp_path):
+    _project(tmp_path)
+    _run(
+        tmp_path,
+        """
+        import multiprocessing, os, devkit
+        from devkit.metrics.api import flush
+        for _ in range(10):
+            with devkit.track("parent"):
+                pass
+        def child():
+            for _ in range(1000):
+                with devkit.track("child", model="llama3") as op:
+                    op.tokens(prompt=1)
+        ctx = multiprocessing.get_context("fork")
+        workers = [ctx.Process(target=child) for _ in range(2)]
+        [w.start() for w in workers]
+        [w.join() for w in workers]
+        assert all(w.exitcode == 0 for w in workers)
+        pid = os.fork()
+        if pid == 0:
+            with devkit.track("child"):
+                pass
+            flush()
+            os._exit(0)
+        os.waitpid(pid, 0)
+    """,
+    )
+    totals, _ = _totals(tmp_path)
+    assert (totals["requests"], totals["prompt_tokens"]) == (10 + 2000 + 1, 2000)
+
+
+def _queue_operations(recorder, n):
+    for i in range(n):
+        op = Operation("unit")
+        op.ts, op.duration_s = 1000.0 + i, 0.001
+        recorder.queue.append(op)
+
+
+def test_a_failed_write_keeps_the_data_bounded_and_warns_once(tmp_path, monkeypatch):
+    monkeypatch.chdir(_project(tmp_path))
+    written, failing = [], [True]
+
+    def writer(batch):
+        if failing[0]:
+            raise OSError("disk full")
+        written.append(batch)
+
+    registry = Registry()
+    recorder = Recorder(registry, writer=writer)
+    recorder.max_pending = 5
+    counter = registry.get_or_create("counter", "retry_total")
+    _queue_operations(recorder, 4)
+    counter.inc(2)
+    with pytest.warns(RuntimeWarning, match="disk full"):
+        assert recorder.flush() == 0
+    _queue_operations(recorder, 4)
+    counter.inc(3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert recorder.flush() == 0
+    assert recorder.stats() == {"queued": 0, "pending": 5, "dropped": 3, "failures": 2}
+    failing[0] = False
+    assert recorder.flush() == 5
+    (batch,) = written
+    assert [op.ts for op in batch.operations] == [1003.0, 1000.0, 1001.0, 1002.0, 1003.0]
+    assert [(d.name, d.value) for d in batch.instruments] == [("retry_total", 5)]
+    assert recorder.flush() == 0 and len(written) == 1
+
+
+def test_drain_hands_over_instrument_changes_once(tmp_path, monkeypatch):
+    monkeypatch.chdir(_project(tmp_path))
+    registry = Registry()
+    recorder = Recorder(registry, writer=lambda batch: None)
+    plain = registry.get_or_create("counter", "drain_total")
+    assert isinstance(plain, Counter)
+    plain.inc()
+    assert [(d.name, d.value) for d in recorder.drain().instruments] == [("drain_total", 1)]
+    assert not recorder.drain()
+
+
+def test_a_queue_longer_than_the_cap_drops_the_oldest_and_counts_them(tmp_path, monkeypatch):
+    monkeypatch.chdir(_project(tmp_path))
+    recorder = Recorder(Registry(), writer=lambda batch: None)
+    recorder.max_queued = 3
+    _queue_operations(recorder, 5)
+    with pytest.warns(RuntimeWarning, match="dropped the 2 oldest"):
+        batch = recorder.drain()
+    assert [op.ts for op in batch.operations] == [1002.0, 1003.0, 1004.0]
+    assert recorder.stats()["dropped"] == 2
