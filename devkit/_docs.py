@@ -13,9 +13,7 @@ WIDTH = "100"
 
 
 def _help_text(parser):
-    out = io.StringIO()
-    parser.print_help(out)
-    return out.getvalue().rstrip()
+    return parser.format_help().rstrip()
 
 
 def _children(parser):
