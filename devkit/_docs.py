@@ -34,7 +34,9 @@ def generate():
     """Return the Markdown text of the CLI reference."""
     os.environ["COLUMNS"] = WIDTH
     ctx = Context(stdout=io.StringIO(), stderr=io.StringIO(), env={"COLUMNS": WIDTH})
-    lines = ["# devkit command reference", "", "Generated from `--help` by `make docs`; do not edit by hand.", ""]
+    version = "%d.%d" % sys.version_info[:2]
+    note = f"Generated from `--help` by `make docs` (Python {version}); do not edit by hand."
+    lines = ["# devkit command reference", "", note, ""]
     lines += _section("devkit", build_parser(ctx), 2)[:-1] + [""]
     for name in COMMANDS:
         command_parser = dict(_children(build_parser(ctx, name)))[name]
