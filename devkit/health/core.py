@@ -114,3 +114,9 @@ def aggregate(results):
 def _one_line(text):
     lines = [line.strip() for line in str(text).splitlines() if line.strip()]
     return " / ".join(lines)
+
+
+def perf_number(value):
+    """A plain decimal for Nagios perfdata (no exponent: 1600000, not 1.6e+06)."""
+    text = f"{value:.6f}".rstrip("0").rstrip(".")
+    return text if text not in ("", "-0") else "0"

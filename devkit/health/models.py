@@ -13,7 +13,7 @@ import time
 import urllib.error
 import urllib.request
 
-from devkit.health.core import Check, Outcome
+from devkit.health.core import Check, Outcome, perf_number
 
 USER_AGENT = "devkit-health"
 
@@ -43,7 +43,7 @@ def probe_model(model, api_key, slow_ms):
         found = _present(model, body, status)
     except ProbeFailed as failed:
         return Outcome("fail", str(failed))
-    perf = (f"{slow_ms / 1000.0:g}", f"{model['timeout']:g}", "0", None)
+    perf = (perf_number(slow_ms / 1000.0), perf_number(model["timeout"]), "0", None)
     value = round(latency_ms, 3)
     if latency_ms > slow_ms:
         return Outcome(

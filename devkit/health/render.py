@@ -8,6 +8,7 @@ import re
 import time
 
 import devkit
+from devkit.health.core import perf_number
 
 EXIT_PROFILES = ("nagios", "docker")
 NAGIOS_CODES = {"pass": 0, "warn": 1, "fail": 2, "unknown": 3}
@@ -89,14 +90,11 @@ def _perf(result):
     uom, factor = _PERF_UNITS.get(result.observed_unit, ("", 1.0))
     label = _LABEL_JUNK.sub("_", f"{result.name}_{result.measurement or 'value'}").replace(".", "_")
     warn, crit, low, high = result.perf or (None, None, None, None)
-    value = _number(result.observed_value * factor)
+    value = perf_number(result.observed_value * factor)
     fields = [f"'{label}'={value}{uom}", warn or "", crit or "", low or "", high or ""]
     return ";".join(fields)
 
 
-def _number(value):
-    text = f"{value:.6f}".rstrip("0").rstrip(".")
-    return text if text not in ("", "-0") else "0"
 
 
 def table_rows(report):

@@ -5,7 +5,7 @@ import os
 import shutil
 import uuid
 
-from devkit.health.core import Check, Outcome
+from devkit.health.core import Check, Outcome, perf_number
 
 MB = 1024 * 1024
 
@@ -35,7 +35,7 @@ def check_path(path, min_free_mb, json_sample_limit):
     if problem:
         return Outcome("fail", f"not writable: {problem}")
     free_mb = shutil.disk_usage(path).free / MB
-    perf = (f"{2 * min_free_mb:g}:", f"{min_free_mb:g}:", "0", None)
+    perf = (perf_number(2 * min_free_mb) + ":", perf_number(min_free_mb) + ":", "0", None)
     bad, parsed = bad_json_files(path, json_sample_limit)
     space = _space_words(free_mb, min_free_mb)
     value = round(free_mb, 1)

@@ -3,7 +3,7 @@
 import os
 import platform
 
-from devkit.health.core import Check, Outcome
+from devkit.health.core import Check, Outcome, perf_number
 
 DAY_S = 86400
 
@@ -102,7 +102,7 @@ def budget_outcome(kind, used, budget):
     unit = "tokens" if kind == "tokens" else "USD"
     shown = f"{used:,.0f} of {budget:,.0f} tokens" if kind == "tokens" else f"${used:,.4f} of ${budget:,.2f}"
     text = f"{shown} in the last 24 h ({share * 100:.0f} %)"
-    perf = (f"{0.8 * budget:g}", f"{budget:g}", "0", f"{budget:g}")
+    perf = (perf_number(0.8 * budget), perf_number(budget), "0", perf_number(budget))
     value = used if kind == "tokens" else round(used, 6)
     if share >= 1.0:
         return Outcome("fail", "over budget: " + text, value, unit, perf)

@@ -158,3 +158,11 @@ def test_nagios_line_follows_the_plugin_guidelines():
 def test_verdict_of_a_passing_run_counts_the_checks():
     report = Report([result("a", "pass"), result("b", "pass")], 0.0, 0.1)
     assert verdict(report) == "2 checks passed"
+
+
+def test_perfdata_numbers_are_plain_decimals():
+    from devkit.health.core import perf_number
+
+    assert perf_number(0.8 * 2_000_000) == "1600000"
+    assert perf_number(0.25) == "0.25"
+    assert perf_number(-0.0) == "0"
