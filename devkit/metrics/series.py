@@ -132,7 +132,8 @@ class HistogramSeries:
         self._clear()
 
     def _clear(self):
-        # A list indexes faster than Sketch's array on the hot path; take() hands over a real Sketch.
+        # A list updates ~2x faster than Sketch's array on the hot path. Its memory is bounded
+        # (one int per bucket) and starts over at every take(); take() hands over a real Sketch.
         self._counts = [0] * _sk.BUCKETS
         self._sum = 0.0
         self._min = math.inf
@@ -141,10 +142,10 @@ class HistogramSeries:
     def observe(self, value, _log=math.log, _ceil=math.ceil):
         """Record one value (seconds for durations)."""
         # Inlined bucket_slot(): the same slot, at a fraction of the cost.
-        if value > _MIN_VALUE:
-            slot = _ceil(_log(value if value < _MAX_VALUE else _MAX_VALUE) * _INV_LOG_GAMMA) - _SLOT_OFFSET
+        if _MIN_VALUE < value < _MAX_VALUE:
+            slot = _ceil(_log(value) * _INV_LOG_GAMMA) - _SLOT_OFFSET
         else:
-            slot = _small_slot(self, value)
+            slot = _edge_slot(self, value)
         lock = self._lock
         lock.acquire()
         try:
@@ -178,9 +179,9 @@ class HistogramSeries:
         return self.family._delta(self.labels, sketch=sketch)
 
     def pending(self):
-        """A Sketch of the observations not yet taken by the recorder."""
+        """A Sketch (a copy) of the observations not yet taken by the recorder."""
         with self._lock:
-            return self._sketch()
+            return _sk.Sketch().merge(self._sketch())
 
     def after_fork(self):
         """Start clean in a forked child."""
@@ -188,10 +189,10 @@ class HistogramSeries:
         self._clear()
 
 
-def _small_slot(series, value):
+def _edge_slot(series, value):
     if value != value:
         raise UsageError(f"histogram {series.family.name}: observe() got NaN")
-    return 1 if value > 0 else 0
+    return _sk.bucket_slot(value)
 
 
 class Timer:
