@@ -190,8 +190,9 @@ def test_store_no_store_yet_ok_and_corrupt(tmp_path):
     assert run(cfg, ["store"])["store"] == ("pass", "no store yet")
     os.makedirs(cfg.state_dir)
     db = os.path.join(cfg.state_dir, "devkit.db")
-    with sqlite3.connect(db) as conn:
-        conn.execute("CREATE TABLE t (x)")
+    conn = sqlite3.connect(db)
+    conn.execute("CREATE TABLE t (x)")
+    conn.close()
     status, output = run(cfg, ["store"])["store"]
     assert status == "pass" and output.startswith("quick_check ok")
     with open(db, "wb") as handle:
