@@ -10,7 +10,7 @@ import time
 from devkit.errors import StoreError
 from devkit.store import reader, writer
 from devkit.store.codec import merge_blobs
-from devkit.store.schema import connect
+from devkit.store.schema import connect, immediate
 
 DEFAULT_RETENTION_DAYS = 7.0
 RESET_CHUNK = 20000
@@ -195,14 +195,8 @@ def _drop_old_operations(conn, limit):
 
 
 def _in_transaction(conn, func, *args):
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        result = func(conn, *args)
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    return result
+    with immediate(conn):
+        return func(conn, *args)
 
 
 def _open(path):

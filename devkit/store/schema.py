@@ -6,6 +6,7 @@ running total per (epoch, operation, model, status) so "everything since the
 last reset" is a handful of rows whatever the store's size.
 """
 
+import contextlib
 import sqlite3
 
 SCHEMA_VERSION = 1
@@ -59,12 +60,24 @@ def connect(path):
     return conn
 
 
+@contextlib.contextmanager
+def immediate(conn):
+    """One ``BEGIN IMMEDIATE`` transaction: commit when the block ends, roll back on any exception."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+
+
 def _migrate(conn):
     """Create or upgrade the schema; ``PRAGMA user_version`` records where a file is."""
     if conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION:
         return
-    conn.execute("BEGIN IMMEDIATE")
-    try:
+    with immediate(conn):
         version = conn.execute("PRAGMA user_version").fetchone()[0]
         if version > SCHEMA_VERSION:
             raise sqlite3.DatabaseError(
@@ -76,7 +89,3 @@ def _migrate(conn):
                     conn.execute(statement)
             conn.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('epoch', '0')")
             conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise

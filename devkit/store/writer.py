@@ -6,7 +6,7 @@ import time
 
 from devkit.metrics.sketch import bucket_slot
 from devkit.store.codec import operation_row, pack_counts, pack_slots
-from devkit.store.schema import AGG_RETENTION_S, RESOLUTIONS
+from devkit.store.schema import AGG_RETENTION_S, RESOLUTIONS, immediate
 
 PRUNE_EVERY_S = 60.0
 _LOCK_RETRIES = 8
@@ -147,16 +147,11 @@ def write(conn, batch, prices=None, now=None):
 
 
 def _write_once(conn, records, costs, groups, deltas, now):
-    conn.execute("BEGIN IMMEDIATE")
-    try:
+    with immediate(conn):
         epoch = current_epoch(conn)
         conn.executemany(_INSERT_OPERATION, (operation_row(epoch, r, c) for r, c in zip(records, costs)))
         conn.executemany(_UPSERT_AGGREGATE, aggregate_rows(epoch, groups))
         conn.executemany(_UPSERT_INSTRUMENT, instrument_rows(epoch, deltas, now))
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
     return epoch
 
 
@@ -168,20 +163,14 @@ def current_epoch(conn):
 
 def prune(conn, now, retention_days):
     """Drop raw operations older than the retention and aggregate rows past their resolution's life."""
-    conn.execute("BEGIN IMMEDIATE")
-    try:
+    with immediate(conn):
         last = conn.execute("SELECT value FROM meta WHERE key = 'last_prune_ts'").fetchone()
         if last and now - float(last[0]) < PRUNE_EVERY_S:
-            conn.execute("COMMIT")
             return False
         conn.execute("DELETE FROM operations WHERE ts < ?", (now - retention_days * 86400.0,))
         for res, keep_s in AGG_RETENTION_S.items():
             conn.execute("DELETE FROM aggregates WHERE res = ? AND bucket < ?", (res, now - keep_s - res))
         conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('last_prune_ts', ?)", (repr(now),))
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
     return True
 
 
