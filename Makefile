@@ -33,8 +33,8 @@ bench:
 	  [ -f $$b ] && $(PYTHON) $$b || true; done
 
 format: $(VPY)
-	$(VPY) -m isort devkit tests bench bin/devkit
-	$(VPY) -m black devkit tests bench
+	$(VPY) -m isort devkit tests bench examples
+	$(VPY) -m black devkit tests bench examples
 
 lint: $(VPY)
 	$(VPY) -m isort --check-only devkit tests bench
