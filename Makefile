@@ -37,8 +37,8 @@ format: $(VPY)
 	$(VPY) -m black devkit tests bench examples
 
 lint: $(VPY)
-	$(VPY) -m isort --check-only devkit tests bench
-	$(VPY) -m black --check devkit tests bench
+	$(VPY) -m isort --check-only devkit tests bench examples
+	$(VPY) -m black --check devkit tests bench examples
 
 clean:
 	rm -rf build dist .venv .venv-3.* .pytest_cache .coverage

@@ -17,7 +17,9 @@ def build(output):
     """Write an executable zip of the devkit package to ``output``; return its path."""
     package = os.path.dirname(os.path.abspath(__file__))
     with tempfile.TemporaryDirectory() as staging:
-        shutil.copytree(package, os.path.join(staging, "devkit"), ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+        shutil.copytree(
+            package, os.path.join(staging, "devkit"), ignore=shutil.ignore_patterns("__pycache__", "*.pyc")
+        )
         with open(os.path.join(staging, "__main__.py"), "w", encoding="utf-8") as handle:
             handle.write(MAIN)
         os.makedirs(os.path.dirname(os.path.abspath(output)), exist_ok=True)

@@ -95,8 +95,6 @@ def _perf(result):
     return ";".join(fields)
 
 
-
-
 def table_rows(report):
     """Rows of (check, status, latency, output) for the terminal table."""
     return [(r.name, r.status, f"{r.duration_s * 1000.0:.0f} ms", r.output) for r in report.results]

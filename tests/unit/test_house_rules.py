@@ -66,7 +66,9 @@ def test_every_public_function_and_class_has_a_docstring():
     for path, tree in _modules():
         if ast.get_docstring(tree) is None:
             missing.append(f"{path}: module")
-        missing += [f"{path}:{n.lineno}: {n.name}" for n in _public_defs(tree) if ast.get_docstring(n) is None]
+        missing += [
+            f"{path}:{n.lineno}: {n.name}" for n in _public_defs(tree) if ast.get_docstring(n) is None
+        ]
     assert missing == []
 
 
@@ -78,6 +80,8 @@ def test_help_imports_neither_sqlite3_nor_http_server():
         "main(['--help'], Context(stdout=io.StringIO(), stderr=io.StringIO()))\n"
         "print(','.join(m for m in ('sqlite3', 'http.server', 'urllib.request') if m in sys.modules))\n"
     )
-    proc = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True, timeout=60
+    )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == ""
