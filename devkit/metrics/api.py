@@ -12,17 +12,25 @@ __all__ = ["track", "counter", "gauge", "histogram", "flush", "drain"]
 
 def counter(name, help="", labels=(), max_label_sets=None):
     """The Counter ``name`` (created on first use; same kind and labels required after)."""
-    return REGISTRY.get_or_create("counter", name, help, labels, max_label_sets)
+    return _instrument("counter", name, help, labels, max_label_sets)
 
 
 def gauge(name, help="", labels=(), max_label_sets=None):
     """The Gauge ``name`` (created on first use)."""
-    return REGISTRY.get_or_create("gauge", name, help, labels, max_label_sets)
+    return _instrument("gauge", name, help, labels, max_label_sets)
 
 
 def histogram(name, help="", labels=(), max_label_sets=None):
     """The Histogram ``name`` (created on first use); values in seconds for durations."""
-    return REGISTRY.get_or_create("histogram", name, help, labels, max_label_sets)
+    return _instrument("histogram", name, help, labels, max_label_sets)
+
+
+def _instrument(kind, name, help, labels, max_label_sets):
+    family = REGISTRY.get_or_create(kind, name, help, labels, max_label_sets)
+    # Started here rather than on the hot path: an app using only instruments must flush too.
+    if not RECORDER.running:
+        RECORDER.start()
+    return family
 
 
 def flush():

@@ -67,6 +67,26 @@ def test_threads_in_a_child_process_lose_nothing_at_exit(tmp_path):
     assert jobs == {str(n): 2000 for n in range(4)}
 
 
+def test_an_app_using_only_instruments_is_flushed_at_exit(tmp_path):
+    _project(tmp_path)
+    _run(
+        tmp_path,
+        """
+        import devkit
+        steps = devkit.histogram("step_seconds", "step time")
+        for i in range(500):
+            steps.observe(0.001 * (i % 50 + 1))
+        devkit.gauge("queue_depth").set(7)
+        devkit.counter("jobs_total").inc(3)
+    """,
+    )
+    _totals_, instruments = _totals(tmp_path)
+    by_name = {i["name"]: i for i in instruments}
+    assert by_name["step_seconds"]["sketch"].count == 500
+    assert by_name["queue_depth"]["value"] == 7
+    assert by_name["jobs_total"]["value"] == 3
+
+
 def test_the_background_thread_flushes_without_waiting_for_exit(tmp_path):
     _project(tmp_path, {"flush_interval_s": 0.1})
     proc = _run(
