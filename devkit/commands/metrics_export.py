@@ -6,7 +6,8 @@ as timestamped files of which the newest N are kept.
 
 import argparse
 import os
-import time
+import signal
+import threading
 
 from devkit.errors import UsageError
 from devkit.output import emit
@@ -123,13 +124,16 @@ def _scheduled(ctx, args, cfg, fmt):
     interval, directory, keep = _schedule_settings(args, cfg)
     written, rounds = [], 0
     next_at = ctx.clock()
+    stop = threading.Event()
+    restore = _stop_on_signals(stop)
     try:
-        while args.count is None or rounds < args.count:
-            _sleep_until(ctx, next_at)
+        while (args.count is None or rounds < args.count) and not _wait_until(ctx, next_at, stop):
             next_at += interval
             written.append(_export_round(ctx, args, cfg, fmt, directory, keep))
             rounds += 1
-    except KeyboardInterrupt:
+    finally:
+        restore()
+    if stop.is_set():
         ctx.info("devkit: export schedule stopped")
     kept = [p for p in written if os.path.exists(p)]
     data = {"directory": directory, "format": fmt, "rounds": rounds, "interval_s": interval, "keep": keep,
@@ -140,10 +144,30 @@ def _scheduled(ctx, args, cfg, fmt):
     return 0
 
 
-def _sleep_until(ctx, deadline):
+def _stop_on_signals(stop):
+    """Make Ctrl-C and SIGTERM end the schedule after the current round; return how to undo that.
+
+    A flag rather than KeyboardInterrupt: an exception raised mid-round could be swallowed by a
+    sqlite3 callback. A signal the parent set to be ignored (a background job) stays ignored.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+    previous = {}
+    for number in (signal.SIGINT, signal.SIGTERM):
+        if signal.getsignal(number) not in (signal.SIG_IGN, None):
+            previous[number] = signal.signal(number, lambda *_: stop.set())
+
+    def restore():
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+
+    return restore
+
+
+def _wait_until(ctx, deadline, stop):
+    """Sleep until ``deadline`` (ctx clock) unless asked to stop; True when asked to stop."""
     delay = deadline - ctx.clock()
-    if delay > 0:
-        time.sleep(delay)
+    return stop.wait(delay) if delay > 0 else stop.is_set()
 
 
 def _export_round(ctx, args, cfg, fmt, directory, keep):

@@ -47,7 +47,13 @@ def test_markdown_to_a_file_and_a_bad_format(run_devkit, project):
     )
 
 
-def test_ctrl_c_stops_a_scheduled_export_cleanly(project):
+def _default_sigint():
+    # A test runner started as a background job ignores SIGINT, and children inherit that.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_a_signal_stops_a_scheduled_export_cleanly(project, signum):
     env = clean_env({"PYTHONPATH": REPO_ROOT})
     cmd = [
         sys.executable,
@@ -62,14 +68,13 @@ def test_ctrl_c_stops_a_scheduled_export_cleanly(project):
         "-o",
         "out",
     ]
-    proc = subprocess.Popen(
-        cmd, cwd=str(project), env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    )
+    proc = subprocess.Popen(cmd, cwd=str(project), env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, preexec_fn=_default_sigint)  # fmt: skip
     try:
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline and len(_exports(project)) < 2:
             time.sleep(0.05)
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(signum)
         out, err = proc.communicate(timeout=20)
     finally:
         if proc.poll() is None:
