@@ -147,8 +147,8 @@ def _scheduled(ctx, args, cfg, fmt):
 def _stop_on_signals(stop):
     """Make Ctrl-C and SIGTERM end the schedule after the current round; return how to undo that.
 
-    A flag rather than KeyboardInterrupt: an exception raised mid-round could be swallowed by a
-    sqlite3 callback. A signal the parent set to be ignored (a background job) stays ignored.
+    A flag rather than KeyboardInterrupt: raised inside a sqlite3 callback mid-round, it would come
+    out as a database error. A signal the parent set to be ignored (a background job) stays ignored.
     """
     if threading.current_thread() is not threading.main_thread():
         return lambda: None
