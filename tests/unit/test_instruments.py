@@ -160,3 +160,18 @@ def test_eight_threads_lose_no_increment_and_no_observation():
     assert sum(d.value for d in taken if d.kind == "counter") == 8 * n == plain.value
     assert sum(d.sketch.count for d in taken if d.kind == "histogram") == 8 * n
     assert labelled.labels(route="/x").value == 16 * n
+
+
+def test_histogram_hands_over_exactly_the_sketch_of_its_values():
+    # Many values land in one bucket, past the point where the series carries counts over.
+    from devkit.metrics.sketch import Sketch
+
+    values = [0.25] * 1000 + [0.001 * (i % 300 + 1) for i in range(5000)] + [0.0, 2e5]
+    latency, expected = Histogram("t_exact_seconds"), Sketch()
+    for value in values:
+        latency.observe(value)
+        expected.add(value)
+    (delta,) = latency.take()
+    assert list(delta.sketch.nonzero()) == list(expected.nonzero())
+    assert (delta.sketch.count, delta.sketch.min, delta.sketch.max) == (len(values), 0.0, 2e5)
+    assert delta.sketch.sum == pytest.approx(expected.sum)
