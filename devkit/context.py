@@ -22,8 +22,8 @@ class Context:
         self.env = dict(os.environ if env is None else env)
         self.cwd = cwd or os.getcwd()
         self.clock = clock or time.time
-        self.stdout_isatty = _isatty(self.stdout) if stdout_isatty is None else stdout_isatty
-        self.stderr_isatty = _isatty(self.stderr) if stderr_isatty is None else stderr_isatty
+        self.stdout_isatty = term.isatty(self.stdout) if stdout_isatty is None else stdout_isatty
+        self.stderr_isatty = term.isatty(self.stderr) if stderr_isatty is None else stderr_isatty
         self.json = False
         self.quiet = False
         self.verbose = 0
@@ -69,10 +69,3 @@ class Context:
         """Write a progress/notice line to stderr unless ``-q`` was given."""
         if not self.quiet:
             self.err(text)
-
-
-def _isatty(stream):
-    try:
-        return bool(stream.isatty())
-    except (AttributeError, ValueError, OSError):
-        return False

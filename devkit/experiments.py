@@ -1,9 +1,10 @@
 """Find the app's JSON experiment records (a folder or a glob) and describe each."""
 
-import datetime
 import glob
 import json
 import os
+
+from devkit.util import utc_iso
 
 _DATE_KEYS = ("date", "created_at", "timestamp", "started_at", "ts")
 _MAX_PARSE_BYTES = 16 * 1024 * 1024
@@ -24,7 +25,7 @@ def _describe(path, root):
     stat = os.stat(path)
     record = {
         "id": os.path.splitext(os.path.basename(path))[0],
-        "date": _iso(stat.st_mtime),
+        "date": utc_iso(stat.st_mtime),
         "size_bytes": stat.st_size,
         "path": os.path.relpath(path, root),
         "error": None,
@@ -51,13 +52,8 @@ def _take_fields(record, data):
     for key in _DATE_KEYS:
         value = data.get(key)
         if isinstance(value, (int, float)) and not isinstance(value, bool):
-            record["date"] = _iso(value)
+            record["date"] = utc_iso(value)
             return
         if isinstance(value, str) and value:
             record["date"] = value
             return
-
-
-def _iso(ts):
-    moment = datetime.datetime.fromtimestamp(ts, tz=datetime.timezone.utc)
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")

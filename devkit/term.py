@@ -16,6 +16,14 @@ UNLIMITED_WIDTH = 10**6
 STATUS_COLORS = {"pass": "green", "ok": "green", "warn": "yellow", "fail": "red", "error": "red"}
 
 
+def isatty(stream):
+    """Whether ``stream`` is a terminal; False for closed or fake streams."""
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError, OSError):
+        return False
+
+
 def wants_color(env, isatty):
     """Decide colour for one stream: NO_COLOR, then FORCE_COLOR, then TERM=dumb, then isatty."""
     if env.get("NO_COLOR", ""):

@@ -1,5 +1,6 @@
 """Small shared helpers: atomic writes and duration parsing."""
 
+import datetime
 import os
 import re
 import tempfile
@@ -23,6 +24,13 @@ def parse_since(text, now):
     if text is None or str(text).strip().lower() == "all":
         return None
     return now - parse_duration(text, "--since")
+
+
+def utc_iso(ts, digits=0):
+    """A Unix timestamp as ISO 8601 UTC with ``digits`` (0, 3 or 6) of fractional seconds."""
+    stamp = datetime.datetime.fromtimestamp(float(ts), tz=datetime.timezone.utc)
+    fraction = f".{stamp.microsecond:06d}"[: digits + 1] if digits else ""
+    return stamp.strftime("%Y-%m-%dT%H:%M:%S") + fraction + "Z"
 
 
 def atomic_write(path, data, mode=0o644):

@@ -116,7 +116,7 @@ def _reset(ctx, args):
 
 
 def _confirm(ctx, question):
-    if not _isatty(ctx.stdin):
+    if not term.isatty(ctx.stdin):
         raise UsageError("metrics reset: refusing without a terminal to ask on; pass --yes to confirm")
     ctx.stderr.write(question)
     ctx.stderr.flush()
@@ -125,13 +125,6 @@ def _confirm(ctx, question):
         ctx.err("metrics reset: cancelled")
         return False
     return True
-
-
-def _isatty(stream):
-    try:
-        return bool(stream.isatty())
-    except (AttributeError, ValueError, OSError):
-        return False
 
 
 def _clock(ts):

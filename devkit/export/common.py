@@ -1,7 +1,8 @@
 """Shapes shared by the JSON, CSV and Markdown exports: per-series rows, percentiles, timestamps."""
 
-import datetime
 import json
+
+from devkit.util import utc_iso
 
 PERCENTILES = (("p50_ms", 0.5), ("p90_ms", 0.9), ("p95_ms", 0.95), ("p99_ms", 0.99))
 SERIES_FIELDS = ("operation", "model", "status", "count", "prompt_tokens", "completion_tokens", "cost",
@@ -10,10 +11,7 @@ SERIES_FIELDS = ("operation", "model", "status", "count", "prompt_tokens", "comp
 
 def iso(ts):
     """A Unix timestamp as ISO 8601 UTC (``2024-05-01T12:00:00.250000Z``), or None."""
-    if ts is None:
-        return None
-    stamp = datetime.datetime.fromtimestamp(float(ts), tz=datetime.timezone.utc)
-    return stamp.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return None if ts is None else utc_iso(ts, 6)
 
 
 def latency_ms(sketch):

@@ -5,10 +5,10 @@ Exit codes by profile: ``nagios`` 0 pass, 1 warn, 2 fail, 3 could not run;
 """
 
 import re
-import time
 
 import devkit
 from devkit.health.core import perf_number
+from devkit.util import utc_iso
 
 EXIT_PROFILES = ("nagios", "docker")
 NAGIOS_CODES = {"pass": 0, "warn": 1, "fail": 2, "unknown": 3}
@@ -26,7 +26,7 @@ def exit_code(status, profile="nagios"):
 
 def iso_time(ts):
     """An RFC 3339 UTC timestamp with milliseconds."""
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ts)) + f".{int(ts * 1000) % 1000:03d}Z"
+    return utc_iso(ts, 3)
 
 
 def health_json(report, description="devkit health"):
