@@ -43,6 +43,12 @@ class StoreError(OperationError):
     """The metrics store could not be opened, read or written."""
 
 
+class LockBusyError(OperationError):
+    """Another maintenance run holds the storage lock (exit 3, "try again later")."""
+
+    exit_code = 3
+
+
 class ValidationError(DevkitError):
     """Input that fails validation; ``problems`` holds one line per problem."""
 
