@@ -56,8 +56,8 @@ def label_values(i, j):
 
 def devkit_snapshot():
     """A Snapshot whose instruments are the 1,000 histogram series."""
+    from devkit.core.sketch import Sketch
     from devkit.export.snapshot import Snapshot
-    from devkit.metrics.sketch import Sketch
 
     instruments = []
     for i in range(FAMILIES):
@@ -102,7 +102,7 @@ def median_time(func):
 
 def fill_store(path, count, batch=20_000):
     """Write ``count`` operations into a new store at ``path``; return the newest timestamp."""
-    from devkit.metrics.records import Batch, OperationRecord
+    from devkit.core.records import Batch, OperationRecord
     from devkit.store import Store
 
     now = time.time()

@@ -15,8 +15,8 @@ import tracemalloc
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+from devkit.core.sketch import Sketch  # noqa: E402
 from devkit.metrics.instruments import Histogram  # noqa: E402
-from devkit.metrics.sketch import Sketch  # noqa: E402
 
 QUANTILES = (0.5, 0.9, 0.95, 0.99, 0.999)
 GOAL_RELATIVE_ERROR = 0.01

@@ -20,7 +20,7 @@ import time
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, REPO)
 
-from devkit.metrics.records import Batch, OperationRecord  # noqa: E402
+from devkit.core.records import Batch, OperationRecord  # noqa: E402
 from devkit.store import Store  # noqa: E402
 
 GOAL_S = 0.5

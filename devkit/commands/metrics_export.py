@@ -6,8 +6,6 @@ as timestamped files of which the newest N are kept.
 
 import argparse
 import os
-import signal
-import threading
 
 from devkit.errors import UsageError
 from devkit.output import emit
@@ -121,53 +119,21 @@ def _schedule_settings(args, cfg):
 
 
 def _scheduled(ctx, args, cfg, fmt):
+    from devkit.service import every, stop_on_signals
+
     interval, directory, keep = _schedule_settings(args, cfg)
-    written, rounds = [], 0
-    next_at = ctx.clock()
-    stop = threading.Event()
-    restore = _stop_on_signals(stop)
-    try:
-        while (args.count is None or rounds < args.count) and not _wait_until(ctx, next_at, stop):
-            next_at += interval
-            written.append(_export_round(ctx, args, cfg, fmt, directory, keep))
-            rounds += 1
-    finally:
-        restore()
+    with stop_on_signals() as stop:
+        written = every(interval, lambda: _export_round(ctx, args, cfg, fmt, directory, keep), ctx.clock, stop,
+                        args.count)  # fmt: skip
     if stop.is_set():
         ctx.info("devkit: export schedule stopped")
     kept = [p for p in written if os.path.exists(p)]
-    data = {"directory": directory, "format": fmt, "rounds": rounds, "interval_s": interval, "keep": keep,
+    data = {"directory": directory, "format": fmt, "rounds": len(written), "interval_s": interval, "keep": keep,
             "kept": kept}  # fmt: skip
     emit(
         ctx, data, lambda c, d: f"{d['rounds']} export(s) to {d['directory']}; newest kept: {len(d['kept'])}"
     )
     return 0
-
-
-def _stop_on_signals(stop):
-    """Make Ctrl-C and SIGTERM end the schedule after the current round; return how to undo that.
-
-    A flag rather than KeyboardInterrupt: raised inside a sqlite3 callback mid-round, it would come
-    out as a database error. A signal the parent set to be ignored (a background job) stays ignored.
-    """
-    if threading.current_thread() is not threading.main_thread():
-        return lambda: None
-    previous = {}
-    for number in (signal.SIGINT, signal.SIGTERM):
-        if signal.getsignal(number) not in (signal.SIG_IGN, None):
-            previous[number] = signal.signal(number, lambda *_: stop.set())
-
-    def restore():
-        for number, handler in previous.items():
-            signal.signal(number, handler)
-
-    return restore
-
-
-def _wait_until(ctx, deadline, stop):
-    """Sleep until ``deadline`` (ctx clock) unless asked to stop; True when asked to stop."""
-    delay = deadline - ctx.clock()
-    return stop.wait(delay) if delay > 0 else stop.is_set()
 
 
 def _export_round(ctx, args, cfg, fmt, directory, keep):

@@ -3,7 +3,7 @@
 import re
 from bisect import bisect_right
 
-from devkit.metrics.sketch import BUCKETS, Sketch, bucket_slot, slot_value
+from devkit.core.sketch import BUCKETS, Sketch, bucket_slot, slot_value
 
 # Fixed histogram bounds (seconds for durations); wide enough for slow LLM calls.
 LE_BOUNDS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0)

@@ -5,7 +5,7 @@ import math
 import time
 
 import devkit
-from devkit.metrics.sketch import Sketch
+from devkit.core.sketch import Sketch
 
 HOUR_S = 3600.0
 DAY_S = 86400.0

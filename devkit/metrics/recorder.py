@@ -14,8 +14,8 @@ import sys
 import threading
 import warnings
 
+from devkit.core.records import Batch
 from devkit.metrics.instruments import Registry
-from devkit.metrics.records import Batch
 from devkit.metrics.settings import current_config, metrics_setting
 from devkit.store import open_store
 

@@ -10,9 +10,9 @@ import threading
 import time
 from array import array
 
+from devkit.core import sketch as _sk
+from devkit.core.records import InstrumentDelta
 from devkit.errors import UsageError
-from devkit.metrics import sketch as _sk
-from devkit.metrics.records import InstrumentDelta
 
 _INV_LOG_GAMMA = _sk._INV_LOG_GAMMA
 _SLOT_OFFSET = _sk.MIN_INDEX - 1

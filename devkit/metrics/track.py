@@ -7,9 +7,9 @@ recorder's queue; ids, cost and the OperationRecord are built at flush time.
 import functools
 import time
 
+from devkit.core.records import OperationRecord
 from devkit.errors import UsageError
 from devkit.metrics import recorder as _recorder
-from devkit.metrics.records import OperationRecord
 
 _perf = time.perf_counter
 _wall = time.time

@@ -4,8 +4,8 @@ import json
 import sys
 from array import array
 
-from devkit.metrics.records import OPERATION_FIELDS
-from devkit.metrics.sketch import Sketch
+from devkit.core.records import OPERATION_FIELDS
+from devkit.core.sketch import Sketch
 
 _BIG_ENDIAN = sys.byteorder == "big"
 

@@ -1,7 +1,7 @@
 """Import JSON-lines events into the store: good lines written in batches, bad lines reported."""
 
-from devkit.metrics.events import EventError, read_events
-from devkit.metrics.records import Batch
+from devkit.core.events import EventError, read_events
+from devkit.core.records import Batch
 
 BATCH_SIZE = 5000
 MAX_KEPT_ERRORS = 1000

@@ -3,7 +3,7 @@
 import json
 import math
 
-from devkit.metrics.sketch import Sketch
+from devkit.core.sketch import Sketch
 from devkit.store.codec import OPERATION_COLUMNS, merge_row, operation_dict, sketch_from_row
 from devkit.store.schema import AGG_RETENTION_S, RES_TOTAL
 

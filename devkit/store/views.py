@@ -2,7 +2,7 @@
 
 import os
 
-from devkit.metrics.sketch import Sketch
+from devkit.core.sketch import Sketch
 from devkit.store import open_store, store_path
 from devkit.store.reader import WINDOWS_S, merged_sketch, percentiles_ms, totals
 

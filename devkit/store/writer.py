@@ -4,7 +4,7 @@ import json
 import sqlite3
 import time
 
-from devkit.metrics.sketch import bucket_slot
+from devkit.core.sketch import bucket_slot
 from devkit.store.codec import operation_row, pack_counts, pack_slots
 from devkit.store.schema import AGG_RETENTION_S, RESOLUTIONS, immediate
 

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from devkit.metrics.records import Batch, OperationRecord
+from devkit.core.records import Batch, OperationRecord
 from devkit.store import Store
 from tests.conftest import REPO_ROOT, clean_env
 from tests.integration._store_helpers import write_config

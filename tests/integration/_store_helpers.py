@@ -3,7 +3,7 @@
 import json
 import os
 
-from devkit.metrics.records import Batch, OperationRecord
+from devkit.core.records import Batch, OperationRecord
 
 
 def record(i, ts, operation="chat", model="llama3", status="ok", duration_ms=10.0, **extra):

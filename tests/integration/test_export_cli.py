@@ -10,8 +10,8 @@ import time
 
 import pytest
 
-from devkit.metrics.records import Batch, InstrumentDelta, OperationRecord
-from devkit.metrics.sketch import Sketch
+from devkit.core.records import Batch, InstrumentDelta, OperationRecord
+from devkit.core.sketch import Sketch
 from devkit.store import Store
 from tests.integration._store_helpers import write_config
 from tests.unit import _promparse

@@ -5,8 +5,8 @@ import tracemalloc
 
 import pytest
 
+from devkit.core.records import Batch, OperationRecord
 from devkit.export import render, take_snapshot
-from devkit.metrics.records import Batch, OperationRecord
 from devkit.store import Store
 
 OPERATIONS = 60_000

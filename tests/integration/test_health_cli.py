@@ -4,7 +4,7 @@ import json
 import time
 
 from devkit.config import load_config
-from devkit.metrics.records import Batch, OperationRecord
+from devkit.core.records import Batch, OperationRecord
 from devkit.store import open_store
 from tests.integration._health_fakes import closed_port_url, fake_ollama, fake_openai
 

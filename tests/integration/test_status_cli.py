@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from devkit.metrics.records import Batch
+from devkit.core.records import Batch
 from devkit.store import Store
 from tests.integration._store_helpers import record, write_config
 

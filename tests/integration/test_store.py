@@ -5,9 +5,9 @@ import sqlite3
 
 import pytest
 
+from devkit.core.records import Batch, InstrumentDelta
+from devkit.core.sketch import Sketch
 from devkit.errors import StoreError
-from devkit.metrics.records import Batch, InstrumentDelta
-from devkit.metrics.sketch import Sketch
 from devkit.store import Store
 from devkit.store.schema import SCHEMA_VERSION
 from tests.integration._store_helpers import batch_of, record

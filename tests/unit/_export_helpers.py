@@ -2,8 +2,8 @@
 
 import random
 
+from devkit.core.sketch import Sketch
 from devkit.export.snapshot import Snapshot
-from devkit.metrics.sketch import Sketch
 
 HOSTILE = [
     'quote " inside',

@@ -4,8 +4,8 @@ import json
 
 import pytest
 
+from devkit.core.events import EventError, parse_event, read_events, validate_event
 from devkit.errors import ValidationError
-from devkit.metrics.events import EventError, parse_event, read_events, validate_event
 
 GOOD = {"operation": "chat", "model": "llama3", "duration_ms": 12.5, "status": "ok", "prompt_tokens": 3,
         "completion_tokens": 7, "cache_hit": True, "error": None, "ts": 1700000000.5, "labels": {"team": "a"}}  # fmt: skip

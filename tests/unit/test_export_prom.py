@@ -78,7 +78,7 @@ def test_bucket_counts_sum_and_count_match_the_observations(snapshot, prom):
 
 
 def _values(sketch):
-    from devkit.metrics.sketch import slot_value
+    from devkit.core.sketch import slot_value
 
     for slot, n in sketch.nonzero():
         yield from [slot_value(slot)] * n

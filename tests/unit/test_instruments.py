@@ -164,7 +164,7 @@ def test_eight_threads_lose_no_increment_and_no_observation():
 
 def test_histogram_hands_over_exactly_the_sketch_of_its_values():
     # Many values land in one bucket, past the point where the series carries counts over.
-    from devkit.metrics.sketch import Sketch
+    from devkit.core.sketch import Sketch
 
     values = [0.25] * 1000 + [0.001 * (i % 300 + 1) for i in range(5000)] + [0.0, 2e5]
     latency, expected = Histogram("t_exact_seconds"), Sketch()

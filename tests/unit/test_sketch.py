@@ -5,8 +5,8 @@ import random
 
 import pytest
 
+from devkit.core.sketch import MAX_VALUE, MIN_VALUE, Sketch
 from devkit.metrics.instruments import Histogram
-from devkit.metrics.sketch import MAX_VALUE, MIN_VALUE, Sketch
 
 
 def _exact(sorted_values, q):

@@ -12,8 +12,8 @@ import math
 import time
 import uuid
 
+from devkit.core.records import OperationRecord
 from devkit.errors import ValidationError
-from devkit.metrics.records import OperationRecord
 
 MAX_NAME = 200
 MAX_TEXT = 2000
