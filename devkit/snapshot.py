@@ -153,11 +153,11 @@ def _grouped(breakdown, keys, percentiles_too=False):
         if row is None:
             row = rows[ident] = {k: g[k] for k in keys}
             row.update(requests=0, errors=0, total_tokens=0, _sketch=Sketch())
-            row.update((field, 0) for field in SUM_FIELDS[:2])
+            row.update((field, 0) for field in SUM_FIELDS)
             row["cost"] = 0.0
         row["requests"] += g["count"]
         row["errors"] += g["count"] if g["status"] == "error" else 0
-        for field in ("prompt_tokens", "completion_tokens", "cost"):
+        for field in SUM_FIELDS:
             row[field] += g[field]
         row["total_tokens"] = row["prompt_tokens"] + row["completion_tokens"]
         row["_sketch"].merge(g["sketch"])
