@@ -10,7 +10,7 @@ import os
 import time
 
 import devkit
-from devkit.util import parse_since
+from devkit.util import parse_duration
 
 # The one percentile list: status, metrics, every export and the Prometheus summary use it.
 PERCENTILES = (("p50", 0.5), ("p90", 0.9), ("p95", 0.95), ("p99", 0.99))
@@ -201,10 +201,7 @@ def take(cfg, since="all", now=None, recent_limit=None):
     from devkit.store import read_store, store_path
 
     now = float(time.time() if now is None else now)
-    since_ts = parse_since(since, now)
-    if since_ts is not None:
-        # Before the Unix epoch nothing can be stored; clamping keeps every timestamp formattable.
-        since_ts = max(since_ts, 0.0)
+    since_ts = since_start(since, now)
     limit = min(int(cfg.get("metrics", "recent_limit") if recent_limit is None else recent_limit), RECENT_MAX)
     path = store_path(cfg)
     base = {"generated_at": now, "since": since, "since_ts": since_ts, "project": cfg.project_name}
@@ -215,6 +212,16 @@ def take(cfg, since="all", now=None, recent_limit=None):
         parts = _read(store, since_ts, now, limit)
     parts["models"] = model_availability(cfg, parts.pop("health"))
     return Snapshot(operations=lambda start: _stream_operations(cfg, now, start), **base, **parts)
+
+
+def since_start(since, now):
+    """The start timestamp of span ``since`` (``1h``, ``7d``) before ``now``, or None for ``all``.
+
+    Never before the Unix epoch, whatever the span: nothing older is stored, and it stays formattable.
+    """
+    if since is None or str(since).strip().lower() == "all":
+        return None
+    return max(now - parse_duration(since, "since"), 0.0)
 
 
 def _read(store, since_ts, now, limit):

@@ -3,6 +3,7 @@
 import time
 
 from devkit import charts, term
+from devkit.commands._args import since_arg
 from devkit.output import emit
 
 SINCE_CHOICES = "1h, 24h, 7d or all"
@@ -21,7 +22,7 @@ def run(ctx, args):
     """Read the store (never creating it) and show one screen or one JSON document."""
     from devkit.snapshot import take
 
-    emit(ctx, take(ctx.config, args.since, ctx.clock()).to_dict(), render)
+    emit(ctx, take(ctx.config, since_arg(args), ctx.clock()).to_dict(), render)
     return 0
 
 
