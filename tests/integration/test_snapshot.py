@@ -91,3 +91,22 @@ def test_a_bad_since_names_the_flag_only_in_the_command(project):
     for argv in (["status"], ["metrics"], ["metrics", "tokens"], ["metrics", "export"]):
         code, out, err = run_at(project, *argv, "--since", "yesterday")
         assert (code, out) == (2, "") and err.startswith("devkit: error: --since: expected a duration"), argv
+
+
+def test_status_shows_what_the_store_could_not_keep():
+    from devkit.commands.status import render
+    from devkit.snapshot import Snapshot
+
+    ctx = Context(stdout=io.StringIO(), env={}, stdout_isatty=False)
+    info = {"path": "/s/devkit.db", "size_bytes": 2048, "operations": 7, "exists": True,
+            "operations_not_kept": 1200, "records_dropped": 2}  # fmt: skip
+    lines = render(ctx, Snapshot(NOW, store=info).to_dict()).splitlines()
+    assert (
+        "store      /s/devkit.db   2.0 KB   7 operations   (1,200 operations not kept, 2 records dropped)"
+        in lines
+    )
+    info.pop("records_dropped")
+    info["operations_not_kept"] = 0
+    assert "store      /s/devkit.db   2.0 KB   7 operations" in render(
+        ctx, Snapshot(NOW, store=info).to_dict()
+    )
