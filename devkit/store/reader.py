@@ -96,15 +96,6 @@ def totals(groups):
     return out
 
 
-def merged_sketch(groups, operation=None, model=None):
-    """One latency Sketch (seconds) over the groups matching ``operation``/``model`` when given."""
-    sketch = Sketch()
-    for g in groups:
-        if (operation is None or g["operation"] == operation) and (model is None or g["model"] == model):
-            sketch.merge(g["sketch"])
-    return sketch
-
-
 def percentiles_ms(sketch):
     """p50/p95/p99 of a seconds sketch in milliseconds (None when empty)."""
     out = {}

@@ -132,3 +132,12 @@ def test_an_unusable_store_is_one_line_on_every_reader_and_in_health(cli, tmp_pa
         assert (result.code, _lines(result)) == (1, [f"devkit: error: {want}"]), argv
     health = cli("health", "--check", "store", "--json")
     assert health.code == 1 and want in health.out
+
+
+def test_reading_an_idle_store_leaves_no_wal_or_shm_behind(cli, tmp_path):
+    db = _fill(tmp_path)
+    mtime = os.stat(db).st_mtime_ns
+    for argv in READERS:
+        assert cli(*argv).code == 0
+        assert sorted(os.listdir(os.path.dirname(db))) == ["devkit.db"], argv
+    assert os.stat(db).st_mtime_ns == mtime
