@@ -84,7 +84,7 @@ def _render_written(ctx, data):
 
 def _schedule_settings(args, cfg):
     if args.every == "config":
-        interval = float(cfg.get("export", "interval_s") or 0)
+        interval = float(cfg.get("export", "interval_s"))
         if interval <= 0:
             raise UsageError(
                 "--every: export.interval_s is 0 (off) in the config; give a period like --every 60s"

@@ -10,6 +10,8 @@ SINCE_CHOICES = "1h, 24h, 7d or all"
 # The screen lists this many of the recent operations; --json carries metrics.recent_limit of them.
 SCREEN_RECENT = 10
 SPARK_WIDTH = 60
+# Store info keys the writer adds when it had to shed raw rows or bad records.
+LOSSES = (("operations_not_kept", "operations not kept"), ("records_dropped", "records dropped"))
 
 
 def add_arguments(parser):
@@ -61,10 +63,6 @@ def _summary_lines(data, color):
 def _losses(store):
     words = [f"{store[key]:,} {label}" for key, label in LOSSES if store.get(key)]
     return f"   ({', '.join(words)})" if words else ""
-
-
-# Store info keys the writer adds when it had to shed raw rows or bad records.
-LOSSES = (("operations_not_kept", "operations not kept"), ("records_dropped", "records dropped"))
 
 
 def _series_line(ctx, data):

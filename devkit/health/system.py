@@ -53,8 +53,9 @@ def quick_check(cfg):
     import sqlite3
 
     from devkit.errors import StoreError
-    from devkit.store import read_store
+    from devkit.store import read_store, store_path
 
+    path = store_path(cfg)
     try:
         with read_store(cfg) as store:
             rows = store.conn.execute("PRAGMA quick_check").fetchall()
@@ -62,10 +63,10 @@ def quick_check(cfg):
     except StoreError as error:
         return Outcome("fail", error.message)
     except sqlite3.Error as error:
-        return Outcome("fail", f"{store.path}: cannot read the metrics store: {error}")
+        return Outcome("fail", f"{path}: cannot read the metrics store: {error}")
     verdict = "; ".join(str(row[0]) for row in rows[:3])
     if verdict != "ok":
-        return Outcome("fail", f"quick_check of {store.path}: {verdict}")
+        return Outcome("fail", f"quick_check of {path}: {verdict}")
     return Outcome("pass", f"quick_check ok ({size_mb:.1f} MB)", round(size_mb, 2), "MB")
 
 
