@@ -17,6 +17,8 @@ PERCENTILES = (("p50", 0.5), ("p90", 0.9), ("p95", 0.95), ("p99", 0.99))
 WINDOW_NAMES = ("1m", "5m", "15m", "1h")
 HOUR_S = 3600.0
 DAY_S = 86400.0
+# Minute points up to this span, hourly beyond: each busy point costs its own percentiles.
+MINUTES_UP_TO_S = 6 * HOUR_S
 # History never holds more points than this, whatever --since says (400 days of hours fit).
 HISTORY_MAX_POINTS = 10000
 # A recent_limit from the environment is bounded here before it reaches SQLite.
@@ -174,12 +176,12 @@ def _grouped(breakdown, keys, percentiles_too=False):
 def history_range(since_ts, first_ts, now):
     """(resolution_s, start) of the history: from ``since`` (or 24 h ago) but never before the first data.
 
-    10 s up to an hour, 60 s up to a day, else hourly; at most HISTORY_MAX_POINTS points.
+    10 s up to an hour, 60 s up to six hours, else hourly; at most HISTORY_MAX_POINTS points.
     """
     start = now - DAY_S if since_ts is None else since_ts
     start = max(start, min(first_ts, now)) if first_ts is not None else now
     span = now - start
-    resolution = 10 if span <= HOUR_S else 60 if span <= DAY_S else 3600
+    resolution = 10 if span <= HOUR_S else 60 if span <= MINUTES_UP_TO_S else 3600
     return resolution, max(start, now - resolution * (HISTORY_MAX_POINTS - 1))
 
 

@@ -109,3 +109,12 @@ def test_status_shows_what_the_store_could_not_keep():
     info["operations_not_kept"] = 0
     lines = render(ctx, Snapshot(NOW, store=info).to_dict()).splitlines()
     assert "store      /s/devkit.db   2.0 KB   7 operations" in lines
+
+
+def test_history_range_follows_the_data_and_stays_small():
+    from devkit.snapshot import history_range
+
+    assert history_range(None, NOW - 7 * 86400, NOW) == (3600, NOW - 86400)
+    assert history_range(NOW - 7200, NOW - 9000, NOW) == (60, NOW - 7200)
+    assert history_range(NOW - 86400 * 100000, NOW - 600, NOW) == (10, NOW - 600)
+    assert history_range(0.0, 0.0, NOW) == (3600, NOW - 3600 * (HISTORY_MAX_POINTS - 1))
