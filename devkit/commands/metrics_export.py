@@ -7,6 +7,7 @@ as timestamped files of which the newest N are kept.
 import argparse
 import os
 
+from devkit import term
 from devkit.errors import UsageError
 from devkit.output import emit
 from devkit.util import atomic_write, parse_duration, parse_since
@@ -70,12 +71,12 @@ def _export_once(ctx, args, cfg, fmt):
             return 0
         size = atomic_write(args.output, render(snapshot, fmt, operations=args.operations))
     path = os.path.abspath(args.output)
-    emit(ctx, {"path": path, "format": fmt, "bytes": size, "generated_at": now}, _render_written)
+    emit(ctx, {"path": path, "format": fmt, "bytes": size, "generated_at": now}, _render_written, notice=True)
     return 0
 
 
 def _render_written(ctx, data):
-    return f"exported {data['format']} to {data['path']} ({data['bytes']} bytes)"
+    return f"exported {data['format']} to {data['path']} ({term.human_size(data['bytes'])})"
 
 
 class _SnapshotScope:
@@ -130,9 +131,8 @@ def _scheduled(ctx, args, cfg, fmt):
     kept = [p for p in written if os.path.exists(p)]
     data = {"directory": directory, "format": fmt, "rounds": len(written), "interval_s": interval, "keep": keep,
             "kept": kept}  # fmt: skip
-    emit(
-        ctx, data, lambda c, d: f"{d['rounds']} export(s) to {d['directory']}; newest kept: {len(d['kept'])}"
-    )
+    emit(ctx, data, lambda c, d: f"{d['rounds']} export(s) to {d['directory']}; newest kept: {len(d['kept'])}",
+         notice=True)  # fmt: skip
     return 0
 
 
@@ -148,5 +148,5 @@ def _export_round(ctx, args, cfg, fmt, directory, keep):
     with _SnapshotScope(cfg, since_ts, now) as snapshot:
         size = atomic_write(path, render(snapshot, fmt, operations=args.operations))
     prune_exports(directory, extension, keep, prefix)
-    ctx.info(f"exported {fmt} to {path} ({size} bytes)")
+    ctx.info(f"exported {fmt} to {path} ({term.human_size(size)})")
     return path
