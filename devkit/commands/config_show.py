@@ -40,17 +40,22 @@ def _aligned(ctx, entries):
     label_width = max(len(label) for label, value, _ in rows if value is not None)
     widest_value = max(len(value) for _, value, _ in rows if value is not None)
     widest_source = max(len(source) for _, _, source in rows)
-    room = ctx.width - label_width - 2 - (widest_source + 2 if widest_source else 0)
-    value_width = min(widest_value, max(room, MIN_VALUE_WIDTH))
+    room = max(ctx.width - label_width - 2, MIN_VALUE_WIDTH)
+    value_width = min(widest_value, max(room - (widest_source + 2 if widest_source else 0), MIN_VALUE_WIDTH))
     lines = []
     for label, value, source in rows:
         tail = f"  {term.style(source, 'dim', ctx.color_stdout)}" if source else ""
         if value is None:
             lines.append(f"{label}{tail}")
-            continue
-        shown = value if len(value) <= value_width else value[: value_width - 1] + "…"
-        lines.append(f"{label.ljust(label_width)}  {shown.ljust(value_width) if tail else shown}{tail}")
+        elif tail:
+            lines.append(f"{label.ljust(label_width)}  {_cut(value, value_width).ljust(value_width)}{tail}")
+        else:
+            lines.append(f"{label.ljust(label_width)}  {_cut(value, room)}")
     return lines
+
+
+def _cut(text, width):
+    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def readable(value):

@@ -89,11 +89,12 @@ def _render(ctx, args, report, cfg, scrub):
     elif args.format == "nagios":
         ctx.out(scrub(nagios_line(report)))
     else:
-        ctx.out(scrub(_table(ctx, report)))
+        ctx.out(scrub(render_table(ctx, report)))
     return data
 
 
-def _table(ctx, report):
+def render_table(ctx, report):
+    """The terminal screen of a report: one row per check, then the overall verdict."""
     from devkit import term
     from devkit.health.render import table_rows, verdict
 
