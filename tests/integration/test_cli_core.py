@@ -7,6 +7,7 @@ import sys
 import pytest
 
 import devkit
+from devkit.cli import main
 from devkit.commands import COMMANDS
 from devkit.context import Context
 from tests.conftest import listed_commands
@@ -192,3 +193,15 @@ def test_stringio_streams_are_not_ttys():
     ctx = Context(stdout=io.StringIO(), stderr=io.StringIO(), env={"FORCE_COLOR": "0"})
     assert ctx.stdout_isatty is False and ctx.stderr_isatty is False
     assert ctx.color_stdout is False
+
+
+class _ClosedPipe(io.StringIO):
+    def write(self, text):
+        raise BrokenPipeError(32, "Broken pipe")
+
+
+def test_closed_stdout_is_exit_141_with_nothing_on_stderr(tmp_path):
+    err = io.StringIO()
+    ctx = Context(stdout=_ClosedPipe(), stderr=err, env={}, cwd=str(tmp_path))
+    assert main(["config", "show"], ctx) == 141
+    assert err.getvalue() == ""
