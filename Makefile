@@ -8,7 +8,7 @@ LINT_STAMP = $(VENV)/.lint-packages
 VPY = $(VENV)/bin/python
 VERSIONS = 3.9 3.10 3.11 3.12 3.13
 
-.PHONY: test test-all venv pyz bench docs format lint clean
+.PHONY: test test-all golden venv pyz bench docs format lint clean
 
 $(VPY):
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,10 @@ venv: $(VPY)
 
 test: $(VPY)
 	$(VPY) -m pytest --cov=devkit --cov-report=term:skip-covered $(PYTEST_ARGS)
+
+# Rewrite tests/golden/*.txt from the current screens after an intended change; review the diff.
+golden: $(VPY)
+	$(VPY) -m tests.golden.refresh
 
 test-all:
 	@set -e; for v in $(VERSIONS); do \

@@ -3,7 +3,7 @@
 A test calls ``assert_golden(name, text)``. After an intended change to a
 screen, refresh every golden file with one command and review the diff:
 
-    python -m tests.golden.refresh        (or: DEVKIT_UPDATE_GOLDEN=1 make test)
+    make golden        (= python -m tests.golden.refresh; or DEVKIT_UPDATE_GOLDEN=1 make test)
 """
 
 import difflib
@@ -27,7 +27,7 @@ def assert_golden(name, text):
             handle.write(text)
         return
     if not os.path.exists(path):
-        raise AssertionError(f"no golden file {path}; create it with: python -m tests.golden.refresh")
+        raise AssertionError(f"no golden file {path}; create it with: make golden")
     with open(path, encoding="utf-8") as handle:
         expected = handle.read()
     if text != expected:
@@ -35,6 +35,5 @@ def assert_golden(name, text):
             expected.splitlines(True), text.splitlines(True), f"golden/{name}.txt", "now"
         )
         raise AssertionError(
-            "screen differs from its golden file (if intended: python -m tests.golden.refresh)\n"
-            + "".join(diff)
+            "screen differs from its golden file (if intended: make golden)\n" + "".join(diff)
         )

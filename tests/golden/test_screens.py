@@ -93,3 +93,12 @@ def test_config_show(columns, tmp_path, cli):
         text = render_show(ctx, data)
     assert max(len(line) for line in text.splitlines()) <= 80
     assert_golden("config_show", text)
+
+
+def test_a_changed_screen_fails_with_a_diff_and_the_refresh_command(monkeypatch):
+    monkeypatch.delenv("DEVKIT_UPDATE_GOLDEN", raising=False)
+    with pytest.raises(AssertionError) as failed:
+        assert_golden("health_nagios", "DEVKIT HEALTH OK - 6 checks passed")
+    message = str(failed.value)
+    assert "if intended: make golden" in message
+    assert "\n+DEVKIT HEALTH OK - 6 checks passed\n" in message and "\n-DEVKIT HEALTH WARNING - " in message
