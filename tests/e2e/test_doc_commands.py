@@ -55,6 +55,7 @@ def test_doc_block_runs_as_written(name, index, reason, script, tmp_path):
     shutil.copytree(REPO_ROOT, str(checkout), ignore=shutil.ignore_patterns(*NOT_COPIED))
     env = clean_env()
     env.pop("PYTHONPATH", None)
+    env.pop("OPENAI_API_KEY", None)  # a test never lends a real credential to the walk-through's OpenAI probe
     with _ports_of(script):
         code, out, err = _run_block(script, checkout, env, tmp_path)
     assert code == 0, f"{name} block {index} failed ({code}):\n{script}\n--- stdout\n{out}\n--- stderr\n{err}"
