@@ -59,6 +59,10 @@ def test_quiet_keeps_data_and_drops_notices(run_devkit, tmp_path):
     exported = run_devkit("-q", "metrics", "export", "--format", "md", "-o", "report.md", cwd=tmp_path)
     assert (exported.code, exported.out, exported.err) == (0, "", "")
     assert (tmp_path / "report.md").read_text().startswith("# ")
+    as_json = run_devkit(
+        "-q", "--json", "metrics", "export", "--format", "md", "-o", "report.md", cwd=tmp_path
+    )
+    assert json.loads(as_json.out)["path"] == str(tmp_path / "report.md") and as_json.err == ""
     loud = run_devkit("metrics", "export", "--format", "md", "-o", "report.md", cwd=tmp_path)
     assert re.fullmatch(r"exported md to .*report\.md \((\d+ B|\d+\.\d KB)\)\n", loud.out), loud
 
@@ -98,3 +102,16 @@ def test_head_of_config_show_through_a_shell_pipe(tmp_path):
                           capture_output=True, text=True, timeout=60)  # fmt: skip
     assert (proc.returncode, proc.stdout, proc.stderr) == (0, "# file: (none: defaults)\n", "")
     assert os.listdir(str(tmp_path)) == []
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="needs make")
+def test_make_test_installs_only_what_the_tests_need(tmp_path):
+    venv = str(tmp_path / "venv")
+    plan = subprocess.run(["make", "-n", "test", f"VENV={venv}"], cwd=REPO_ROOT, capture_output=True, text=True,
+                          timeout=60)  # fmt: skip
+    installs = [
+        line.split(" install -q ", 1)[1].split()
+        for line in plan.stdout.splitlines()
+        if " install -q " in line
+    ]
+    assert installs == [["--upgrade", "pip"], ["pytest", "pytest-cov"]], plan.stdout
