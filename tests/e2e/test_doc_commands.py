@@ -28,7 +28,11 @@ NOT_COPIED = (".git", ".venv*", "__pycache__", ".devkit", "dist", "build", ".pyt
 def doc_blocks(name):
     """``(skip reason or None, shell script)`` for each fenced shell block of one document."""
     with open(os.path.join(REPO_ROOT, name), encoding="utf-8") as handle:
-        text = handle.read()
+        return shell_blocks(handle.read())
+
+
+def shell_blocks(text):
+    """``(skip reason or None, shell script)`` for each fenced sh/bash/console block of ``text``."""
     blocks = []
     for match in FENCE.finditer(text):
         body = match.group(4)
@@ -39,6 +43,18 @@ def doc_blocks(name):
 
 
 CASES = [(name, i, reason, script) for name in DOCS for i, (reason, script) in enumerate(doc_blocks(name))]
+
+
+def test_blocks_are_found_with_their_skip_marks_and_console_prompts():
+    text = (
+        "```sh\necho one\n```\n\n<!-- doc-test: skip (slow) -->\n```bash\nsleep 99\n```\n"
+        "```console\n$ echo two\ntwo\n$ echo three\n```\n```python\nprint(4)\n```\n"
+    )
+    assert shell_blocks(text) == [
+        (None, "echo one\n"),
+        ("slow", "sleep 99\n"),
+        (None, "echo two\necho three\n"),
+    ]
 
 
 def test_the_docs_have_blocks_to_run():
