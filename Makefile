@@ -1,21 +1,32 @@
 # devkit developer commands. `make test` is the one command CI and README use.
 PYTHON ?= python3
 VENV ?= .venv
-DEV_PACKAGES = pytest pytest-cov black isort pre-commit
+# `make test` installs only what the tests need; the formatters come with lint/format.
+TEST_PACKAGES = pytest pytest-cov
+LINT_PACKAGES = black isort pre-commit
+LINT_STAMP = $(VENV)/.lint-packages
 VPY = $(VENV)/bin/python
 VERSIONS = 3.9 3.10 3.11 3.12 3.13
 
-.PHONY: test test-all venv pyz bench docs format lint clean
+.PHONY: test test-all golden venv pyz bench docs format lint clean
 
 $(VPY):
 	$(PYTHON) -m venv $(VENV)
 	$(VPY) -m pip install -q --upgrade pip
-	$(VPY) -m pip install -q $(DEV_PACKAGES)
+	$(VPY) -m pip install -q $(TEST_PACKAGES)
+
+$(LINT_STAMP): $(VPY)
+	$(VPY) -m pip install -q $(LINT_PACKAGES)
+	touch $@
 
 venv: $(VPY)
 
 test: $(VPY)
 	$(VPY) -m pytest --cov=devkit --cov-report=term:skip-covered $(PYTEST_ARGS)
+
+# Rewrite tests/golden/*.txt from the current screens after an intended change; review the diff.
+golden: $(VPY)
+	$(VPY) -m tests.golden.refresh
 
 test-all:
 	@set -e; for v in $(VERSIONS); do \
@@ -32,11 +43,11 @@ bench:
 	@for b in bench/metrics_bench.py bench/export_bench.py bench/status_bench.py; do \
 	  [ -f $$b ] && $(PYTHON) $$b || true; done
 
-format: $(VPY)
+format: $(LINT_STAMP)
 	$(VPY) -m isort devkit tests bench examples
 	$(VPY) -m black devkit tests bench examples
 
-lint: $(VPY)
+lint: $(LINT_STAMP)
 	$(VPY) -m isort --check-only devkit tests bench examples
 	$(VPY) -m black --check devkit tests bench examples
 

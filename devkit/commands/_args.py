@@ -33,8 +33,16 @@ def add_global_options(parser, suppress=False):
                        **({"default": argparse.SUPPRESS} if suppress else {"default": None}))  # fmt: skip
     group.add_argument("--json", action="store_true", help="print one JSON document", **default)
     group.add_argument("--no-color", action="store_true", help="never colour output", **default)
-    group.add_argument("-q", "--quiet", action="store_true", help="only errors on stderr", **default)
-    group.add_argument("-v", "--verbose", action="count", help="more detail; tracebacks", **default)
+    group.add_argument(
+        "-q", "--quiet", action="store_true", help="only errors and the data asked for; no notices", **default
+    )
+    group.add_argument(
+        "-v",
+        "--verbose",
+        action="count",
+        help="more detail on stderr: paths, timings, what was skipped; tracebacks",
+        **default,
+    )
 
 
 def subcommands(parser, dest, required=True):

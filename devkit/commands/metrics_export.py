@@ -7,6 +7,7 @@ as timestamped files of which the newest N are kept.
 import argparse
 import os
 
+from devkit import term
 from devkit.commands._args import since_arg
 from devkit.config.schema import EXPORT_FORMATS, SECTIONS
 from devkit.errors import UsageError
@@ -74,12 +75,12 @@ def _export_once(ctx, args, cfg, fmt):
         return 0
     size = atomic_write(args.output, render(snapshot, fmt, operations=args.operations))
     path = os.path.abspath(args.output)
-    emit(ctx, {"path": path, "format": fmt, "bytes": size, "generated_at": now}, _render_written)
+    emit(ctx, {"path": path, "format": fmt, "bytes": size, "generated_at": now}, _render_written, notice=True)
     return 0
 
 
 def _render_written(ctx, data):
-    return f"exported {data['format']} to {data['path']} ({data['bytes']} bytes)"
+    return f"exported {data['format']} to {data['path']} ({term.human_size(data['bytes'])})"
 
 
 def _schedule_settings(args, cfg):
@@ -112,9 +113,8 @@ def _scheduled(ctx, args, cfg, fmt):
     kept = [p for p in written if os.path.exists(p)]
     data = {"directory": directory, "format": fmt, "rounds": len(written), "interval_s": interval, "keep": keep,
             "kept": kept}  # fmt: skip
-    emit(
-        ctx, data, lambda c, d: f"{d['rounds']} export(s) to {d['directory']}; newest kept: {len(d['kept'])}"
-    )
+    emit(ctx, data, lambda c, d: f"{d['rounds']} export(s) to {d['directory']}; newest kept: {len(d['kept'])}",
+         notice=True)  # fmt: skip
     return 0
 
 
@@ -130,5 +130,5 @@ def _export_round(ctx, args, cfg, fmt, directory, keep):
     snapshot = take(cfg, since_arg(args), now)
     size = atomic_write(path, render(snapshot, fmt, operations=args.operations))
     prune_exports(directory, extension, keep, prefix)
-    ctx.info(f"exported {fmt} to {path} ({size} bytes)")
+    ctx.info(f"exported {fmt} to {path} ({term.human_size(size)})")
     return path

@@ -8,7 +8,8 @@ import sys
 
 import pytest
 
-from tests.conftest import REPO_ROOT, clean_env
+from devkit.commands import COMMANDS
+from tests.conftest import REPO_ROOT, clean_env, listed_commands
 
 NETWORK_TROUBLE = (
     "Could not find a version",
@@ -56,10 +57,13 @@ def _env_without_pythonpath():
 def test_checkout_help_show_and_json(python, run_devkit, tmp_path):
     helped = run_devkit("--help", python=python, cwd=tmp_path)
     assert helped.code == 0, helped
-    assert "usage: devkit" in helped.out and "config" in helped.out
+    assert helped.out.startswith("usage: devkit")
+    assert [name for name, _ in listed_commands(helped.out)] == list(COMMANDS)
     shown = run_devkit("config", "show", python=python, cwd=tmp_path)
     assert shown.code == 0, shown
-    assert "# file: (none: defaults)" in shown.out and "server.port" in shown.out
+    lines = shown.out.splitlines()
+    assert lines[0] == "# file: (none: defaults)"
+    assert lines[lines.index("server") + 2].split() == ["port", "8765", "default"]
     as_json = run_devkit("--json", "config", "show", python=python, cwd=tmp_path)
     assert as_json.code == 0, as_json
     tool = _run([python, "-m", "json.tool"], tmp_path, stdin=as_json.out)

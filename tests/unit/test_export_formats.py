@@ -218,9 +218,14 @@ def test_markdown_has_every_section_and_sparklines():
     assert "▁" in text and "█" in text
 
 
-def test_markdown_ascii_fallback_draws_no_block_characters():
-    text = _text("md", ascii=True)
-    assert "▁" not in text and "█" not in text and "#" in text
+def test_markdown_ascii_fallback_draws_the_same_charts_in_ascii():
+    text, unicode_text = _text("md", ascii=True), _text("md")
+    assert "| Requests | `_-=+#` | 4 |" in text and "| Errors | `_#_#_` | 1 |" in text
+    charts = [line.split("`")[1] for line in text.splitlines() if "`" in line]
+    assert charts and all(chart.isascii() for chart in charts)
+    assert [line for line in text.splitlines() if "`" not in line] == [
+        line for line in unicode_text.splitlines() if "`" not in line
+    ]
 
 
 @pytest.mark.parametrize(
