@@ -1,4 +1,4 @@
-"""``devkit metrics export``: one snapshot rendered as JSON, CSV, Markdown, Prometheus or OpenMetrics.
+"""``devkit metrics export``: one snapshot rendered as JSON, CSV, Markdown, Prometheus, OpenMetrics or OTLP.
 
 To stdout, atomically to ``-o FILE``, or on a schedule (``--every 60s -o DIR --keep N``)
 as timestamped files of which the newest N are kept.
@@ -11,14 +11,14 @@ from devkit.errors import UsageError
 from devkit.output import emit
 from devkit.util import atomic_write, parse_duration, parse_since
 
-FORMAT_NAMES = ("json", "csv", "md", "prom", "openmetrics")
+FORMAT_NAMES = ("json", "csv", "md", "prom", "openmetrics", "otlp")
 
 
 def add_arguments(parser):
     """Options of ``metrics export``."""
     parser.description = ("Export metrics from one consistent snapshot. csv writes one row per series and "
                           "interval; with --operations it streams the raw operations instead.")  # fmt: skip
-    parser.add_argument("--format", metavar="FORMAT", help="json, csv, md, prom or openmetrics "
+    parser.add_argument("--format", metavar="FORMAT", help="json, csv, md, prom, openmetrics or otlp "
                         "(default: export.format, json)")  # fmt: skip
     parser.add_argument("--since", default=argparse.SUPPRESS, metavar="SPAN", help="1h, 24h, 7d or all")
     parser.add_argument("-o", "--output", metavar="PATH", help="write to this file (a folder with --every)")
@@ -65,10 +65,10 @@ def _export_once(ctx, args, cfg, fmt):
     with _SnapshotScope(cfg, since_ts, now) as snapshot:
         if not args.output:
             ascii = charts.wants_ascii(ctx.stdout)
-            for chunk in render(snapshot, fmt, operations=args.operations, ascii=ascii):
+            for chunk in render(snapshot, fmt, operations=args.operations, ascii=ascii, cfg=cfg):
                 ctx.stdout.write(chunk)
             return 0
-        size = atomic_write(args.output, render(snapshot, fmt, operations=args.operations))
+        size = atomic_write(args.output, render(snapshot, fmt, operations=args.operations, cfg=cfg))
     path = os.path.abspath(args.output)
     emit(ctx, {"path": path, "format": fmt, "bytes": size, "generated_at": now}, _render_written)
     return 0
@@ -146,7 +146,7 @@ def _export_round(ctx, args, cfg, fmt, directory, keep):
     extension = EXTENSIONS[fmt]
     path = os.path.join(directory, timestamped_name(now, extension, prefix))
     with _SnapshotScope(cfg, since_ts, now) as snapshot:
-        size = atomic_write(path, render(snapshot, fmt, operations=args.operations))
+        size = atomic_write(path, render(snapshot, fmt, operations=args.operations, cfg=cfg))
     prune_exports(directory, extension, keep, prefix)
     ctx.info(f"exported {fmt} to {path} ({size} bytes)")
     return path
