@@ -1,4 +1,4 @@
-"""``devkit metrics``: per operation/model table, token breakdown, reset, ingest (and export when present)."""
+"""``devkit metrics``: per operation/model table, token breakdown, reset, ingest, push (and export when present)."""
 
 import argparse
 import importlib
@@ -11,6 +11,7 @@ from devkit.output import emit
 from devkit.util import parse_since
 
 _EXPORT_MODULE = "devkit.commands.metrics_export"
+_PUSH_MODULE = "devkit.commands.metrics_push"
 PROGRESS_MIN_BYTES = 1 << 20
 
 
@@ -31,13 +32,16 @@ def add_arguments(parser):
         importlib.import_module(_EXPORT_MODULE).add_arguments(sub.add_parser("export", help="export metrics"))
     except ImportError:
         pass
+    importlib.import_module(_PUSH_MODULE).add_arguments(
+        sub.add_parser("push", help="push metrics to an OpenTelemetry collector (OTLP/HTTP JSON)")
+    )
 
 
 def run(ctx, args):
     """Dispatch to the chosen subcommand."""
     command = getattr(args, "metrics_command", None)
-    if command == "export":
-        return importlib.import_module(_EXPORT_MODULE).run(ctx, args)
+    if command in ("export", "push"):
+        return importlib.import_module(_EXPORT_MODULE if command == "export" else _PUSH_MODULE).run(ctx, args)
     handlers = {None: _table, "tokens": _tokens, "reset": _reset, "ingest": _ingest}
     return handlers[command](ctx, args)
 
