@@ -123,3 +123,18 @@ def test_schedule_stops_on_signal_after_the_current_round(project, signum):
     assert "devkit: push schedule stopped" in err
     data = json.loads(out)
     assert data["rounds"] == received >= 2
+
+
+def test_a_failed_push_ends_the_schedule_with_exit_1(project, cli):
+    with Collector([200, 400]) as stub:
+        result = cli("metrics", "push", "--otlp", stub.url, "--every", "0.05s")
+    assert result.code == 1 and len(stub.requests) == 2
+    assert result.err.endswith("HTTP 400 Bad Request: " + '{"code": 3, "message": "bad\\nrequest"}\n')
+
+
+def test_without_a_store_it_pushes_an_empty_request(tmp_path, cli):
+    write_config(tmp_path)
+    with Collector() as stub:
+        assert cli("metrics", "push", "--otlp", stub.url).code == 0
+    (scope,) = json.loads(stub.requests[0]["body"])["resourceMetrics"][0]["scopeMetrics"]
+    assert scope["metrics"] == [] and not (tmp_path / ".devkit").exists()

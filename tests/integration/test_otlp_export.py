@@ -1,6 +1,7 @@
 """``metrics export --format otlp``: GenAI names, buckets that sum to counts, totals equal to ``status --json``."""
 
 import json
+import os
 
 from devkit.core.sketch import Sketch
 from devkit.export.otlp import DURATION_BOUNDS_S, TOKEN_BOUNDS, metric_name, sketch_buckets
@@ -119,3 +120,42 @@ def test_empty_store_exports_a_valid_empty_request(tmp_path, cli):
     write_config(tmp_path)
     metrics, resource = _metrics(_otlp(cli))
     assert metrics == {} and resource["resource"]["attributes"][0]["value"]["stringValue"] == tmp_path.name
+
+
+def test_user_instruments_and_since_start_times():
+    from devkit.export.otlp import export_request
+    from devkit.export.snapshot import Snapshot
+
+    sketch = Sketch()
+    sketch.add(0.2)
+    instruments = [
+        {"name": "app.jobs", "kind": "counter", "labels": {"queue": "a"}, "value": 7, "created_ts": 100.0},
+        {"name": "app.depth", "kind": "gauge", "labels": {}, "value": 3.5, "created_ts": 100.0},
+        {"name": "app.step", "kind": "histogram", "labels": {}, "sketch": sketch, "created_ts": 100.0},
+        {"name": "devkit.cost", "kind": "gauge", "labels": {}, "value": 1.0, "created_ts": 100.0},
+    ]
+    row = {"operation": "chat", "model": None, "status": "ok", "count": 1, "sketch": sketch, "created_ts": 100.0,
+           "cost": 0.5}  # fmt: skip
+    doc = export_request(
+        Snapshot(300.0, since_ts=200.0, breakdown=[row], instruments=instruments, project="p")
+    )
+    metrics, _ = _metrics(doc)
+    assert metrics["app.jobs"]["sum"]["isMonotonic"] is True
+    assert metrics["app.jobs"]["sum"]["dataPoints"][0]["asDouble"] == 7.0
+    assert metrics["app.depth"]["gauge"]["dataPoints"][0]["asDouble"] == 3.5
+    assert metrics["app.step"]["histogram"]["dataPoints"][0]["count"] == "1"
+    assert metrics["devkit.cost_"]["gauge"]["dataPoints"][0]["asDouble"] == 1.0  # the built-in keeps its name
+    point = metrics["gen_ai.client.operation.duration"]["histogram"]["dataPoints"][0]
+    assert (point["startTimeUnixNano"], point["timeUnixNano"]) == ("200000000000", "300000000000")
+    assert metrics["app.jobs"]["sum"]["dataPoints"][0]["startTimeUnixNano"] == "100000000000"
+
+
+def test_scheduled_otlp_exports_are_named_otlp_json(tmp_path, cli):
+    _project(tmp_path, cli)
+    result = cli(
+        "metrics", "export", "--format", "otlp", "--every", "1s", "--count", "1", "-o", str(tmp_path / "out")
+    )
+    assert result.code == 0, result
+    (name,) = os.listdir(tmp_path / "out")
+    assert name.startswith("devkit-export-") and name.endswith(".otlp.json")
+    assert "resourceMetrics" in json.loads((tmp_path / "out" / name).read_text())

@@ -112,3 +112,10 @@ def test_cost_of_a_configured_model_uses_the_schema_default(tmp_path):
     assert cost_of(model, Usage(1000, 10, cached_prompt_tokens=400)) == pytest.approx(
         (1000 * 2.0 + 10 * 8.0) / 1e6
     )
+
+
+def test_bodies_over_the_limit_are_refused():
+    from devkit.llm.usage import MAX_BODY_BYTES
+
+    with pytest.raises(UsageShapeError, match=f"body larger than {MAX_BODY_BYTES} bytes"):
+        parse_usage(b" " * (MAX_BODY_BYTES + 1))
