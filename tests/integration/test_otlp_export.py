@@ -3,6 +3,8 @@
 import json
 import os
 
+import pytest
+
 from devkit.core.sketch import Sketch
 from devkit.export.otlp import DURATION_BOUNDS_S, TOKEN_BOUNDS, metric_name, sketch_buckets
 from tests.integration._store_helpers import write_config
@@ -63,7 +65,9 @@ def test_histograms_buckets_sum_to_counts_and_totals_equal_status(tmp_path, cli)
     for point in tokens:
         by_type[_attrs(point)["gen_ai.token.type"]] += point["sum"]
     assert by_type == {"input": status["prompt_tokens"], "output": status["completion_tokens"]}
-    assert sum(p["asDouble"] for p in metrics["devkit.cost"]["sum"]["dataPoints"]) == status["cost"]
+    assert sum(p["asDouble"] for p in metrics["devkit.cost"]["sum"]["dataPoints"]) == pytest.approx(
+        status["cost"], abs=1e-6
+    )
 
 
 def test_names_attributes_temporality_and_resource(tmp_path, cli):
