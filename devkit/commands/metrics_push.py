@@ -47,7 +47,7 @@ def _retries(text):
 
 def run(ctx, args):
     """Push once, or every --every until Ctrl-C/SIGTERM (the round in progress finishes)."""
-    from devkit.export.push import DEFAULT_RETRIES, otlp_url, parse_headers
+    from devkit.export.push import DEFAULT_RETRIES, otlp_url, parse_headers, shown_url
     from devkit.service import every, stop_on_signals
 
     url = otlp_url(args.otlp)
@@ -57,12 +57,12 @@ def run(ctx, args):
     with stop_on_signals() as stop:
         push_round = functools.partial(_round, ctx, args, url, headers, stop, retries)
         rounds = every(interval or 0, push_round, ctx.clock, stop, 1 if interval is None else args.count)
-    if interval is None:
-        emit(ctx, rounds[0] if rounds else {"url": url, "status": None}, _render_once)
+    if interval is None and rounds:
+        emit(ctx, rounds[0], _render_once)
         return 0
     if stop.is_set():
         ctx.info("devkit: push schedule stopped")
-    data = {"url": rounds[0]["url"] if rounds else url, "rounds": len(rounds), "interval_s": interval}
+    data = {"url": shown_url(url), "rounds": len(rounds), "interval_s": interval}
     emit(ctx, data, lambda c, d: f"{d['rounds']} push(es) to {d['url']}")
     return 0
 

@@ -4,7 +4,9 @@ Header values are never part of a message, a redirect is refused (headers may ca
 and must not follow it to another origin), and the URL is shown without user info or query.
 """
 
+import http.client
 import json
+import math
 import re
 import urllib.error
 import urllib.parse
@@ -35,6 +37,10 @@ def otlp_url(text):
     parts = urllib.parse.urlsplit(str(text).strip())
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise UsageError(f"{shown_url(text)}: not an http:// or https:// URL with a host")
+    try:
+        parts.port
+    except ValueError:
+        raise UsageError(f"{shown_url(text)}: the port is not a number from 0 to 65535") from None
     if "@" in parts.netloc:
         raise UsageError(f"{shown_url(text)}: user info in the URL is not sent; give credentials as a header")
     path = parts.path if parts.path not in ("", "/") else METRICS_PATH
@@ -90,8 +96,10 @@ def push(url, body, headers, stop, retries=DEFAULT_RETRIES, timeout_s=TIMEOUT_S)
         if status is not None and status != 429 and status < 500:
             raise PushError(f"{shown_url(url)}: {problem}")
         delay = retry_after if retry_after is not None else min(BACKOFF_S * 2 ** (attempt - 1), MAX_BACKOFF_S)
-        if attempt > retries or stop.wait(delay):
+        if attempt > retries:
             break
+        if stop.wait(delay):
+            raise PushError(f"{shown_url(url)}: {problem} (stopped after {attempt} attempt(s))")
     raise PushError(f"{shown_url(url)}: {problem} (gave up after {attempt} attempt(s))")
 
 
@@ -109,6 +117,8 @@ def _post(opener, url, body, headers, timeout_s):
     except (urllib.error.URLError, OSError) as exc:
         reason = getattr(exc, "reason", None) or exc
         return None, f"cannot connect: {_printable(str(reason))[:MAX_REPLY_SHOWN]}", None
+    except http.client.HTTPException as exc:
+        return None, f"not an HTTP answer: {type(exc).__name__}", None
 
 
 def _http_problem(exc, reply):
@@ -124,7 +134,7 @@ def _retry_after(value):
         seconds = float(value)
     except (TypeError, ValueError):
         return None
-    return min(max(seconds, 0.0), MAX_RETRY_AFTER_S)
+    return min(max(seconds, 0.0), MAX_RETRY_AFTER_S) if not math.isnan(seconds) else None
 
 
 def _printable(text):

@@ -3,8 +3,10 @@
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
+import threading
 import time
 
 import pytest
@@ -94,6 +96,7 @@ def test_unreachable_collector_retries_then_fails(project, cli):
 @pytest.mark.parametrize("argv, message", [
     (["--otlp", "ftp://x/"], "ftp://x/: not an http:// or https:// URL with a host"),
     (["--otlp", "http://user:pw@127.0.0.1:9"], "http://127.0.0.1:9: user info in the URL is not sent"),
+    (["--otlp", "http://127.0.0.1:port"], "http://127.0.0.1:port: the port is not a number from 0 to 65535"),
     (["--otlp", "http://127.0.0.1:9", "--header", "no-equals"], "header 'no-equals': expected NAME=VALUE"),
     (["--otlp", "http://127.0.0.1:9", "--header", "Content-Type=x"], "header Content-Type: set by devkit itself"),
     (["--otlp", "http://127.0.0.1:9", "--header", "A=env:NOPE_UNSET"], "environment variable NOPE_UNSET is not set"),
@@ -138,3 +141,35 @@ def test_without_a_store_it_pushes_an_empty_request(tmp_path, cli):
         assert cli("metrics", "push", "--otlp", stub.url).code == 0
     (scope,) = json.loads(stub.requests[0]["body"])["resourceMetrics"][0]["scopeMetrics"]
     assert scope["metrics"] == [] and not (tmp_path / ".devkit").exists()
+
+
+def test_a_server_that_does_not_speak_http_is_a_clean_error(project, cli):
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(4)
+
+    def answer_garbage():
+        for _ in range(2):
+            conn, _addr = listener.accept()
+            conn.recv(65536)
+            conn.sendall(b"NOT HTTP AT ALL\r\n\r\n")
+            conn.close()
+
+    thread = threading.Thread(target=answer_garbage, daemon=True)
+    thread.start()
+    try:
+        port = listener.getsockname()[1]
+        result = cli("metrics", "push", "--otlp", f"http://127.0.0.1:{port}", "--retries", "1")
+    finally:
+        thread.join(10)
+        listener.close()
+    assert result.code == 1
+    assert result.err == (f"devkit: error: http://127.0.0.1:{port}/v1/metrics: not an HTTP answer: "
+                          "BadStatusLine (gave up after 2 attempt(s))\n")  # fmt: skip
+
+
+def test_retry_after_is_bounded_and_ignores_nonsense():
+    from devkit.export.push import MAX_RETRY_AFTER_S, _retry_after
+
+    assert [_retry_after(v) for v in ("2", "-5", "1e9", "nan", "Wed, 21 Oct 2015 07:28:00 GMT", None)] == [
+        2.0, 0.0, MAX_RETRY_AFTER_S, None, None, None]  # fmt: skip
