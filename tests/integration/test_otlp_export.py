@@ -163,3 +163,17 @@ def test_scheduled_otlp_exports_are_named_otlp_json(tmp_path, cli):
     (name,) = os.listdir(tmp_path / "out")
     assert name.startswith("devkit-export-") and name.endswith(".otlp.json")
     assert "resourceMetrics" in json.loads((tmp_path / "out" / name).read_text())
+
+
+def test_the_renderer_needs_only_the_documented_snapshot_attributes():
+    from types import SimpleNamespace
+
+    from devkit.export.otlp import render_otlp
+
+    sketch = Sketch()
+    sketch.add(1.5)
+    row = {"operation": "chat", "model": "m", "status": "ok", "count": 1, "prompt_tokens": 3,
+           "completion_tokens": 4, "sketch": sketch, "created_ts": 10.0}  # fmt: skip
+    snapshot = SimpleNamespace(breakdown=[row], instruments=[], generated_at=20.0, project="p")
+    metrics, _ = _metrics(json.loads("".join(render_otlp(snapshot))))
+    assert sorted(metrics) == ["gen_ai.client.operation.duration", "gen_ai.client.token.usage"]
