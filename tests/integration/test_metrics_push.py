@@ -108,17 +108,24 @@ def test_bad_arguments_are_usage_errors(project, cli, argv, message):
     assert "pw" not in result.err
 
 
+def _push_process(project, url, *extra):
+    env = clean_env({"PYTHONPATH": REPO_ROOT})
+    argv = [sys.executable, "-m", "devkit", "metrics", "push", "--otlp", url, *extra]
+    return subprocess.Popen(argv, cwd=str(project), env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # fmt: skip
+
+
+def _wait_for_requests(stub, proc, count):
+    deadline = time.monotonic() + 20
+    while len(stub.requests) < count and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.05)
+
+
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
 def test_schedule_stops_on_signal_after_the_current_round(project, signum):
-    env = clean_env({"PYTHONPATH": REPO_ROOT})
     with Collector() as stub:
-        proc = subprocess.Popen([sys.executable, "-m", "devkit", "metrics", "push", "--otlp", stub.url, "--every",
-                                 "0.2s", "--json"], cwd=str(project), env=env, stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, text=True,
-                                preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # fmt: skip
-        deadline = time.monotonic() + 20
-        while len(stub.requests) < 2 and time.monotonic() < deadline and proc.poll() is None:
-            time.sleep(0.05)
+        proc = _push_process(project, stub.url, "--every", "0.2s", "--json")
+        _wait_for_requests(stub, proc, 2)
         proc.send_signal(signum)
         out, err = proc.communicate(timeout=20)
         received = len(stub.requests)
@@ -126,6 +133,20 @@ def test_schedule_stops_on_signal_after_the_current_round(project, signum):
     assert "devkit: push schedule stopped" in err
     data = json.loads(out)
     assert data["rounds"] == received >= 2
+
+
+def test_a_signal_during_the_backoff_ends_the_wait_at_once(project):
+    with Collector(then=503) as stub:
+        proc = _push_process(project, stub.url, "--retries", "10")
+        _wait_for_requests(stub, proc, 1)
+        started = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=20)
+        waited = time.monotonic() - started
+    assert proc.returncode == 1 and out == ""
+    assert err.endswith("HTTP 503 Service Unavailable: " + '{"code": 3, "message": "bad\\nrequest"}'
+                        " (stopped after 1 attempt(s))\n")  # fmt: skip
+    assert len(stub.requests) == 1 and waited < 15  # the backoff alone would wait 0.5 s, then 1 s, 2 s, ...
 
 
 def test_a_failed_push_ends_the_schedule_with_exit_1(project, cli):
