@@ -194,3 +194,23 @@ def test_retry_after_is_bounded_and_ignores_nonsense():
 
     assert [_retry_after(v) for v in ("2", "-5", "1e9", "nan", "Wed, 21 Oct 2015 07:28:00 GMT", None)] == [
         2.0, 0.0, MAX_RETRY_AFTER_S, None, None, None]  # fmt: skip
+
+
+class _RecordingStop:
+    """A stop flag that is never set and records how long each retry would wait."""
+
+    def __init__(self):
+        self.waits = []
+
+    def wait(self, delay):
+        self.waits.append(delay)
+        return False
+
+
+def test_backoff_doubles_from_half_a_second_up_to_eight():
+    from devkit.export.push import PushError, push
+
+    stop = _RecordingStop()
+    with Collector(then=503) as stub, pytest.raises(PushError, match=r"gave up after 7 attempt\(s\)"):
+        push(stub.url + "/v1/metrics", b"{}", {}, stop, retries=6)
+    assert stop.waits == [0.5, 1.0, 2.0, 4.0, 8.0, 8.0] and len(stub.requests) == 7

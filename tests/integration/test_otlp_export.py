@@ -6,6 +6,7 @@ import os
 import pytest
 
 from devkit.core.sketch import Sketch
+from devkit.export.families import LE_BOUNDS
 from devkit.export.otlp import DURATION_BOUNDS_S, TOKEN_BOUNDS, metric_name, sketch_buckets
 from tests.integration._store_helpers import write_config
 
@@ -148,6 +149,7 @@ def test_user_instruments_and_since_start_times():
     assert metrics["app.jobs"]["sum"]["dataPoints"][0]["asDouble"] == 7.0
     assert metrics["app.depth"]["gauge"]["dataPoints"][0]["asDouble"] == 3.5
     assert metrics["app.step"]["histogram"]["dataPoints"][0]["count"] == "1"
+    assert metrics["app.step"]["histogram"]["dataPoints"][0]["explicitBounds"] == list(LE_BOUNDS)
     assert metrics["devkit.cost_"]["gauge"]["dataPoints"][0]["asDouble"] == 1.0  # the built-in keeps its name
     point = metrics["gen_ai.client.operation.duration"]["histogram"]["dataPoints"][0]
     assert (point["startTimeUnixNano"], point["timeUnixNano"]) == ("200000000000", "300000000000")
