@@ -317,16 +317,13 @@ def main(argv=None):
     args = parse_args(argv)
     settings = Settings(args.first_token_ms / 1000.0, args.tokens_per_s, args.tokens,
                         args.models or ("llama3.2", "gpt-4o-mini"))  # fmt: skip
-    server = make_server(args.host, args.port, settings)
-    host, port = server.server_address[:2]
-    print(f"fake model server on http://{host}:{port}", flush=True)
-    signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown).start())
-    try:
+    with make_server(args.host, args.port, settings) as server:
+        host, port = server.server_address[:2]
+        print(f"fake model server on http://{host}:{port}", flush=True)
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            # shutdown() waits for serve_forever() to return, so it runs off the serving thread.
+            signal.signal(signum, lambda *_: threading.Thread(target=server.shutdown).start())
         server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
     return 0
 
 
