@@ -26,6 +26,10 @@ class UsageError(DevkitError):
     exit_code = EXIT_USAGE
 
 
+class UsageShapeError(UsageError):
+    """A model response whose token usage devkit cannot read (an unknown shape or a bad count)."""
+
+
 class ConfigError(DevkitError):
     """A configuration file or override that cannot be used (exit 2)."""
 

@@ -1,10 +1,10 @@
-"""``devkit metrics``: per operation/model table, token breakdown, reset, ingest (and export when present)."""
+"""``devkit metrics``: per operation/model table, token breakdown, reset, ingest, push (and export when present)."""
 
 import argparse
 import os
 
 from devkit import term
-from devkit.commands import metrics_export
+from devkit.commands import metrics_export, metrics_push
 from devkit.commands._args import since_arg, subcommands
 from devkit.errors import EXIT_FAILED, EXIT_USAGE, UsageError
 from devkit.output import emit
@@ -26,6 +26,9 @@ def add_arguments(parser):
     ingest.add_argument("file", metavar="FILE", help="JSON-lines file, or - for stdin")
     ingest.add_argument("--strict", action="store_true", help="reject the whole input when any line is bad")
     metrics_export.add_arguments(sub.add_parser("export", help="export metrics"))
+    metrics_push.add_arguments(
+        sub.add_parser("push", help="push metrics to an OpenTelemetry collector (OTLP/HTTP JSON)")
+    )
 
 
 def run(ctx, args):
@@ -33,6 +36,8 @@ def run(ctx, args):
     command = getattr(args, "metrics_command", None)
     if command == "export":
         return metrics_export.run(ctx, args)
+    if command == "push":
+        return metrics_push.run(ctx, args)
     handlers = {None: _table, "tokens": _tokens, "reset": _reset, "ingest": _ingest}
     return handlers[command](ctx, args)
 

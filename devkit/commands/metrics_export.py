@@ -1,4 +1,4 @@
-"""``devkit metrics export``: one snapshot rendered as JSON, CSV, Markdown, Prometheus or OpenMetrics.
+"""``devkit metrics export``: one snapshot rendered as JSON, CSV, Markdown, Prometheus, OpenMetrics or OTLP.
 
 To stdout, atomically to ``-o FILE``, or on a schedule (``--every 60s -o DIR --keep N``)
 as timestamped files of which the newest N are kept.
@@ -70,10 +70,10 @@ def _export_once(ctx, args, cfg, fmt):
     snapshot = take(cfg, since_arg(args), now)
     if not args.output:
         ascii = charts.wants_ascii(ctx.stdout)
-        for chunk in render(snapshot, fmt, operations=args.operations, ascii=ascii):
+        for chunk in render(snapshot, fmt, operations=args.operations, ascii=ascii, cfg=cfg):
             ctx.stdout.write(chunk)
         return 0
-    size = atomic_write(args.output, render(snapshot, fmt, operations=args.operations))
+    size = atomic_write(args.output, render(snapshot, fmt, operations=args.operations, cfg=cfg))
     path = os.path.abspath(args.output)
     emit(ctx, {"path": path, "format": fmt, "bytes": size, "generated_at": now}, _render_written, notice=True)
     return 0
@@ -128,7 +128,7 @@ def _export_round(ctx, args, cfg, fmt, directory, keep):
     extension = EXTENSIONS[fmt]
     path = os.path.join(directory, timestamped_name(now, extension, prefix))
     snapshot = take(cfg, since_arg(args), now)
-    size = atomic_write(path, render(snapshot, fmt, operations=args.operations))
+    size = atomic_write(path, render(snapshot, fmt, operations=args.operations, cfg=cfg))
     prune_exports(directory, extension, keep, prefix)
     ctx.info(f"exported {fmt} to {path} ({term.human_size(size)})")
     return path

@@ -1,7 +1,7 @@
 """What a devkit configuration may hold: every section, key, type, default and limit."""
 
 PROVIDERS = ("openai", "ollama", "http")
-EXPORT_FORMATS = ("json", "csv", "md", "prom", "openmetrics")
+EXPORT_FORMATS = ("json", "csv", "md", "prom", "openmetrics", "otlp")
 
 
 class Field:
@@ -100,6 +100,9 @@ MODEL_FIELDS = {
     "timeout": Field("number", 5, above=0, help="probe timeout in seconds"),
     "price_input_per_1m": Field("number", 0, minimum=0, help="price per 1M prompt tokens"),
     "price_output_per_1m": Field("number", 0, minimum=0, help="price per 1M completion tokens"),
+    "price_cached_input_per_1m": Field(
+        "number", None, minimum=0, help="price per 1M cached prompt tokens (default: the input price)"
+    ),
     "critical": Field("bool", True, help="whether its failure fails overall health"),
     "api_key": Field("secret", None, help="API key (use env:VAR)"),
     "expected_status": Field("int", 200, minimum=100, maximum=599, help="status an http probe expects"),

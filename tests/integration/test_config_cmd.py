@@ -244,6 +244,7 @@ def test_config_models_json_fills_defaults(cli, tmp_path):
         "timeout": 5,
         "price_input_per_1m": 0,
         "price_output_per_1m": 0,
+        "price_cached_input_per_1m": None,
         "critical": True,
         "api_key": None,
         "expected_status": 200,

@@ -236,6 +236,6 @@ def test_markdown_cell_escaping(value, want):
 
 
 def test_unknown_format_is_a_usage_error():
-    assert set(FORMATS) == {"json", "csv", "md", "prom", "openmetrics"}
+    assert set(FORMATS) == {"json", "csv", "md", "prom", "openmetrics", "otlp"}
     with pytest.raises(UsageError, match="^unknown format 'xml'"):
         check_format("xml")
