@@ -62,23 +62,15 @@ SECTIONS = {
     },
     "cleanup": {
         "older_than_days": Field("number", 30, minimum=0, help="age after which an experiment is removed"),
-        "roots": Field(
-            "list", [], help="folders searched for temp files and logs (default: project.data_dirs)"
-        ),
+        "roots": Field("list", [], help="folders searched for temp files and logs (default: data_dirs)"),
         "patterns": Field(
-            "list",
-            ["*.tmp", "*.partial", "__pycache__", "*.pyc"],
-            help="names of temp files and folders to remove",
+            "list", ["*.tmp", "*.partial", "__pycache__", "*.pyc"], help="temp names to remove"
         ),
-        "temp_min_age_hours": Field(
-            "number", 1, minimum=0, help="temp files younger than this are left alone"
-        ),
+        "temp_min_age_hours": Field("number", 1, minimum=0, help="younger temp files are left alone"),
         "log_patterns": Field("list", ["*.log"], help="names of log files cleanup archives"),
         "log_days": Field("number", 7, minimum=0, help="logs older than this are gzipped into archive_dir"),
         "archive_dir": Field("str", "logs-archive", help="where archived logs (.gz) are written"),
-        "age_by": Field(
-            "enum", "newest", choices=AGE_BY, help="timestamp that ages a file: mtime, ctime, newest"
-        ),
+        "age_by": Field("enum", "newest", choices=AGE_BY, help="what ages a file: mtime, ctime, newest"),
     },
     "export": {
         "dir": Field("str", "exports", help="folder for scheduled exports"),
@@ -102,13 +94,9 @@ SECTIONS = {
         "slow_ms": Field("number", 2000, above=0, help="a model answer slower than this warns"),
     },
     "debug": {
-        "record_requests": Field(
-            "bool", False, help="keep model requests for `devkit debug replay` (opt-in)"
-        ),
+        "record_requests": Field("bool", False, help="keep model requests for debug replay (opt-in)"),
         "max_records": Field("int", 1000, minimum=1, help="request records kept (oldest removed first)"),
-        "token_tolerance": Field(
-            "number", 0.5, above=0, help="relative gap between reported and estimated tokens"
-        ),
+        "token_tolerance": Field("number", 0.5, above=0, help="allowed gap: reported vs estimated tokens"),
     },
     "metrics": {
         "flush_interval_s": Field("number", 1.0, above=0, help="how often apps write to the store"),
