@@ -116,3 +116,27 @@ def _unlink(path, failures):
 
 def _failure(path, exc):
     return {"path": path, "error": exc.strerror or str(exc)}
+
+
+def usage(path):
+    """``(bytes, files)`` under ``path``, links counted as themselves, one filesystem, never raising."""
+    try:
+        top = os.lstat(path)
+    except OSError:
+        return 0, 0
+    if not stat.S_ISDIR(top.st_mode):
+        return top.st_size, 1
+    total, files, stack = 0, 0, [(path, 0)]
+    while stack:
+        folder, depth = stack.pop()
+        try:
+            with os.scandir(folder) as it:
+                for entry in it:
+                    st = entry.stat(follow_symlinks=False)
+                    if not entry.is_dir(follow_symlinks=False):
+                        total, files = total + st.st_size, files + 1
+                    elif st.st_dev == top.st_dev and depth < MAX_DEPTH:
+                        stack.append((entry.path, depth + 1))
+        except OSError:
+            continue
+    return total, files
