@@ -140,3 +140,31 @@ def usage(path):
         except OSError:
             continue
     return total, files
+
+
+def iter_files(root, match, limit):
+    """Regular files under ``root`` whose name satisfies ``match``, sorted per folder, at most ``limit``.
+
+    Links are skipped (never followed) and no other filesystem is entered.
+    """
+    try:
+        device = os.lstat(root).st_dev
+    except OSError:
+        return
+    stack, found = [(root, 0)], 0
+    while stack:
+        folder, depth = stack.pop()
+        try:
+            with os.scandir(folder) as it:
+                entries = sorted(it, key=lambda e: e.name, reverse=True)
+        except OSError:
+            continue
+        for entry in entries:
+            if entry.is_file(follow_symlinks=False) and match(entry.name):
+                found += 1
+                if found > limit:
+                    return
+                yield entry.path
+            elif entry.is_dir(follow_symlinks=False) and depth < MAX_DEPTH:
+                if entry.stat(follow_symlinks=False).st_dev == device:
+                    stack.append((entry.path, depth + 1))
