@@ -59,6 +59,9 @@ SECTIONS = {
         "dir": Field("str", "backups", help="where backups are written"),
         "keep": Field("int", 7, minimum=1, help="how many backups to keep"),
         "include": Field("list", [], help="paths to back up (default: data_dirs and the config)"),
+        "level": Field("int", 6, minimum=1, maximum=9, help="gzip level of new backups (6: GNU tar's size)"),
+        "max_members": Field("int", 1_000_000, minimum=1, help="restore refuses archives with more members"),
+        "max_bytes": Field("int", 100 << 30, minimum=1, help="restore refuses archives holding more bytes"),
     },
     "cleanup": {
         "older_than_days": Field("number", 30, minimum=0, help="age after which an experiment is removed"),
