@@ -9,9 +9,7 @@ import os
 
 from devkit.errors import UsageError
 from devkit.output import emit
-from devkit.util import atomic_write, parse_duration, parse_since
-
-FORMAT_NAMES = ("json", "csv", "md", "prom", "openmetrics")
+from devkit.util import atomic_write, parse_duration
 
 
 def add_arguments(parser):
@@ -44,7 +42,10 @@ def run(ctx, args):
     from devkit.export import check_format
 
     cfg = ctx.config
-    fmt = check_format(args.format or cfg.get("export", "format") or "json")
+    try:
+        fmt = check_format(cfg.get("export", "format") if args.format is None else args.format)
+    except UsageError as exc:
+        raise UsageError(f"--format: {exc}") from None
     if args.operations and fmt != "csv":
         raise UsageError("--operations: only with --format csv")
     if args.every is not None:
@@ -59,16 +60,16 @@ def run(ctx, args):
 def _export_once(ctx, args, cfg, fmt):
     from devkit import charts
     from devkit.export import render
+    from devkit.snapshot import take
 
     now = ctx.clock()
-    since_ts = parse_since(getattr(args, "since", "all"), now)
-    with _SnapshotScope(cfg, since_ts, now) as snapshot:
-        if not args.output:
-            ascii = charts.wants_ascii(ctx.stdout)
-            for chunk in render(snapshot, fmt, operations=args.operations, ascii=ascii):
-                ctx.stdout.write(chunk)
-            return 0
-        size = atomic_write(args.output, render(snapshot, fmt, operations=args.operations))
+    snapshot = take(cfg, getattr(args, "since", "all"), now)
+    if not args.output:
+        ascii = charts.wants_ascii(ctx.stdout)
+        for chunk in render(snapshot, fmt, operations=args.operations, ascii=ascii):
+            ctx.stdout.write(chunk)
+        return 0
+    size = atomic_write(args.output, render(snapshot, fmt, operations=args.operations))
     path = os.path.abspath(args.output)
     emit(ctx, {"path": path, "format": fmt, "bytes": size, "generated_at": now}, _render_written)
     return 0
@@ -76,28 +77,6 @@ def _export_once(ctx, args, cfg, fmt):
 
 def _render_written(ctx, data):
     return f"exported {data['format']} to {data['path']} ({data['bytes']} bytes)"
-
-
-class _SnapshotScope:
-    """Open the store (if any), take the snapshot, keep the store open while operations stream."""
-
-    def __init__(self, cfg, since_ts, now):
-        self.cfg, self.since_ts, self.now = cfg, since_ts, now
-        self.store = None
-
-    def __enter__(self):
-        from devkit.export import Snapshot, take_snapshot
-        from devkit.store.views import open_existing
-
-        self.store = open_existing(self.cfg)
-        if self.store is None:
-            return Snapshot(self.now, self.since_ts, project=getattr(self.cfg, "project_name", ""))
-        return take_snapshot(self.store, self.cfg, self.since_ts, self.now)
-
-    def __exit__(self, *exc):
-        if self.store is not None:
-            self.store.close()
-        return False
 
 
 def _schedule_settings(args, cfg):
@@ -114,7 +93,7 @@ def _schedule_settings(args, cfg):
     directory = os.path.abspath(args.output) if args.output else cfg.resolve_path(cfg.get("export", "dir"))
     if os.path.exists(directory) and not os.path.isdir(directory):
         raise UsageError(f"-o: {directory} is a file; --every writes timestamped files into a folder")
-    keep = args.keep if args.keep is not None else int(cfg.get("export", "keep") or 10)
+    keep = args.keep if args.keep is not None else cfg.get("export", "keep")
     return interval, directory, keep
 
 
@@ -139,14 +118,14 @@ def _scheduled(ctx, args, cfg, fmt):
 def _export_round(ctx, args, cfg, fmt, directory, keep):
     from devkit.export import EXTENSIONS, render
     from devkit.export.files import OPERATIONS_PREFIX, PREFIX, prune_exports, timestamped_name
+    from devkit.snapshot import take
 
     now = ctx.clock()
-    since_ts = parse_since(getattr(args, "since", "all"), now)
     prefix = OPERATIONS_PREFIX if args.operations else PREFIX
     extension = EXTENSIONS[fmt]
     path = os.path.join(directory, timestamped_name(now, extension, prefix))
-    with _SnapshotScope(cfg, since_ts, now) as snapshot:
-        size = atomic_write(path, render(snapshot, fmt, operations=args.operations))
+    snapshot = take(cfg, getattr(args, "since", "all"), now)
+    size = atomic_write(path, render(snapshot, fmt, operations=args.operations))
     prune_exports(directory, extension, keep, prefix)
     ctx.info(f"exported {fmt} to {path} ({size} bytes)")
     return path

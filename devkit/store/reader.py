@@ -2,10 +2,15 @@
 
 import json
 import math
+import os
+import sqlite3
+import urllib.parse
 
 from devkit.core.sketch import Sketch
 from devkit.store.codec import OPERATION_COLUMNS, merge_row, operation_dict, sketch_from_row
-from devkit.store.schema import AGG_RETENTION_S, RES_TOTAL
+from devkit.store.schema import AGG_RETENTION_S, BUSY_TIMEOUT_MS, RES_TOTAL, SCHEMA_VERSION
+
+REQUIRED_TABLES = ("meta", "operations", "aggregates", "instruments", "health")
 
 WINDOWS_S = (("1m", 60), ("5m", 300), ("15m", 900), ("1h", 3600))
 _AGG_COLUMNS = (
@@ -188,3 +193,35 @@ def instruments(conn, epoch):
         out.append({"name": name, "kind": kind, "help": help_text, "labels": json.loads(labels), "value": value,
                     "sketch": sketch, "created_ts": created})  # fmt: skip
     return out
+
+
+def connect_readonly(path):
+    """Open the existing store at ``path`` for reading only (``mode=ro``), in autocommit mode.
+
+    A reader that may not write the file and finds no -wal opens it immutable, so it never
+    creates -wal/-shm files that would then belong to it.
+    """
+    uri = "file:" + urllib.parse.quote(os.path.abspath(path)) + "?mode=ro"
+    if not os.access(path, os.W_OK) and not os.path.exists(path + "-wal"):
+        uri += "&immutable=1"
+    conn = sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_MS / 1000.0, isolation_level=None,
+                           check_same_thread=False)  # fmt: skip
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    return conn
+
+
+def problem(conn):
+    """Why the open store cannot be used (schema version, a missing table, a bad epoch), or None."""
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    if version > SCHEMA_VERSION:
+        return f"schema version {version} is newer than this devkit ({SCHEMA_VERSION})"
+    if version != SCHEMA_VERSION:
+        return f"schema version {version}, expected {SCHEMA_VERSION} (not a devkit store?)"
+    tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    missing = [name for name in REQUIRED_TABLES if name not in tables]
+    if missing:
+        return f"missing table {missing[0]}"
+    row = conn.execute("SELECT value FROM meta WHERE key = 'epoch'").fetchone()
+    if row is not None and not str(row[0]).strip().lstrip("-").isdigit():
+        return f"meta.epoch is {row[0]!r}, not a whole number"
+    return None
