@@ -10,14 +10,8 @@ COMMANDS = {
     "metrics": ("devkit.commands.metrics", "metrics per operation and model; tokens, reset, ingest, export"),
     "health": ("devkit.commands.health", "run health checks (models, storage, store, budget)"),
     "config": ("devkit.commands.config_cmd", "show, validate and list the configuration"),
-    "cleanup": (
-        "devkit.commands.cleanup",
-        "plan (or --apply) removal of old experiments, temp files and logs",
-    ),
-    "export-data": (
-        "devkit.commands.export_data",
-        "export experiments, metrics, config or a report to files",
-    ),
+    "cleanup": ("devkit.commands.cleanup", "plan (--apply: do) removal of old experiments, temp, logs"),
+    "export-data": ("devkit.commands.export_data", "experiments CSV, metrics, config or a report, to files"),
     "validate": ("devkit.commands.validate", "check config, JSON data, SQLite, models, backups; a self-test"),
     "debug": ("devkit.commands.debug", "replay a recorded request; tokens, effective config, dependencies"),
 }

@@ -9,14 +9,9 @@ from devkit.util import utc_iso
 
 def metrics_document(cfg, now):
     """The metrics read model as the ``devkit status --json`` document (all time); the one place it is read."""
-    from devkit.store.views import open_existing, status_data
+    from devkit import snapshot
 
-    store = open_existing(cfg)
-    try:
-        return status_data(store, cfg, "all", None, now)
-    finally:
-        if store is not None:
-            store.close()
+    return snapshot.take(cfg, since="all", now=now).to_dict()
 
 
 def build_report(cfg, now, experiments):
@@ -35,7 +30,20 @@ def build_report(cfg, now, experiments):
         },
         "experiments": {"count": len(rows), "unreadable": len(problems)},
         "storage": storage_use(cfg),
+        "backup": last_backup(cfg),
     }
+
+
+def last_backup(cfg):
+    """The newest backup's name, time, size and whether its last verify passed (None: never verified)."""
+    from devkit.maintenance.backup import list_backups
+
+    backups = list_backups(cfg.resolve_path(cfg.get("backup", "dir")))
+    if not backups:
+        return None
+    latest = backups[0]
+    return {"name": latest["name"], "created": utc_iso(latest["created_ts"]), "size_bytes": latest["size_bytes"],
+            "verified": latest["verified"]}  # fmt: skip
 
 
 def _model(cfg, availability):
@@ -62,29 +70,49 @@ def storage_use(cfg):
 
 def render_report(report):
     """The report dict as Markdown."""
-    metrics, tokens = report["metrics"], report["tokens"]
-    lat = metrics["latency_ms"]
     parts = [
         f"# {cell(report['project'])}: maintenance report",
         f"Generated {report['generated_at']}.",
         "## Models",
         _models_table(report["models"]),
         "## Metrics",
-        table(("requests", "errors", "error rate", "p50 ms", "p95 ms", "p99 ms"),
-              [[_n(metrics["requests"]), _n(metrics["errors"]), f"{metrics['error_rate'] * 100:.2f}%",
-                _n(lat["p50"]), _n(lat["p95"]), _n(lat["p99"])]], "rrrrrr"),  # fmt: skip
+        _metrics_table(report["metrics"]),
         "## Tokens and cost",
-        table(("prompt", "completion", "total", "cost (USD)"),
-              [[_n(tokens["prompt_tokens"]), _n(tokens["completion_tokens"]), _n(tokens["total_tokens"]),
-                f"{tokens['cost']:.4f}"]], "rrrr"),  # fmt: skip
+        _tokens_table(report["tokens"]),
         "## Experiments",
         f"{report['experiments']['count']} records ({report['experiments']['unreadable']} unreadable).",
         "## Storage",
-        table(("role", "path", "size (bytes)", "files"),
-              [[cell(s["role"]), cell(s["path"]), _n(s["size_bytes"]), _n(s["files"])]
-               for s in report["storage"]], "llrr"),  # fmt: skip
+        _storage_table(report["storage"]),
+        "## Last backup",
+        _backup_text(report["backup"]),
     ]
     return "\n\n".join(parts) + "\n"
+
+
+def _metrics_table(metrics):
+    lat = metrics["latency_ms"]
+    row = [_n(metrics["requests"]), _n(metrics["errors"]), f"{metrics['error_rate'] * 100:.2f}%"]
+    row += [_n(lat["p50"]), _n(lat["p95"]), _n(lat["p99"])]
+    return table(("requests", "errors", "error rate", "p50 ms", "p95 ms", "p99 ms"), [row], "rrrrrr")
+
+
+def _tokens_table(tokens):
+    row = [_n(tokens[k]) for k in ("prompt_tokens", "completion_tokens", "total_tokens")]
+    return table(("prompt", "completion", "total", "cost (USD)"), [row + [f"{tokens['cost']:.4f}"]], "rrrr")
+
+
+def _storage_table(storage):
+    rows = [[cell(s["role"]), cell(s["path"]), _n(s["size_bytes"]), _n(s["files"])] for s in storage]
+    return table(("role", "path", "size (bytes)", "files"), rows, "llrr")
+
+
+def _backup_text(backup):
+    if backup is None:
+        return "No backup yet."
+    verdict = {True: "verified", False: "FAILED its last verify", None: "not verified yet"}[
+        backup["verified"]
+    ]
+    return f"{cell(backup['name'])}, made {backup['created']}, {_n(backup['size_bytes'])} bytes: {verdict}."
 
 
 def _models_table(models):

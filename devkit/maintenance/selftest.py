@@ -47,28 +47,26 @@ def _step_config(folder, now):
 
 
 def _step_store(folder, now):
+    from devkit import snapshot
     from devkit.core.records import Batch, OperationRecord
     from devkit.store import open_store
-    from devkit.store.views import status_data
 
     cfg = _config(folder)
     ops = [OperationRecord(f"op{i}", now - i, "chat", "m", duration_ms=10.0 + i, prompt_tokens=3,
                            completion_tokens=4) for i in range(RECORDS)]  # fmt: skip
     with open_store(cfg) as store:
         store.write_batch(Batch(ops))
-        data = status_data(store, cfg, "all", None, now + 1)
+    data = snapshot.take(cfg, now=now + 1).to_dict()
     _expect(data["totals"]["requests"] == RECORDS, f"store read {data['totals']['requests']} of {RECORDS}")
     _expect(data["totals"]["total_tokens"] == 7 * RECORDS, "token totals do not add up")
 
 
 def _step_exports(folder, now):
-    from devkit.export import FORMATS, render, take_snapshot
-    from devkit.store import open_store
+    from devkit import snapshot
+    from devkit.export import FORMATS, render
 
-    cfg = _config(folder)
-    with open_store(cfg) as store:
-        snapshot = take_snapshot(store, cfg, None, now + 1)
-        texts = {fmt: "".join(render(snapshot, fmt)) for fmt in FORMATS}
+    taken = snapshot.take(_config(folder), now=now + 1)
+    texts = {fmt: "".join(render(taken, fmt)) for fmt in FORMATS}
     _expect(json.loads(texts["json"])["totals"]["requests"] == RECORDS, "JSON export lost operations")
     _expect("devkit_operations_total" in texts["prom"], "Prometheus export has no operations counter")
     _expect(all(texts.values()), "an export format rendered nothing")

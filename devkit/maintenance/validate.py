@@ -33,7 +33,7 @@ def validate(config_path=None, cwd=None, env=None, now=None, self_test=True, dea
     items = [_config_item(report)]
     if report["problems"]:
         return _result(items)
-    items += [json_files_item(cfg), sqlite_item(cfg), models_item(cfg, deadline_s)]
+    items += [json_files_item(cfg), sqlite_item(cfg), models_item(cfg, deadline_s), backup_item(cfg)]
     if self_test:
         from devkit.maintenance.selftest import self_test_item
 
@@ -135,3 +135,18 @@ def models_item(cfg, deadline_s):
     details = [f"{r.name}: {r.status}: {r.output}" for r in report.results]
     reachable = sum(1 for r in report.results if r.status != "fail")
     return item("models", report.status, f"{reachable} of {len(details)} reachable", details)
+
+
+def backup_item(cfg):
+    """The newest backup in backup.dir verifies completely (warn when there is none yet)."""
+    from devkit.maintenance.backup import list_backups, verify_backup
+
+    folder = cfg.resolve_path(cfg.get("backup", "dir"))
+    backups = list_backups(folder)
+    if not backups:
+        return item("backup", "warn", f"no backup yet in {folder}")
+    latest = backups[0]
+    checked = verify_backup(latest["path"])
+    if not checked["ok"]:
+        return item("backup", "fail", f"{latest['name']} does not verify", checked["problems"])
+    return item("backup", "pass", f"{latest['name']} verifies ({checked['files']} files)")
