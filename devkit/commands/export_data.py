@@ -4,6 +4,8 @@ The data goes to stdout or atomically to ``-o FILE``; ``all`` writes a timestamp
 under ``-o DIR`` (default export.dir). ``--json`` prints a summary of what was written.
 """
 
+import os
+
 from devkit.commands._maint_render import printable, size_text
 from devkit.errors import UsageError
 from devkit.output import emit
@@ -24,21 +26,22 @@ def run(ctx, args):
 
     cfg = ctx.config
     now = ctx.clock()
+    output = os.path.join(ctx.cwd, args.output) if args.output else None
     if args.kind == "all":
-        result = export_data.export_all(cfg, args.output or cfg.resolve_path(cfg.get("export", "dir")), now)
+        result = export_data.export_all(cfg, output or cfg.resolve_path(cfg.get("export", "dir")), now)
         result["kind"] = "all"
         emit(ctx, result, _render_all)
         _problems(ctx, result)
         return 0
-    if ctx.json and not args.output:
+    if ctx.json and not output:
         raise UsageError("--json: give -o FILE (the data goes there, the summary to stdout)")
     chunks, info = export_data.produce(cfg, args.kind, args.format, now)
-    if not args.output:
+    if not output:
         for chunk in chunks:
             ctx.stdout.write(chunk)
         _problems(ctx, info)
         return 0
-    info.update(kind=args.kind, path=args.output, bytes=export_data.write(args.output, chunks))
+    info.update(kind=args.kind, path=output, bytes=export_data.write(output, chunks))
     emit(ctx, info, _render_one)
     _problems(ctx, info)
     return 0
