@@ -1,7 +1,7 @@
 """A standard-library token estimator and a check of recorded token counts against it.
 
-The estimate counts words (a long word as one token per four characters, as BPE vocabularies
-split them) and each punctuation mark; it is a sanity check, not a tokenizer.
+The estimate counts each word up to six characters as one token (longer words one more per six
+characters, as BPE vocabularies split them) and each punctuation mark as one; a sanity check, not a tokenizer.
 """
 
 import json
@@ -14,7 +14,7 @@ def estimate_tokens(text):
     """An estimate of how many tokens ``text`` takes in a typical BPE model."""
     count = 0
     for piece in _PIECES.findall(text or ""):
-        count += (len(piece) + 3) // 4 if piece[0].isalnum() or piece[0] == "_" else 1
+        count += 1 + (len(piece) - 1) // 6 if piece[0].isalnum() or piece[0] == "_" else 1
     return count
 
 
