@@ -103,3 +103,13 @@ def entry():
 def entry_export():
     """Console-script entry point for ``devkit-export`` (the same as ``devkit metrics export``)."""
     sys.exit(main(["metrics", "export", *sys.argv[1:]]))
+
+
+def entry_backup():
+    """Console-script entry point for ``devkit-backup`` (the same as ``devkit backup``)."""
+    sys.exit(main(["backup", *sys.argv[1:]]))
+
+
+def entry_restore():
+    """Console-script entry point for ``devkit-restore`` (the same as ``devkit restore``)."""
+    sys.exit(main(["restore", *sys.argv[1:]]))

@@ -10,7 +10,10 @@ COMMANDS = {
     "metrics": ("devkit.commands.metrics", "metrics per operation and model; tokens, reset, ingest, export"),
     "health": ("devkit.commands.health", "run health checks (models, storage, store, budget)"),
     "config": ("devkit.commands.config_cmd", "show, validate and list the configuration"),
+    "backup": ("devkit.commands.backup", "create, list, verify, restore and prune backups of your data"),
+    "restore": ("devkit.commands.restore", "restore a backup safely (same as 'backup restore')"),
 }
 
 # Maintenance commands also get a console script (pyproject.toml) and a bin/ launcher:
-# devkit-export and bin/export run `devkit metrics export` through devkit.cli.entry_export.
+# devkit-export and bin/export run `devkit metrics export` through devkit.cli.entry_export;
+# devkit-backup/bin/backup and devkit-restore/bin/restore run `devkit backup` and `devkit restore`.
