@@ -122,3 +122,13 @@ def entry_validate():
 
 def _entry_for(*command):
     sys.exit(main([*command, *sys.argv[1:]]))
+
+
+def entry_backup():
+    """Console-script entry point for ``devkit-backup`` (the same as ``devkit backup``)."""
+    _entry_for("backup")
+
+
+def entry_restore():
+    """Console-script entry point for ``devkit-restore`` (the same as ``devkit restore``)."""
+    _entry_for("restore")

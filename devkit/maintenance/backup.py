@@ -18,7 +18,14 @@ from devkit.maintenance.verify import verify_backup
 from devkit.util.fs import _fsync_dir
 from devkit.util.lock import storage_lock
 
-__all__ = ["create_backup", "list_backups", "verify_backup", "record_verification", "find_backup"]
+__all__ = [
+    "create_backup",
+    "list_backups",
+    "verify_backup",
+    "record_verification",
+    "verify_backups",
+    "find_backup",
+]
 
 
 def create_backup(sources, dest, root, project, now, state_dir, excludes=(), label=None, level=6,
@@ -104,6 +111,22 @@ def record_verification(result, now):
     path = result["path"]
     update_index(os.path.dirname(path), result["name"],
                  verified={"ok": result["ok"], "at": now, "identity": file_identity(path)})  # fmt: skip
+
+
+def verify_backups(backup_dir, names, state_dir, now):
+    """Verify each named backup (all when ``names`` is None) and remember the results; return them."""
+    with storage_lock(state_dir, "verify"):
+        paths = [row["path"] for row in list_backups(backup_dir)] if names is None else [
+            find_backup(backup_dir, name) for name in names]  # fmt: skip
+        results = []
+        for path in paths:
+            result = verify_backup(path)
+            if parse_name(result["name"]) is not None and os.path.dirname(path) == os.path.abspath(
+                backup_dir
+            ):
+                record_verification(result, now)
+            results.append(result)
+    return results
 
 
 def find_backup(backup_dir, name):
