@@ -4,6 +4,7 @@ import gzip
 import hashlib
 import json
 import os
+import shutil
 import stat
 import time
 
@@ -171,21 +172,28 @@ def test_a_log_that_cannot_be_archived_stays(cli, tree):
     assert [f["path"] for f in applied["result"]["failed"]] == [str(root / "data" / "logs" / "app.log")]
 
 
-def test_restored_old_files_are_not_old_by_default(cli, tmp_path):
-    """Simulated restore: files carry their old mtimes (as tar extracts them) but a fresh ctime."""
+def test_data_restored_from_an_old_backup_is_not_removed(cli, tmp_path):
+    """A real `devkit backup create` and `devkit restore`: tar keeps the old mtimes, the ctimes are fresh."""
     exp = tmp_path / "data" / "experiments"
     for name in ("run1", "run2"):
         _write(str(exp / name / "result.json"), '{"ok": true}')
         _age_tree(str(exp / name), 90)
-    (tmp_path / "devkit.json").write_text(json.dumps({"experiments": {"path": "data/experiments"}}))
+    (tmp_path / "devkit.json").write_text(json.dumps({"project": {"data_dirs": ["data"]},
+                                                      "experiments": {"path": "data/experiments"}}))  # fmt: skip
+    made = json.loads(cli("--json", "backup", "create", cwd=tmp_path).out)
+    for name in ("run1", "run2"):
+        shutil.rmtree(str(exp / name))
+    restored = cli("restore", made["name"], "--target", ".", "--force", cwd=tmp_path)
+    assert restored.code == 0, restored
+    assert os.stat(str(exp / "run1" / "result.json")).st_mtime < time.time() - 89 * DAY
     done = cli("cleanup", "--older-than", "1d", "--apply", cwd=tmp_path)
     assert done.code == 0, done
-    assert "nothing to clean up" in done.out
+    assert done.out.startswith("nothing to clean up\n")
     assert sorted(os.listdir(str(exp))) == ["run1", "run2"]
     by_mtime = json.loads(
         cli("--json", "cleanup", "--older-than", "1d", "--age-by", "mtime", cwd=tmp_path).out
     )
-    assert len(by_mtime["entries"]) == 2
+    assert sorted(os.path.basename(e["path"]) for e in by_mtime["entries"]) == ["run1", "run2"]
 
 
 @pytest.mark.parametrize(
