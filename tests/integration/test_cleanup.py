@@ -6,6 +6,8 @@ import json
 import os
 import shutil
 import stat
+import subprocess
+import sys
 import time
 
 import pytest
@@ -227,3 +229,55 @@ def test_plan_screen_is_a_table_with_a_total(cli, tmp_path):
         "dry run: nothing was changed; rerun with --apply to do it",
     ]
     assert (tmp_path / "data" / "a.tmp").exists()
+
+
+@pytest.mark.skipif(not hasattr(os, "setuid") or os.geteuid() != 0, reason="needs root to drop to nobody")
+def test_as_an_unprivileged_user_undeletable_files_are_reported_and_the_rest_goes(tmp_path):
+    """Real permissions: cleanup runs as nobody; one old experiment sits in a folder only root may change."""
+    import tempfile
+
+    from tests.conftest import REPO_ROOT, clean_env
+
+    python = _python_for_nobody()
+    if python is None:
+        pytest.skip("no Python that the nobody user may run")
+    base = tempfile.mkdtemp(prefix="devkit-cleanup-nobody-")
+    try:
+        os.chmod(base, 0o777)
+        exp = os.path.join(base, "experiments")
+        for name in ("free", "held"):
+            _write(os.path.join(exp, name, "sub", "result.json"))
+        with open(os.path.join(base, "devkit.json"), "w") as handle:
+            json.dump({"experiments": {"path": "experiments"}, "project": {"state_dir": "state"}}, handle)
+        os.makedirs(os.path.join(base, "state"))
+        for folder, dirs, _files in os.walk(base):
+            for name in dirs:
+                os.chmod(os.path.join(folder, name), 0o777)
+        os.chmod(os.path.join(exp, "held", "sub"), 0o755)
+        _age_tree(exp, 60)
+        env = clean_env({"PYTHONPATH": REPO_ROOT, "HOME": base + "/nohome"})
+        proc = subprocess.run([python, "-m", "devkit", "cleanup", "--age-by", "mtime", "--apply"], cwd=base,
+                              env=env, capture_output=True, text=True, timeout=60, preexec_fn=_become_nobody)  # fmt: skip
+        held = os.path.join(exp, "held", "sub", "result.json")
+        assert proc.returncode == 1, proc.stderr
+        assert f"could not remove {held}: Permission denied" in proc.stdout.splitlines()
+        assert sorted(os.listdir(exp)) == ["held"] and os.path.exists(held)
+    finally:
+        shutil.rmtree(base)
+
+
+def _become_nobody():
+    os.setgid(65534)
+    os.setuid(65534)
+
+
+def _python_for_nobody():
+    for candidate in (sys.executable, "/usr/bin/python3"):
+        try:
+            ran = subprocess.run([candidate, "-c", "import sqlite3"], preexec_fn=_become_nobody, capture_output=True,
+                                 timeout=30)  # fmt: skip
+        except OSError:
+            continue
+        if ran.returncode == 0:
+            return candidate
+    return None
