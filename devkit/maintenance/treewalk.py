@@ -31,6 +31,9 @@ def summarize(path, age_by, cutoff_ts):
     if not stat.S_ISDIR(top.st_mode):
         info.update(size_bytes=top.st_size, files=1, fresh=info["newest_ts"] >= cutoff_ts)
         return info
+    if top.st_dev != os.lstat(os.path.dirname(os.path.abspath(path))).st_dev:
+        info["blocked"] = f"{path} is on another filesystem"
+        return info
     stack = [(path, 0)]
     while stack and not info["blocked"] and not info["fresh"]:
         folder, depth = stack.pop()

@@ -281,3 +281,16 @@ def _python_for_nobody():
         if ran.returncode == 0:
             return candidate
     return None
+
+
+def test_apply_waits_for_no_one_when_the_storage_lock_is_held(cli, tmp_path):
+    from devkit.util.lock import storage_lock
+
+    _write(str(tmp_path / "data" / "a.tmp"))
+    _age(str(tmp_path / "data" / "a.tmp"), 2)
+    (tmp_path / "devkit.json").write_text(json.dumps({"project": {"data_dirs": ["data"]}}))
+    with storage_lock(str(tmp_path / ".devkit"), "backup"):
+        done = cli("cleanup", "--age-by", "mtime", "--apply", cwd=tmp_path)
+    assert done.code == 3, done
+    assert "busy" in done.err and "devkit backup" in done.err
+    assert (tmp_path / "data" / "a.tmp").exists()
