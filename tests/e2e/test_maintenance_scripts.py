@@ -4,6 +4,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 
 import pytest
 
@@ -55,3 +56,21 @@ def test_script_runs_from_a_copy(python, script, copied):
     assert proc.returncode == code, proc.stderr
     assert expected in proc.stdout
     assert "Traceback" not in proc.stderr
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="needs make")
+def test_make_maintenance_targets(copied):
+    _bin_dir, project = copied
+    env = clean_env({"PYTHONPATH": REPO_ROOT})
+    makefile = os.path.join(REPO_ROOT, "Makefile")
+
+    def make(*argv):
+        return subprocess.run(["make", "-s", "-f", makefile, *argv, "PYTHON=" + sys.executable], cwd=str(project),
+                              env=env, capture_output=True, text=True, timeout=120)  # fmt: skip
+
+    planned = make("cleanup")
+    assert planned.returncode == 0 and "dry run: nothing was changed" in planned.stdout, planned.stderr
+    checked = make("validate")
+    assert "validate: " in checked.stdout
+    nameless = make("restore")
+    assert nameless.returncode == 2 and "usage: make restore NAME=" in nameless.stdout

@@ -135,3 +135,36 @@ def test_deps_lists_modules_and_tools(cli, tmp_path):
         "chromium": None,
         "tar": str(bin_dir / "tar"),
     }
+
+
+def test_only_the_newest_records_are_kept(tmp_path):
+    cfg = _project(tmp_path, "http://127.0.0.1:9")
+    (tmp_path / "devkit.json").write_text(json.dumps({"debug": {"record_requests": True, "max_records": 2}}))
+    cfg = load_config(cwd=str(tmp_path), env={})
+    for i in range(4):
+        record_request(f"op{i}", {"url": "http://127.0.0.1:9"}, config=cfg, now=1_700_000_000 + i)
+    names = sorted(os.listdir(os.path.join(cfg.state_dir, "requests")))
+    assert [n.rsplit("-", 1)[1] for n in names] == ["op2.json", "op3.json"]
+
+
+def test_debug_config_is_config_show(cli, tmp_path):
+    (tmp_path / "devkit.json").write_text(json.dumps({"server": {"token": "env:TOK"}}))
+    shown = cli("debug", "config", env={"TOK": "hunter22"}, cwd=tmp_path)
+    assert shown.code == 0 and shown.out == cli("config", "show", env={"TOK": "hunter22"}, cwd=tmp_path).out
+    assert "hunter22" not in shown.out
+
+
+def test_deps_fails_when_a_required_module_is_missing(cli, tmp_path, monkeypatch):
+    import importlib
+
+    real = importlib.import_module
+
+    def refuse_sqlite(name, *args):
+        if name == "sqlite3":
+            raise ImportError("No module named 'sqlite3'")
+        return real(name, *args)
+
+    monkeypatch.setattr(importlib, "import_module", refuse_sqlite)
+    done = cli("debug", "deps", cwd=tmp_path)
+    assert done.code == 1, done
+    assert "module   sqlite3   MISSING (required)" in done.out.splitlines()

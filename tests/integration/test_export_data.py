@@ -13,6 +13,8 @@ def _record(i):
         "model": {"name": "llama3", "params": {"temperature": i % 7 / 10, "top_p": 0.9}},
         "tags": ["a", f"t{i % 3}"],
         "score": i * 0.5,
+        "ok": i % 2 == 0,
+        "empty": {},
         "notes": 'line one\nsaid "hi", then left' if i % 10 == 0 else None,
         **({"extra": {"only_some": i}} if i % 1000 == 0 else {}),
     }
@@ -34,13 +36,22 @@ def test_ten_thousand_nested_records_read_back_one_row_each_with_no_field_lost(c
     with open(root / "out.csv", newline="", encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
     assert len(rows) == 10000
-    assert list(rows[0])[:3] == ["_path", "extra.only_some", "id"]
+    assert list(rows[0])[:4] == ["_path", "empty", "extra.only_some", "id"]
     for i, (record, row) in enumerate(zip(records, rows)):
         assert row["_path"] == os.path.join("experiments", f"r{i:05d}.json")
-        expected = {k: "" if v is None else str(v) for k, v in flatten(record).items()}
+        expected = {k: _text(v) for k, v in flatten(record).items()}
         assert {k: v for k, v in row.items() if k != "_path" and (k in expected or v)} == expected
     assert json.loads(rows[1]["tags"]) == ["a", "t1"]
     assert rows[0]["notes"] == 'line one\nsaid "hi", then left'
+    assert rows[0]["ok"] == "true" and rows[0]["empty"] == "{}"
+
+
+def _text(value):
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
 
 
 def test_bad_records_are_named_and_skipped(cli, tmp_path):
