@@ -122,6 +122,8 @@ def _action(entry, st):
     if st is None:
         return "create", None
     is_dir = stat.S_ISDIR(st.st_mode)
+    if entry["type"] == "dir" and stat.S_ISLNK(st.st_mode):
+        return None, "is a symlink in the target; restore does not write through it"
     if entry["type"] == "dir":
         return ("keep", None) if is_dir else (None, "is a file in the target but a folder in the backup")
     if is_dir:
