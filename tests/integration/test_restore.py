@@ -80,7 +80,6 @@ def test_a_non_empty_target_needs_force_and_the_plan_lists_changes(made):
     with pytest.raises(TargetNotEmpty) as caught:
         restore_backup(result["path"], str(target), str(tmp_path / "state"))
     assert [c for c in caught.value.changes if c["action"] != "unchanged"] == [
-        {"path": "data/latest.json", "action": "replace"},
         {"path": "data/runs/r003.json", "action": "replace"},
     ]
     assert (target / "data" / "runs" / "r003.json").read_text() == "edited"
