@@ -94,7 +94,7 @@ def plan_changes(target, wanted, by_path):
             st = os.lstat(path)
         except FileNotFoundError:
             st = None
-        action, conflict = _action(entry, st) if conflict is None else (None, conflict)
+        action, conflict = _action(entry, st, path) if conflict is None else (None, conflict)
         if conflict:
             conflicts.append(f"{shown(name)}: {conflict}")
         elif action != "keep":
@@ -116,18 +116,23 @@ def _parent_conflict(target, name):
     return None
 
 
-def _action(entry, st):
+def _action(entry, st, path):
     import stat
 
     if st is None:
         return "create", None
     is_dir = stat.S_ISDIR(st.st_mode)
+    if entry["type"] == "dir" and stat.S_ISLNK(st.st_mode):
+        return None, "is a symlink in the target; restore does not write through it"
     if entry["type"] == "dir":
         return ("keep", None) if is_dir else (None, "is a file in the target but a folder in the backup")
     if is_dir:
         return None, "is a folder in the target but not in the backup"
-    same = (entry["type"] == "file" and stat.S_ISREG(st.st_mode) and st.st_size == entry.get("size")
-            and st.st_mtime_ns == entry.get("mtime_ns") and (st.st_mode & 0o1777) == entry.get("mode"))  # fmt: skip
+    if entry["type"] == "symlink":
+        same = stat.S_ISLNK(st.st_mode) and os.readlink(path) == entry.get("target")
+    else:
+        same = (entry["type"] == "file" and stat.S_ISREG(st.st_mode) and st.st_size == entry.get("size")
+                and st.st_mtime_ns == entry.get("mtime_ns") and (st.st_mode & 0o1777) == entry.get("mode"))  # fmt: skip
     return ("unchanged" if same else "replace"), None
 
 
