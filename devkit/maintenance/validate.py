@@ -109,11 +109,11 @@ def sqlite_item(cfg):
 def integrity_problem(path):
     """None when ``path`` opens read-only and passes ``PRAGMA integrity_check``, else the problem."""
     import sqlite3
-    import urllib.parse
 
-    uri = "file:" + urllib.parse.quote(os.path.abspath(path)) + "?mode=ro"
+    from devkit.store.reader import connect_readonly
+
     try:
-        conn = sqlite3.connect(uri, uri=True, timeout=5)
+        conn = connect_readonly(path)
         try:
             rows = conn.execute("PRAGMA integrity_check").fetchall()
         finally:

@@ -73,3 +73,18 @@ def test_unreachable_model_fails_within_the_deadline(cli, tmp_path):
 def test_bad_timeout_is_unknown(cli, tmp_path):
     done = cli("validate", "--timeout", "soon", cwd=tmp_path)
     assert done.code == 3 and done.err.startswith("devkit: error: --timeout:")
+
+
+def test_validate_leaves_the_store_folder_as_it_was(cli, tmp_path):
+    import os
+
+    from devkit.core.records import Batch, OperationRecord
+    from devkit.store import Store
+
+    with Store(str(tmp_path / ".devkit" / "devkit.db")) as store:
+        store.write_batch(Batch([OperationRecord("op1", time.time(), "chat")]))
+    before = sorted(os.listdir(str(tmp_path / ".devkit")))
+    done = cli("--json", "validate", "--no-self-test", cwd=tmp_path)
+    items = {i["name"]: i for i in json.loads(done.out)["items"]}
+    assert items["sqlite"]["output"] == "1 SQLite file(s) pass integrity_check"
+    assert sorted(os.listdir(str(tmp_path / ".devkit"))) == before
