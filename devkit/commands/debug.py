@@ -8,6 +8,7 @@ required module is missing.
 from devkit import term
 from devkit.commands._args import subcommands
 from devkit.commands._maint_render import printable
+from devkit.errors import UsageError
 from devkit.output import emit
 
 
@@ -70,6 +71,8 @@ def _tokens(ctx, args):
         return 0
     cfg = ctx.config
     tolerance = cfg.get("debug", "token_tolerance") if args.tolerance is None else args.tolerance
+    if tolerance <= 0:
+        raise UsageError(f"--tolerance: expected a number above 0, got {tolerance}")
     rows = check_records(all_records(cfg), tolerance)
     data = {"tolerance": tolerance, "checked": rows, "flagged": sum(1 for r in rows if r["flagged"])}
     emit(ctx, data, _render_tokens)

@@ -11,7 +11,7 @@ import re
 import time
 
 from devkit.config.schema import is_secret_key
-from devkit.errors import UsageError
+from devkit.errors import OperationError, UsageError
 from devkit.util.fs import atomic_write
 from devkit.util.names import keep_newest, timestamped_name
 
@@ -87,8 +87,12 @@ def load_record(cfg, op_id):
         raise UsageError(
             f"operation {op_id!r}: no recorded request in {folder} (is debug.record_requests on?)"
         )
-    with open(os.path.join(folder, names[-1]), encoding="utf-8") as handle:
-        return json.load(handle)
+    path = os.path.join(folder, names[-1])
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return json.load(handle)
+    except (OSError, ValueError) as exc:
+        raise OperationError(f"{path}: unreadable request record: {exc}") from None
 
 
 def all_records(cfg):

@@ -11,6 +11,7 @@ import urllib.parse
 import urllib.request
 
 from devkit.debug.records import load_record
+from devkit.errors import UsageError
 
 MAX_RESPONSE_BYTES = 8 * 1024 * 1024
 
@@ -18,7 +19,11 @@ MAX_RESPONSE_BYTES = 8 * 1024 * 1024
 def replay(cfg, op_id, timeout_s=None):
     """``{"op_id", "url", "original", "replay", "changes"}`` for the recorded request of ``op_id``."""
     record = load_record(cfg, op_id)
-    request = record["request"]
+    request = record.get("request") or {}
+    if urllib.parse.urlsplit(str(request.get("url", ""))).scheme not in ("http", "https"):
+        raise UsageError(
+            f"operation {op_id!r}: recorded url {request.get('url')!r} is not http(s); not replayed"
+        )
     timeout_s = float(timeout_s or cfg.get("health", "timeout_s"))
     answer = send(request, _credentials(cfg, request.get("url", "")), timeout_s)
     original = {k: record.get("response", {}).get(k) for k in ("status", "latency_ms", "prompt_tokens",

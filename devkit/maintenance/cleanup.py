@@ -10,6 +10,7 @@ backup dir and the archive dir are never touched.
 import fnmatch
 import os
 import re
+import time
 
 from devkit.config.schema import AGE_BY
 from devkit.errors import ConfigError, OperationError
@@ -43,7 +44,7 @@ def _settings(cfg, older_than_s, age_by, now):
     older_than_s = section["older_than_days"] * DAY_S if older_than_s is None else float(older_than_s)
     if older_than_s < 0:
         raise ConfigError(f"cleanup older-than: expected a duration >= 0, got {older_than_s}")
-    now = float(now)
+    now = time.time() if now is None else float(now)
     return {
         "now": now,
         "age_by": age_by,

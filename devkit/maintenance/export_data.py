@@ -39,7 +39,7 @@ def produce(cfg, kind, fmt="json", now=None):
     if kind == "report":
         data = report.build_report(cfg, now, experiments_csv.read_records(cfg))
         return [report.render_report(data)], {}
-    raise UsageError(f"export-data: unknown kind {kind!r} (choose from {', '.join(KINDS)})")
+    raise UsageError(f"kind {kind!r}: expected one of {', '.join(KINDS)}")
 
 
 def _metrics(cfg, fmt, now):

@@ -168,3 +168,14 @@ def test_deps_fails_when_a_required_module_is_missing(cli, tmp_path, monkeypatch
     done = cli("debug", "deps", cwd=tmp_path)
     assert done.code == 1, done
     assert "module   sqlite3   MISSING (required)" in done.out.splitlines()
+
+
+def test_replay_refuses_a_non_http_url(cli, tmp_path):
+    cfg = _project(tmp_path, "http://127.0.0.1:9")
+    record_request("local", {"url": "file:///etc/passwd"}, config=cfg)
+    done = cli("debug", "replay", "local", cwd=tmp_path)
+    assert done.code == 2, done
+    assert (
+        done.err
+        == "devkit: error: operation 'local': recorded url 'file:///etc/passwd' is not http(s); not replayed\n"
+    )
