@@ -8,7 +8,7 @@ LINT_STAMP = $(VENV)/.lint-packages
 VPY = $(VENV)/bin/python
 VERSIONS = 3.9 3.10 3.11 3.12 3.13
 
-.PHONY: test test-all golden venv pyz bench docs format lint clean
+.PHONY: test test-all golden venv pyz bench docs format lint clean backup restore cleanup cleanup-apply export validate
 
 $(VPY):
 	$(PYTHON) -m venv $(VENV)
@@ -40,7 +40,7 @@ pyz:
 
 bench:
 	$(PYTHON) bench/startup.py
-	@for b in bench/metrics_bench.py bench/export_bench.py bench/status_bench.py; do \
+	@for b in bench/metrics_bench.py bench/export_bench.py bench/status_bench.py bench/cleanup_bench.py; do \
 	  [ -f $$b ] && $(PYTHON) $$b || true; done
 
 format: $(LINT_STAMP)
@@ -56,3 +56,25 @@ clean:
 
 docs:
 	COLUMNS=100 $(PYTHON) -m devkit._docs > docs/CLI.md
+
+# Maintenance of the project's data (see docs/MAINTENANCE.md); DEVKIT = how to run devkit here.
+DEVKIT ?= $(PYTHON) -m devkit
+
+backup:
+	$(DEVKIT) backup create
+
+restore:
+	@[ -n "$(NAME)" ] || { echo "usage: make restore NAME=<backup name from 'devkit backup list'>"; exit 2; }
+	$(DEVKIT) restore "$(NAME)"
+
+cleanup:
+	$(DEVKIT) cleanup
+
+cleanup-apply:
+	$(DEVKIT) cleanup --apply
+
+export:
+	$(DEVKIT) export-data all
+
+validate:
+	$(DEVKIT) validate

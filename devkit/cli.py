@@ -127,6 +127,35 @@ def entry():
     sys.exit(main())
 
 
-def entry_export():
-    """Console-script entry point for ``devkit-export`` (the same as ``devkit metrics export``)."""
-    sys.exit(main(["metrics", "export", *sys.argv[1:]]))
+def entry_metrics_export():
+    """Console-script entry point for ``devkit-metrics-export`` (the same as ``devkit metrics export``)."""
+    _entry_for("metrics", "export")
+
+
+def entry_cleanup():
+    """Console-script entry point for ``devkit-cleanup`` (the same as ``devkit cleanup``)."""
+    _entry_for("cleanup")
+
+
+def entry_export_data():
+    """Console-script entry point for ``devkit-export-data`` (the same as ``devkit export-data``)."""
+    _entry_for("export-data")
+
+
+def entry_validate():
+    """Console-script entry point for ``devkit-validate`` (the same as ``devkit validate``)."""
+    _entry_for("validate")
+
+
+def _entry_for(*command):
+    sys.exit(main([*command, *sys.argv[1:]]))
+
+
+def entry_backup():
+    """Console-script entry point for ``devkit-backup`` (the same as ``devkit backup``)."""
+    _entry_for("backup")
+
+
+def entry_restore():
+    """Console-script entry point for ``devkit-restore`` (the same as ``devkit restore``)."""
+    _entry_for("restore")

@@ -96,7 +96,7 @@ def test_copied_bin_and_package_from_another_cwd(tmp_path):
     bad = _run([script, "nosuchcommand"], elsewhere, env=_env_without_pythonpath())
     assert bad.returncode == 2, bad.stderr
     exported = _run(
-        [str(target / "bin" / "export"), "--format", "prom"], elsewhere, env=_env_without_pythonpath()
+        [str(target / "bin" / "metrics-export"), "--format", "prom"], elsewhere, env=_env_without_pythonpath()
     )
     assert exported.returncode == 0, exported.stderr
     assert "# TYPE devkit_operations_total counter" in exported.stdout
@@ -200,7 +200,9 @@ def test_pip_install_gives_working_console_script(tmp_path):
     bad = _run([script, "config", "validate", "missing.json"], project, env=_env_without_pythonpath())
     assert bad.returncode == 2, bad.stderr
     exported = _run(
-        [str(venv / "bin" / "devkit-export"), "--format", "json"], project, env=_env_without_pythonpath()
+        [str(venv / "bin" / "devkit-metrics-export"), "--format", "json"],
+        project,
+        env=_env_without_pythonpath(),
     )
     assert exported.returncode == 0, exported.stderr
     assert json.loads(exported.stdout)["totals"]["requests"] == 0
