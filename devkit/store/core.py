@@ -128,6 +128,11 @@ class Store:
                 return
             yield op
 
+    def error_types(self, since_ts=None, limit=10):
+        """The most frequent error type names among the kept failed operations: [(name or None, count)]."""
+        with self._lock, _errors(self.path, "read"):
+            return reader.error_types(self.conn, self._epoch(), since_ts, limit)
+
     def instruments(self):
         """User instrument series: name, kind, help, labels, value, sketch, created_ts."""
         with self._lock, _errors(self.path, "read"):

@@ -219,3 +219,15 @@ def problem(conn):
     if row is not None and not str(row[0]).strip().lstrip("-").isdigit():
         return f"meta.epoch is {row[0]!r}, not a whole number"
     return None
+
+
+def error_types(conn, epoch, since_ts, limit):
+    """The ``limit`` most frequent error type names among kept failed operations: [(name or None, count)].
+
+    The type is the ``error`` text before its first ``:`` (``TimeoutError: ...`` -> ``TimeoutError``).
+    """
+    sql = ("SELECT nullif(trim(substr(error, 1, instr(error || ':', ':') - 1)), '') AS kind, count(*) AS n"
+           " FROM operations WHERE epoch = ? AND ts >= ? AND status = 'error' GROUP BY kind"
+           " ORDER BY n DESC, kind LIMIT ?")  # fmt: skip
+    since = -1e300 if since_ts is None else since_ts
+    return [(kind, n) for kind, n in conn.execute(sql, (epoch, since, int(limit)))]
