@@ -172,18 +172,14 @@ def _models_block(ctx, data):
 
 
 def _errors_block(ctx, data):
+    from devkit.export.markdown import error_name
+
     rows = data["error_types"]
     if not rows:
         return ["(no errors)"]
     total = sum(r["count"] for r in rows)
-    cells = [(_error_name(r), units.count(r["count"]), units.percent(r["count"] / total)) for r in rows]
+    cells = [(error_name(r), units.count(r["count"]), units.percent(r["count"] / total)) for r in rows]
     return [term.table(("error", "count", "share"), cells, ctx.width, "lrr", None, ctx.color_stdout)]
-
-
-def _error_name(row):
-    if row.get("other"):
-        return "(other or not kept)"
-    return row["error"] or "(no error type)"
 
 
 def _recent_block(ctx, recent, now):
