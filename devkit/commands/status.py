@@ -161,12 +161,12 @@ def _models_block(ctx, data):
     for name in names:
         row, model = usage.get(name, {}), health.get(name, {})
         status = model.get("status", "-")
-        rows.append((name or "(none)", status, units.count(row.get("count", 0)), units.count(row.get("errors", 0)),
+        rows.append((name, status, units.count(row.get("count", 0)), units.count(row.get("errors", 0)),
                      units.ms(row.get("p50_ms")), units.ms(row.get("p95_ms")), units.ms(row.get("p99_ms")),
                      units.count(row.get("total_tokens", 0)), units.usd(row.get("cost", 0.0))))  # fmt: skip
         if model.get("output") and status != "pass":
             notes.append(f"  {name}: {model['output']}")
-    headers = ("model", "health", "requests", "errors", "p50 ms", "p95 ms", "p99 ms", "tokens", "cost")
+    headers = ("model", "health", "count", "errors", "p50 ms", "p95 ms", "p99 ms", "tokens", "cost")
     colors = {1: term.STATUS_COLORS.get}
     return [term.table(headers, rows, ctx.width, "llrrrrrrr", colors, ctx.color_stdout)] + notes
 
