@@ -5,6 +5,7 @@ look exactly like 80. The store's own path, size and the devkit version are the 
 """
 
 import re
+import time
 
 import pytest
 
@@ -39,6 +40,18 @@ def test_screen_matches_its_golden_file(screens_project, name, columns):
 def test_a_day_later_status_dates_every_time_and_the_windows_are_empty(screens_project, columns):
     text = run_screen(screens_project, ["status"], columns, now=NOW + 86400)
     check_golden("status_next_day", normalised(text, screens_project))
+
+
+def test_times_are_utc_whatever_the_local_time_zone(screens_project, monkeypatch):
+    # A POSIX zone string needs no tz database: 9 h 45 min east of UTC, so the local date differs too.
+    monkeypatch.setenv("TZ", "XST-09:45")
+    time.tzset()
+    try:
+        text = run_screen(screens_project, ["status"], "80")
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    check_golden("status", normalised(text, screens_project))
 
 
 def test_every_line_of_the_80_column_screens_fits(screens_project):
