@@ -21,8 +21,10 @@ DAY_S = 86400.0
 MINUTES_UP_TO_S = 6 * HOUR_S
 # History never holds more points than this, whatever --since says (400 days of hours fit).
 HISTORY_MAX_POINTS = 10000
-# The status screen and reports list at most this many error types; the rest are summed as "other".
+# The status screen and reports list at most this many error types, found among this many newest
+# operations (a flat cost on a million-row journal); other errors are summed as "other".
 ERROR_TYPES_MAX = 10
+ERROR_TYPES_SCAN = 20000
 # A recent_limit from the environment is bounded here before it reaches SQLite.
 RECENT_MAX = 100000
 RECENT_FIELDS = ("id", "ts", "operation", "model", "duration_ms", "status", "prompt_tokens", "completion_tokens",
@@ -129,7 +131,7 @@ class Snapshot:
         return _grouped(self.breakdown, ("model",), percentiles_too=True)
 
     def error_type_rows(self):
-        """Errors per type name, most frequent first; errors the kept operations cannot name are "other"."""
+        """Errors per type name, most frequent first; errors older than the scan or not kept are "other"."""
         rows = [{"error": name, "count": n} for name, n in self.error_types]
         unnamed = self.totals["errors"] - sum(n for _, n in self.error_types)
         if unnamed > 0:
@@ -276,7 +278,7 @@ def _read(store, since_ts, now, limit):
         parts = {"totals": store.totals(since_ts), "breakdown": store.breakdown(since_ts),
                  "instruments": store.instruments(), "windows": store.windows(now),
                  "recent": store.recent(limit, since_ts), "health": store.last_health(), "store": store.info(),
-                 "reset_ts": store.reset_ts, "error_types": store.error_types(since_ts, ERROR_TYPES_MAX)}  # fmt: skip
+                 "reset_ts": store.reset_ts, "error_types": store.error_types(since_ts, ERROR_TYPES_MAX, ERROR_TYPES_SCAN)}  # fmt: skip
         first_ts = parts["totals"]["first_ts"]
         resolution, start = history_range(since_ts, first_ts, now)
         busy = store.history(resolution, start)

@@ -147,7 +147,7 @@ def _error_types(snapshot):
 def error_name(row):
     """The label of one error-type row; shared with the status screen."""
     if row.get("other"):
-        return "(other or not kept)"
+        return "(older or not kept)"
     return row["error"] or "(no error type)"
 
 
