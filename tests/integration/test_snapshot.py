@@ -147,3 +147,16 @@ def test_errors_the_kept_operations_cannot_name_are_counted_as_other():
     rows = Snapshot(NOW, totals=totals, error_types=[("TimeoutError", 3)]).error_type_rows()
     assert rows == [{"error": "TimeoutError", "count": 3}, {"error": None, "count": 2, "other": True}]
     assert Snapshot(NOW).to_dict()["health"] is None and Snapshot(NOW).error_type_rows() == []
+
+
+def test_error_types_read_only_the_newest_operations(tmp_path):
+    from devkit.core.records import Batch
+
+    kinds = ["OldError: a", "OldError: b", "TimeoutError: c", "ok", "TimeoutError", "ValueError: d"]
+    records = [record(i, NOW - 60 + i, status="ok" if kind == "ok" else "error", error=None if kind == "ok" else kind)
+               for i, kind in enumerate(kinds)]  # fmt: skip
+    with Store(tmp_path / "devkit.db", clock=lambda: NOW) as store:
+        store.write_batch(Batch(records))
+        assert store.error_types(newest=4) == [("TimeoutError", 2), ("ValueError", 1)]
+        assert store.error_types(newest=100, limit=1) == [("OldError", 2)]
+        assert store.error_types(since_ts=NOW - 56) == [("TimeoutError", 1), ("ValueError", 1)]
