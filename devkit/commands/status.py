@@ -165,10 +165,16 @@ def _models_block(ctx, data):
                      units.ms(row.get("p50_ms")), units.ms(row.get("p95_ms")), units.ms(row.get("p99_ms")),
                      units.count(row.get("total_tokens", 0)), units.usd(row.get("cost", 0.0))))  # fmt: skip
         if model.get("output") and status != "pass":
-            notes.append(f"  {name}: {model['output']}")
+            notes.append((name, model["output"]))
     headers = ("model", "health", "count", "errors", "p50 ms", "p95 ms", "p99 ms", "tokens", "cost")
     colors = {1: term.STATUS_COLORS.get}
-    return [term.table(headers, rows, ctx.width, "llrrrrrrr", colors, ctx.color_stdout)] + notes
+    block = [term.table(headers, rows, ctx.width, "llrrrrrrr", colors, ctx.color_stdout)]
+    if notes:
+        block += [
+            "",
+            term.table(("model", "health check said"), notes, ctx.width, "ll", None, ctx.color_stdout),
+        ]
+    return block
 
 
 def _errors_block(ctx, data):
