@@ -60,16 +60,6 @@ def terminal_width(env, stream=None):
     return DEFAULT_WIDTH
 
 
-def human_size(size_bytes):
-    """Bytes in the unit a person reads: ``512 B``, ``40.0 KB``, ``1.5 MB`` (powers of 1024)."""
-    if size_bytes < 1024:
-        return f"{int(size_bytes)} B"
-    for unit in ("KB", "MB", "GB", "TB"):
-        size_bytes /= 1024.0
-        if size_bytes < 1024 or unit == "TB":
-            return f"{size_bytes:.1f} {unit}"
-
-
 def can_encode(stream, text):
     """True when ``stream`` can encode ``text`` (for Unicode-or-ASCII fallbacks)."""
     encoding = getattr(stream, "encoding", None) or "ascii"

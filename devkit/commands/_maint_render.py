@@ -1,5 +1,7 @@
 """Small text helpers the maintenance commands share: escaped paths, sizes, ages."""
 
+from devkit import units
+
 _CONTROL_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\x1b": "\\x1b"}
 
 
@@ -11,13 +13,8 @@ def printable(text):
 
 
 def size_text(size):
-    """Bytes as ``512 B``, ``1.5 KB``, ``2.0 MB`` or ``3.1 GB``."""
-    size = float(size)
-    for unit in ("B", "KB", "MB"):
-        if size < 1024:
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024.0
-    return f"{size:.1f} GB"
+    """Bytes as people read them (``devkit.units.human_size``)."""
+    return units.human_size(size)
 
 
 def age_text(seconds):
