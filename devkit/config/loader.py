@@ -6,8 +6,9 @@ import os
 import sys
 
 from devkit.config.schema import SECTIONS
-from devkit.config.validate import _suggest, coerce
+from devkit.config.validate import _suggest, clip, coerce
 from devkit.errors import ConfigError
+from devkit.term import printable
 
 CONFIG_NAMES = ("devkit.toml", "devkit.json", "pyproject.toml")
 ENV_CONFIG = "DEVKIT_CONFIG"
@@ -126,13 +127,14 @@ def _unknown_section(name, section, problems):
 def _apply_env(name, text, section, key, out):
     values, sources, problems = out
     field = SECTIONS[section][key]
-    ok, value = coerce(field, _from_env_text(field.kind, text))
+    raw = _from_env_text(field.kind, text)
+    ok, value = coerce(field, raw)
     if ok:
         values.setdefault(section, {})[key] = value
         sources[f"{section}.{key}"] = f"env {name}"
     else:
-        shown = "***" if field.kind == "secret" else f'"{text}"'
-        problems.append(f"env {name}: expected {field.expectation()}, got {shown}")
+        shown = "***" if field.kind == "secret" else '"' + printable(clip(text)) + '"'
+        problems.append(f"env {name}: expected {field.expectation(raw)}, got {shown}")
 
 
 def _from_env_text(kind, text):

@@ -38,7 +38,7 @@ def probe_model(model, api_key, slow_ms):
     url, headers = _target(model, api_key)
     started = time.monotonic()
     try:
-        status, body = _get(url, headers, model["timeout"], model.get("expected_status", 200))
+        status, body = _get(url, headers, model["timeout"], model["expected_status"])
         latency_ms = (time.monotonic() - started) * 1000.0
         found = _present(model, body, status)
     except ProbeFailed as failed:
@@ -105,8 +105,8 @@ def _unreachable_words(reason, url, timeout_s):
 def _present(model, body, status):
     provider, wanted = model["provider"], model["model"]
     if provider == "http":
-        if status != model.get("expected_status", 200):
-            raise ProbeFailed(f"bad response: HTTP {status}, expected {model.get('expected_status', 200)}")
+        if status != model["expected_status"]:
+            raise ProbeFailed(f"bad response: HTTP {status}, expected {model['expected_status']}")
         return f"HTTP {status}"
     names = _listed_models(provider, body)
     if provider == "ollama":

@@ -8,9 +8,9 @@ import re
 
 import devkit
 from devkit.health.core import perf_number
+from devkit.term import printable
 from devkit.util import utc_iso
 
-EXIT_PROFILES = ("nagios", "docker")
 NAGIOS_CODES = {"pass": 0, "warn": 1, "fail": 2, "unknown": 3}
 NAGIOS_WORDS = {"pass": "OK", "warn": "WARNING", "fail": "CRITICAL", "unknown": "UNKNOWN"}
 _PERF_UNITS = {"ms": ("s", 0.001), "s": ("s", 1.0), "MB": ("MB", 1.0), "%": ("%", 1.0)}
@@ -74,14 +74,14 @@ def verdict(report):
 
 def nagios_line(report):
     """``DEVKIT HEALTH OK - 5 checks passed | 'label'=value[UOM];warn;crit;min;max ...``."""
-    text = f"DEVKIT HEALTH {NAGIOS_WORDS[report.status]} - {verdict(report)}".replace("|", "/")
+    text = printable(f"DEVKIT HEALTH {NAGIOS_WORDS[report.status]} - {verdict(report)}").replace("|", "/")
     perfdata = [p for p in (_perf(r) for r in report.results) if p]
     return text + (" | " + " ".join(perfdata) if perfdata else "")
 
 
 def unknown_line(message):
     """The Nagios line for a run that could not happen."""
-    return f"DEVKIT HEALTH UNKNOWN - {message}".replace("|", "/")
+    return printable(f"DEVKIT HEALTH UNKNOWN - {message}").replace("|", "/")
 
 
 def _perf(result):
