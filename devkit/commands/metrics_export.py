@@ -44,7 +44,7 @@ def run(ctx, args):
     from devkit.export import check_format
 
     cfg = ctx.config
-    fmt = check_format(args.format or cfg.get("export", "format") or "json")
+    fmt = check_format(args.format if args.format is not None else cfg.get("export", "format"))
     if args.operations and fmt != "csv":
         raise UsageError("--operations: only with --format csv")
     if args.every is not None:
