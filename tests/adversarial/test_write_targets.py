@@ -136,3 +136,15 @@ def test_stale_temporaries_are_only_regular_files(tmp_path):
     os.utime(fifo, (old, old))
     assert remove_stale_temporaries(str(tmp_path)) == []
     assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
+
+
+def test_a_symbolic_link_is_replaced_itself_never_its_target(project):
+    fifo = project / "target.fifo"
+    os.mkfifo(fifo)
+    link = project / "link.prom"
+    os.symlink(fifo, link)
+    before = identity(fifo)
+    code, _out, err = _export_to(project, link)
+    assert code == 0, err
+    assert identity(fifo) == before
+    assert stat.S_ISREG(os.lstat(link).st_mode) and "devkit_operations_total" in link.read_text()
