@@ -140,6 +140,6 @@ def _init(ctx, args):
     emit(
         ctx,
         {"written": args.path},
-        lambda _ctx, data: f"wrote {data['written']}; check it with 'devkit config validate'",
+        lambda _ctx, data: term.printable(f"wrote {data['written']}; check it with 'devkit config validate'"),
     )
     return 0

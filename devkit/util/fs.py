@@ -10,6 +10,7 @@ from devkit.errors import OperationError
 
 TMP_PREFIX = ".tmp-"
 STORE_FILE = "devkit.db"
+STORE_FILES = (STORE_FILE, STORE_FILE + "-wal", STORE_FILE + "-shm", STORE_FILE + "-journal")
 STALE_TMP_AGE_S = 3600.0
 EXPORT_PREFIXES = ("devkit-export-", "devkit-operations-")
 _OUR_TMP = re.compile(r"^\.tmp-[A-Za-z0-9_]{8}$")
@@ -74,9 +75,8 @@ def check_write_target(path):
 
 
 def _in_state_dir(path):
-    name = os.path.basename(path)
     store = os.path.join(os.path.dirname(path), STORE_FILE)
-    return name.startswith(STORE_FILE) or os.path.lexists(store)
+    return os.path.basename(path) in STORE_FILES or os.path.lexists(store)
 
 
 def _is_sqlite(path):

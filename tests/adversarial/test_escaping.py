@@ -78,3 +78,6 @@ def test_config_validate_escapes_a_hostile_key(tmp_path):
     assert_terminal_safe(err)
     code, out, err = run_cli(tmp_path, "--json", "config", "validate")
     assert HOSTILE in json.loads(out)["problems"][0]
+    code, out, err = run_cli(tmp_path, "status")
+    assert code == 2 and "unknown key" in err
+    assert_terminal_safe(err)
