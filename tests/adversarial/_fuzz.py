@@ -34,9 +34,16 @@ def _value(rng, depth=0):
     return rng.choice(["openai", "ollama", "http", "http://127.0.0.1:9", "json", "csv"])
 
 
+def _field_value(rng, field):
+    # Mostly valid values, so the screens of a loaded config are fuzzed as well as the validator.
+    if rng.random() < 0.85:
+        return field.choices[0] if field.choices else field.default
+    return _value(rng)
+
+
 def _model(rng):
     keys = rng.sample(sorted(MODEL_FIELDS), rng.randrange(len(MODEL_FIELDS) + 1))
-    model = {key: _value(rng) for key in keys}
+    model = {key: _field_value(rng, MODEL_FIELDS[key]) for key in keys}
     if rng.random() < 0.5:
         model.update(name=f"m{rng.randrange(5)}", url="http://127.0.0.1:9")
     return model
@@ -52,7 +59,7 @@ def config_text(rng):
     doc = {}
     for section in rng.sample(sorted(SECTIONS), rng.randrange(len(SECTIONS) + 1)):
         keys = rng.sample(sorted(SECTIONS[section]), rng.randrange(len(SECTIONS[section]) + 1))
-        doc[section] = {key: _value(rng) for key in keys}
+        doc[section] = {key: _field_value(rng, SECTIONS[section][key]) for key in keys}
         if rng.random() < 0.1:
             doc[section][rng.choice(STRINGS)] = 1
     if rng.random() < 0.3:
