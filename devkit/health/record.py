@@ -19,14 +19,13 @@ class Recorded:
         self.note = note
 
 
-def run_and_save(cfg, names=None, mode="all", deadline_s=None, clock=time.time, registry=None, save=True):
+def run_and_save(cfg, names=None, mode="all", deadline_s=None, clock=time.time):
     """Run the checks selected by ``mode``/``names`` and save the report; all within ``deadline_s``."""
-    from devkit.health import registry as default_registry
+    from devkit.health import registry
     from devkit.health.render import health_json
     from devkit.health.suite import health_settings
 
     started = time.monotonic()
-    registry = registry if registry is not None else default_registry
     deadline = float(deadline_s if deadline_s is not None else health_settings(cfg)["deadline_s"])
     report = registry.run(
         config=cfg, names=names, mode=mode, deadline_s=deadline, clock=clock, use_cache=False
@@ -34,7 +33,7 @@ def run_and_save(cfg, names=None, mode="all", deadline_s=None, clock=time.time, 
     name = cfg.project_name if cfg is not None else "devkit"
     data = health_json(report, description=f"health of {name}")
     note = None
-    if cfg is not None and save:
+    if cfg is not None:
         note = save_within(cfg, data, deadline - (time.monotonic() - started))
     return Recorded(report, data, note)
 
