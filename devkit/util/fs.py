@@ -80,11 +80,17 @@ def _in_state_dir(path):
 
 
 def _is_sqlite(path):
+    # O_NONBLOCK: should the path have become a FIFO since the lstat, opening it must not hang.
     try:
-        with open(path, "rb") as handle:
-            return handle.read(len(_SQLITE_MAGIC)) == _SQLITE_MAGIC
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except OSError:
         return False
+    try:
+        return os.read(fd, len(_SQLITE_MAGIC)) == _SQLITE_MAGIC
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
 
 
 def remove_stale_temporaries(directory, max_age_s=STALE_TMP_AGE_S, now=None):
