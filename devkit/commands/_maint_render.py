@@ -1,15 +1,11 @@
 """Small text helpers the maintenance commands share: escaped paths, sizes, ages."""
 
-from devkit import units
-
-_CONTROL_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\x1b": "\\x1b"}
+from devkit import term, units
 
 
 def printable(text):
-    """``text`` with control characters escaped, safe to show on a terminal."""
-    return "".join(
-        ch if ch.isprintable() else _CONTROL_ESCAPES.get(ch, f"\\x{ord(ch):02x}") for ch in str(text)
-    )
+    """``text`` with control characters escaped, safe to show on a terminal (``devkit.term.printable``)."""
+    return term.printable(text)
 
 
 def size_text(size):

@@ -4,6 +4,7 @@ import re
 
 from devkit import charts, units
 from devkit.export.common import iso, latency_ms, series_rows
+from devkit.term import printable
 
 RECENT_FAILURES = 20
 BAR_WIDTH = 12
@@ -16,7 +17,7 @@ def cell(value):
     if value is None:
         return "-"
     text = _SPECIAL.sub(r"\\\1", str(value))
-    return text.replace("\r\n", "<br>").replace("\n", "<br>").replace("\r", "<br>")
+    return printable(text.replace("\r\n", "<br>").replace("\n", "<br>").replace("\r", "<br>"))
 
 
 def table(headers, rows, align):
