@@ -10,6 +10,7 @@ COMMANDS = {
     "metrics": ("devkit.commands.metrics", "metrics per operation and model; tokens, reset, ingest, export"),
     "health": ("devkit.commands.health", "run health checks (models, storage, store, budget)"),
     "config": ("devkit.commands.config_cmd", "show, validate and list the configuration"),
+    "serve": ("devkit.commands.serve", "live dashboard, JSON API, /metrics and /health probes"),
 }
 
 # Maintenance commands also get a console script (pyproject.toml) and a bin/ launcher:
