@@ -9,11 +9,12 @@ import urllib.parse
 from devkit.server.app import MAX_BODY_BYTES, Request, error_response
 
 
-def asgi_app(config=None, token=None):
-    """An ASGI 3 application answering every ``devkit serve`` route (``config``: Config, path or None)."""
+def asgi_app(config=None, token=None, clock=None):
+    """An ASGI 3 application answering every ``devkit serve`` route (``config``: Config, path or None;
+    ``clock`` for tests)."""
     from devkit.server.serving import make_app
 
-    app = make_app(config, token)
+    app = make_app(config, token, clock=clock)
 
     async def application(scope, receive, send):
         if scope["type"] == "lifespan":

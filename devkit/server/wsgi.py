@@ -5,11 +5,12 @@ import urllib.parse
 from devkit.server.app import MAX_BODY_BYTES, Request, error_response
 
 
-def wsgi_app(config=None, token=None):
-    """A WSGI application answering every ``devkit serve`` route (``config``: Config, path or None)."""
+def wsgi_app(config=None, token=None, clock=None):
+    """A WSGI application answering every ``devkit serve`` route (``config``: Config, path or None;
+    ``clock`` for tests)."""
     from devkit.server.serving import make_app
 
-    app = make_app(config, token)
+    app = make_app(config, token, clock=clock)
 
     def application(environ, start_response):
         response = _response(app, environ)
