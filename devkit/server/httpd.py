@@ -15,6 +15,7 @@ import time
 from devkit.server.app import MAX_BODY_BYTES, REASONS, Request, error_response
 
 IDLE_TIMEOUT_S = 10.0
+LINGER_S = 2.0
 METHODS = ("GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS")
 
 
@@ -33,6 +34,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         except (socket.timeout, ConnectionError):
             self.close_connection = True
 
+    unread_body = False
+
     def _dispatch(self):
         started = time.perf_counter()
         with self.server.tracker:
@@ -43,6 +46,16 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 self.close_connection = True
             self._write(response)
         self.server.log_request_line(self, response, started)
+        if self.unread_body:
+            self._linger()
+
+    def _linger(self):
+        # Closing with the refused body unread would reset the connection before the client reads the 413.
+        deadline = time.monotonic() + LINGER_S
+        self.connection.shutdown(socket.SHUT_WR)
+        self.connection.settimeout(LINGER_S)
+        while time.monotonic() < deadline and self.rfile.read1(65536):
+            pass
 
     def _response(self):
         if self.headers.get("Transfer-Encoding"):
@@ -53,7 +66,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.close_connection = True
             return error_response(400, "bad Content-Length")
         if int(text) > MAX_BODY_BYTES:
-            self.close_connection = True
+            self.close_connection = self.unread_body = True
             return error_response(413, f"body over {MAX_BODY_BYTES} bytes")
         body = self.rfile.read(int(text)) if int(text) else b""
         if len(body) < int(text):

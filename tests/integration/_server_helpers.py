@@ -59,9 +59,13 @@ class WsgiDoor:
     """A WSGI app served by wsgiref.simple_server on a free loopback port, in a thread."""
 
     def __init__(self, application):
-        self.server = wsgiref.simple_server.make_server("127.0.0.1", 0, application, handler_class=QuietHandler)
+        self.server = wsgiref.simple_server.make_server(
+            "127.0.0.1", 0, application, handler_class=QuietHandler
+        )
         self.port = self.server.server_address[1]
-        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
         self.thread.start()
 
     def close(self):

@@ -52,7 +52,9 @@ def test_events_post_one_or_a_list_and_answer_202_with_counts(served):
     one = {"operation": "posted", "duration_ms": 3.5, "status": "ok", "model": "m1", "prompt_tokens": 4}
     status, _h, body = http_request(port, "POST", "/api/events", body=json.dumps(one))
     assert (status, json.loads(body)) == (202, {"accepted": 1, "rejected": 0})
-    status, _h, body = http_request(port, "POST", "/api/events", body=json.dumps([one, dict(one, status="error")]))
+    status, _h, body = http_request(
+        port, "POST", "/api/events", body=json.dumps([one, dict(one, status="error")])
+    )
     assert (status, json.loads(body)) == (202, {"accepted": 2, "rejected": 0})
     rows = {r["model"]: r for r in get_json(port, "/api/tokens")["by_model"]}
     assert rows["m1"]["requests"] == 3 and rows["m1"]["prompt_tokens"] == 12

@@ -31,7 +31,9 @@ _NONCE = re.compile(rb"nonce-?[=\"']*[A-Za-z0-9_-]{20,}")
 def _normal(status, headers, body):
     headers = {k.lower(): v for k, v in headers.items() if k.lower() not in ("date", "server", "connection")}
     if "content-security-policy" in headers:
-        headers["content-security-policy"] = _NONCE.sub(b"NONCE", headers["content-security-policy"].encode()).decode()
+        headers["content-security-policy"] = _NONCE.sub(
+            b"NONCE", headers["content-security-policy"].encode()
+        ).decode()
     return status, headers, _NONCE.sub(b"NONCE", body)
 
 
