@@ -89,6 +89,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.request_version = "HTTP/1.1"
         try:
             self._write(response)
+            self._linger()
         except OSError:
             pass
 
