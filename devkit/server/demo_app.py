@@ -92,6 +92,14 @@ def _backfill(url):
     post_events(url, events)
 
 
+def _create_store(path):
+    # Before "ready": the server then never reads a store that is still being created.
+    from devkit.config import load_config
+    from devkit.store import open_store
+
+    open_store(load_config(explicit=path, env={})).close()
+
+
 def main(argv):
     """``DIR URL``: write DIR/devkit.json, say ``ready``, run until SIGINT/SIGTERM; exit 0."""
     from devkit.service import stop_on_signals
@@ -104,6 +112,7 @@ def main(argv):
     path = os.path.join(directory, "devkit.json")
     atomic_write(path, json.dumps(demo_config(models.server_address[1]), indent=2).encode("utf-8"))
     os.environ["DEVKIT_CONFIG"] = path
+    _create_store(path)
     with stop_on_signals() as stop:
         sys.stdout.write("ready\n")
         sys.stdout.flush()
