@@ -45,15 +45,24 @@ def _garbage(rng):
     if kind == 1:
         return b"GET /" + b"a" * rng.choice((70000, 5000)) + b" HTTP/1.1\r\n\r\n"
     if kind == 2:
-        headers = b"".join(b"X-H%d: %s\r\n" % (i, b"v" * rng.randrange(1, 200)) for i in range(rng.choice((5, 150))))
+        headers = b"".join(
+            b"X-H%d: %s\r\n" % (i, b"v" * rng.randrange(1, 200)) for i in range(rng.choice((5, 150)))
+        )
         return b"GET /health HTTP/1.1\r\nHost: x\r\n" + headers + b"\r\n"
     if kind == 3:
         body = b'[{"operation": "x", "duration_ms": 1, "status": "ok"}'
         return b"POST /api/events HTTP/1.1\r\nContent-Length: 500\r\n\r\n" + body[: rng.randrange(len(body))]
     if kind == 4:
-        body = bytes(rng.choice(b'{}[]",:0123456789.eE+-truefalsnul \\"') for _ in range(rng.randrange(1, 80)))
+        body = bytes(
+            rng.choice(b'{}[]",:0123456789.eE+-truefalsnul \\"') for _ in range(rng.randrange(1, 80))
+        )
         return b"POST /api/events HTTP/1.1\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body)
-    line = rng.choice((b"GET", b"POST", b"BREW", b"\x00\xff")) + b" " + rng.choice((b"/", b"/health", b"%zz", b"")) + b" "
+    line = (
+        rng.choice((b"GET", b"POST", b"BREW", b"\x00\xff"))
+        + b" "
+        + rng.choice((b"/", b"/health", b"%zz", b""))
+        + b" "
+    )
     return line + rng.choice((b"HTTP/1.1", b"HTTP/9.9", b"XYZ", b"")) + b"\r\nContent-Length: " + rng.choice((b"-1", b"abc", b"99999999999")) + b"\r\n\r\n"  # fmt: skip
 
 
@@ -93,10 +102,16 @@ def test_binding_beyond_loopback_without_a_token_is_refused(tmp_path, host):
     cfg = seeded_config(tmp_path)
     with pytest.raises(UsageError) as caught:
         devkit.serve_in_thread(cfg, host=host, port=0)
-    assert caught.value.message == f"server: refusing to listen on {host} without a token (set server.token or give one)"
+    assert (
+        caught.value.message
+        == f"server: refusing to listen on {host} without a token (set server.token or give one)"
+    )
 
 
 def test_the_cli_refuses_a_public_bind_without_a_token_in_one_line(run_devkit, tmp_path):
     result = run_devkit("serve", "--host", "0.0.0.0", "--port", "0")
     assert result.code == 2
-    assert result.err == "devkit: error: server: refusing to listen on 0.0.0.0 without a token (set server.token or give one)\n"
+    assert (
+        result.err
+        == "devkit: error: server: refusing to listen on 0.0.0.0 without a token (set server.token or give one)\n"
+    )
