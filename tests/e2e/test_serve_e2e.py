@@ -94,7 +94,8 @@ def test_sigterm_under_64_clients_finishes_requests_exits_0_and_loses_nothing(tm
         proc.kill() if proc.poll() is None else None
         for client in clients:
             client.join(10)
-    assert code == 0, proc.stderr.read()
+    assert code == 0
+    assert proc.stderr.read() == "devkit serve: stopped\n"  # nothing logged per request without -v
     assert exited_after < 2.0
     assert [e for c in clients for e in c.errors_before_stop + c.broken] == []
     accepted = {e for c in clients for e in c.accepted}
@@ -140,3 +141,23 @@ def _wait_live(port, started, deadline_s):
             conn.close()
         time.sleep(0.05)
     raise AssertionError("the demo dashboard did not show data")
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/stat"), reason="reads CPU time from /proc")
+def test_with_no_client_the_server_does_no_work(tmp_path):
+    config = write_config(tmp_path, project={"name": "idle"})
+    proc, _port = start_serve(["--config", config], tmp_path)
+    try:
+        time.sleep(0.5)
+        before = _cpu_ticks(proc.pid)
+        time.sleep(2.0)
+        assert _cpu_ticks(proc.pid) - before <= 1
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(10) == 0
+
+
+def _cpu_ticks(pid):
+    with open(f"/proc/{pid}/stat", encoding="ascii") as handle:
+        fields = handle.read().rpartition(")")[2].split()
+    return int(fields[11]) + int(fields[12])

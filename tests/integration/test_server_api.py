@@ -152,3 +152,16 @@ def test_store_is_never_created_by_reading(tmp_path):
         assert http_request(running.port, "GET", "/metrics")[0] == 200
         assert http_request(running.port, "GET", "/")[0] == 200
     assert not (tmp_path / ".devkit" / "devkit.db").exists()
+
+
+def test_the_wsgi_app_works_under_a_prefix_and_the_page_asks_with_relative_urls(tmp_path):
+    import wsgiref.util
+
+    cfg = seeded_config(tmp_path)
+    application = devkit.wsgi_app(cfg)
+    environ = {"REQUEST_METHOD": "GET", "SCRIPT_NAME": "/devkit", "PATH_INFO": "/dashboard"}
+    wsgiref.util.setup_testing_defaults(environ)
+    seen = []
+    page = b"".join(application(environ, lambda status, headers: seen.append(status))).decode("utf-8")
+    assert seen == ["200 OK"]
+    assert 'getJSON("api/metrics")' in page and '"/api/' not in page

@@ -2,6 +2,7 @@
 
 import json
 import random
+import re
 import socket
 import time
 
@@ -115,3 +116,57 @@ def test_the_cli_refuses_a_public_bind_without_a_token_in_one_line(run_devkit, t
         result.err
         == "devkit: error: server: refusing to listen on 0.0.0.0 without a token (set server.token or give one)\n"
     )
+
+
+def _raw(port, payload):
+    reply = _send(port, payload)
+    head, _, body = reply.partition(b"\r\n\r\n")
+    return int(head.split()[1]), json.loads(body)
+
+
+def test_malformed_requests_get_json_errors(running):
+    status, body = _raw(
+        running.port, b"GET /health HTTP/1.1\r\n" + b"".join(b"X-%d: v\r\n" % i for i in range(150)) + b"\r\n"
+    )
+    assert status == 431 and "error" in body
+    assert _raw(running.port, b"GET /" + b"a" * 70000 + b" HTTP/1.1\r\n\r\n")[0] == 414
+    assert (
+        _raw(running.port, b"POST /api/events HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n")[0]
+        == 411
+    )
+    assert _raw(running.port, b"GET /health HTTP/1.1\r\nContent-Length: -5\r\n\r\n") == (
+        400,
+        {"error": "bad Content-Length"},
+    )
+
+
+def test_an_idle_connection_is_closed_after_the_timeout(running, monkeypatch):
+    from devkit.server.httpd import Handler
+
+    monkeypatch.setattr(Handler, "timeout", 0.3)
+    with socket.create_connection(("127.0.0.1", running.port), timeout=5) as sock:
+        started = time.monotonic()
+        assert sock.recv(100) == b""
+        assert time.monotonic() - started < 4
+
+
+def test_a_failing_route_answers_500_without_a_traceback(running, monkeypatch):
+    def broken():
+        raise RuntimeError("boom at /secret/path.py")
+
+    monkeypatch.setattr(running.app.reader, "status_json", broken)
+    status, headers, body = http_request(running.port, "GET", "/api/metrics")
+    assert (status, json.loads(body)) == (500, {"error": "internal error"})
+    assert http_request(running.port, "GET", "/health")[0] == 200
+
+
+def test_verbose_logs_one_line_per_request(tmp_path):
+    lines = []
+    cfg = seeded_config(tmp_path)
+    with devkit.serve_in_thread(cfg, port=0, log=lines.append) as server:
+        http_request(server.port, "GET", "/health")
+        http_request(server.port, "GET", "/nope")
+    assert [re.sub(r"\d+\.\d+ms$", "Tms", line) for line in lines] == [
+        '127.0.0.1 "GET /health HTTP/1.1" 200 18 Tms',
+        '127.0.0.1 "GET /nope HTTP/1.1" 404 27 Tms',
+    ]
