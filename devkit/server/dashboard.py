@@ -36,9 +36,8 @@ TABLES = [
         {"label": "model", "key": "model", "fmt": "text"}, {"label": "requests", "key": "requests", "fmt": "int"},
         {"label": "prompt", "key": "prompt_tokens", "fmt": "int"},
         {"label": "completion", "key": "completion_tokens", "fmt": "int"},
-        {"label": "total", "key": "total_tokens", "fmt": "int"}, {"label": "cost", "key": "cost", "fmt": "money"},
-        {"label": "TTFT p50", "key": "ttft_p50_ms", "fmt": "ms", "optional": True},
-        {"label": "tokens/s", "key": "tokens_per_s", "fmt": "num", "optional": True}]},
+        {"label": "total", "key": "total_tokens", "fmt": "int"}, {"label": "cost", "key": "cost", "fmt": "money"}],
+     "extra": "ttft|first_token|per_s"},
     {"id": "table-recent", "rows": "status.recent", "columns": [
         _TIME, {"label": "operation", "key": "operation", "fmt": "text"}, {"label": "model", "key": "model", "fmt": "text"},
         {"label": "status", "key": "status", "fmt": "text"}, {"label": "ms", "key": "duration_ms", "fmt": "ms"},
@@ -115,17 +114,23 @@ def table_html(table, view):
     rows = value_at(view, table["rows"]) or []
     if table.get("last"):
         rows = rows[-table["last"] :][::-1]
-    columns = [
-        c
-        for c in table["columns"]
-        if not c.get("optional") or any(value_at(r, c["key"]) is not None for r in rows)
-    ]
+    columns = table["columns"] + extra_columns(table, rows)
     cls = lambda c: ' class="num"' if c["fmt"] in _NUMERIC else ""  # noqa: E731
     head = "".join(f'<th scope="col"{cls(c)}>{html.escape(c["label"])}</th>' for c in columns)
     body = "".join(('<tr class="err">' if r.get("status") == "error" else "<tr>")
                    + "".join(f"<td{cls(c)}>{html.escape(FORMATS[c['fmt']](value_at(r, c['key'])))}</td>" for c in columns)
                    + "</tr>" for r in rows)  # fmt: skip
     return f'<table id="{table["id"]}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+
+
+def extra_columns(table, rows):
+    """Columns for the keys matching ``table["extra"]`` that some row has (time to first token, tokens/s)."""
+    if not table.get("extra"):
+        return []
+    keys = dict.fromkeys(
+        k for r in rows for k, v in r.items() if re.search(table["extra"], k) and v is not None
+    )
+    return [{"label": k.replace("_", " "), "key": k, "fmt": "num"} for k in keys]
 
 
 def _script_json(data):
