@@ -138,7 +138,9 @@ def _client(port, paths, until, totals, lock):
 
 def _worker(port, paths, until, queue):
     totals, lock = [0, 0], threading.Lock()
-    threads = [threading.Thread(target=_client, args=(port, paths, until, totals, lock)) for _ in range(THREADS)]
+    threads = [
+        threading.Thread(target=_client, args=(port, paths, until, totals, lock)) for _ in range(THREADS)
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -178,7 +180,9 @@ def main():
         peer_proc, peer_port = start_peer(directory, exposition)
         procs.append(peer_proc)
         samples = sum(1 for line in exposition.splitlines() if line and not line.startswith("#"))
-        print(f"registry: {samples} samples ({len(exposition)} bytes) on both servers; {PROCESSES * THREADS} clients")
+        print(
+            f"registry: {samples} samples ({len(exposition)} bytes) on both servers; {PROCESSES * THREADS} clients"
+        )
         mixed_rps, mixed_errors = load(devkit_port, ["/metrics", "/api/metrics", "/health/ready"], MIXED_S)
         print(f"devkit mixed /metrics,/api/metrics,/health/ready {MIXED_S:.0f} s: {mixed_rps:,.0f} req/s, "
               f"{mixed_errors} errors")  # fmt: skip

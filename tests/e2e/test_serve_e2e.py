@@ -21,9 +21,9 @@ LOAD_S = 1.0
 _URL = re.compile(r"dashboard at http://127\.0\.0\.1:(\d+)/")
 
 
-def start_serve(args, cwd, root=REPO_ROOT, timeout_s=15.0):
+def start_serve(args, cwd, root=REPO_ROOT, timeout_s=15.0, env=None):
     """Start ``python -m devkit serve ARGS`` and return (process, port) once it says where it listens."""
-    env = clean_env({"PYTHONPATH": root})
+    env = clean_env(dict(env or {}, PYTHONPATH=root))
     proc = subprocess.Popen([sys.executable, "-m", "devkit", "serve", "--port", "0", *args], cwd=str(cwd), env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
     with selectors.DefaultSelector() as selector:
@@ -161,3 +161,20 @@ def _cpu_ticks(pid):
     with open(f"/proc/{pid}/stat", encoding="ascii") as handle:
         fields = handle.read().rpartition(")")[2].split()
     return int(fields[11]) + int(fields[12])
+
+
+def test_open_hands_the_dashboard_url_to_the_browser(tmp_path):
+    opened = tmp_path / "opened.txt"
+    browser = f"{sys.executable} -c \"import sys; open(sys.argv[2], 'w').write(sys.argv[1])\""
+    config = write_config(tmp_path, project={"name": "open"})
+    proc, port = start_serve(
+        ["--config", config, "--open"], tmp_path, env={"BROWSER": f"{browser} %s {opened}"}
+    )
+    try:
+        deadline = time.monotonic() + 10
+        while not (opened.exists() and opened.read_text()) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert opened.read_text() == f"http://127.0.0.1:{port}/"
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(10) == 0
