@@ -76,7 +76,7 @@ def _write(app, records):
     from devkit.store import open_store
 
     if records:
-        with open_store(app.cfg) as store:
+        with open_store(app.cfg, clock=app.clock) as store:
             store.write_batch(Batch(records))
         app.reader.forget()
 
@@ -91,7 +91,7 @@ def reset(app, request):
         return error_response(403, "reset needs a token: set server.token and send it as Bearer")
     if not os.path.exists(store_path(app.cfg)):
         return json_response(200, {"reset": False, "reset_ts": None})
-    with open_store(app.cfg) as store:
+    with open_store(app.cfg, clock=app.clock) as store:
         store.reset()
         data = {"reset": True, "reset_ts": store.reset_ts}
     app.reader.forget()

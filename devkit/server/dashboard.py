@@ -69,7 +69,7 @@ def page(app, request):
     view = {"status": app.reader.status(), "tokens": app.reader.tokens()}
     nonce = secrets.token_urlsafe(18)
     csp = (f"default-src 'none'; script-src 'nonce-{nonce}'; style-src 'nonce-{nonce}'; connect-src 'self'; "
-           "img-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")  # fmt: skip
+           "base-uri 'none'; form-action 'none'; frame-ancestors 'none'")  # fmt: skip
     body = render_page(view, nonce, app.cfg.project_name)
     return Response(200, body, "text/html; charset=utf-8", [("Content-Security-Policy", csp)])
 

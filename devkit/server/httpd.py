@@ -26,6 +26,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
     server_version = "devkit"
     sys_version = ""
     timeout = IDLE_TIMEOUT_S
+    unread_body = False
 
     def handle_one_request(self):
         """Serve one request; a timed-out or vanished client just closes the connection."""
@@ -33,8 +34,6 @@ class Handler(http.server.BaseHTTPRequestHandler):
             super().handle_one_request()
         except (socket.timeout, ConnectionError):
             self.close_connection = True
-
-    unread_body = False
 
     def _dispatch(self):
         started = time.perf_counter()

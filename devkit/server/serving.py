@@ -45,17 +45,22 @@ class Running:
         shown = f"[{self.host}]" if ":" in self.host else self.host
         self.url = f"http://{shown}:{self.port}/"
         self._on_stop = list(on_stop)
+        self._finished = None
         self.thread = threading.Thread(target=server.serve_until_closed, name="devkit-serve", daemon=True)
         self.thread.start()
 
     def stop(self, timeout_s=STOP_TIMEOUT_S):
-        """Stop accepting, finish requests in flight, flush what was recorded; True when all finished."""
-        finished = self.server.close_gracefully(timeout_s)
-        self.thread.join(timeout_s)
-        for callback in self._on_stop:
-            callback()
-        flush_recorded()
-        return finished
+        """Stop accepting, finish requests in flight, flush what was recorded; True when all finished.
+
+        Calling it again only returns the first answer.
+        """
+        if self._finished is None:
+            self._finished = self.server.close_gracefully(timeout_s)
+            self.thread.join(timeout_s)
+            for callback in self._on_stop:
+                callback()
+            flush_recorded()
+        return self._finished
 
     def __enter__(self):
         return self
