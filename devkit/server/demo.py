@@ -23,6 +23,7 @@ EMBED_MODEL = "nomic-embed"
 WORKERS = 4
 BACKFILL_S, BACKFILL_EVENTS = 1800, 900
 READY_TIMEOUT_S = 10.0
+TOKEN_ENV = "DEVKIT_DEMO_TOKEN"
 
 
 def is_down(name, now):
@@ -30,8 +31,8 @@ def is_down(name, now):
     return name == FLAKY_MODEL and now % DOWN_PERIOD_S >= DOWN_PERIOD_S - DOWN_FOR_S
 
 
-def start_demo(server_address, python=None):
-    """Start the demo app for the server at ``server_address``; return (its Config, a stop function)."""
+def start_demo(server_address, token=None, python=None):
+    """Start the demo app for the server at ``server_address`` (posting with ``token``); return (Config, stop)."""
     from devkit.config import load_config
     from devkit.errors import OperationError
 
@@ -40,6 +41,8 @@ def start_demo(server_address, python=None):
     root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     env = {k: v for k, v in os.environ.items() if not k.startswith("DEVKIT_")}
     env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
+    if token:
+        env[TOKEN_ENV] = token
     url = f"http://{'[' + host + ']' if ':' in host else host}:{port}"
     proc = subprocess.Popen([python or sys.executable, "-m", "devkit.server.demo_app", directory, url], env=env,
                             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE)  # fmt: skip
@@ -101,7 +104,10 @@ def post_events(url, events):
     import urllib.request
 
     body = json.dumps(events).encode("utf-8")
-    request = urllib.request.Request(url + "/api/events", body, {"Content-Type": "application/json"})
+    headers = {"Content-Type": "application/json"}
+    if os.environ.get(TOKEN_ENV):
+        headers["Authorization"] = f"Bearer {os.environ[TOKEN_ENV]}"
+    request = urllib.request.Request(url + "/api/events", body, headers)
     try:
         with urllib.request.urlopen(request, timeout=5) as response:
             return json.loads(response.read()).get("accepted", 0)

@@ -90,7 +90,7 @@ def serve_in_thread(config=None, host=None, port=None, token=None, demo=False, l
         from devkit.server.demo import start_demo
 
         try:
-            cfg, stop_demo = start_demo(server.server_address[:2])
+            cfg, stop_demo = start_demo(server.server_address[:2], token)
         except BaseException:
             server.server_close()
             raise

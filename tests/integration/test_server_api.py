@@ -3,7 +3,10 @@
 import base64
 import io
 import json
+import os
 import re
+import tempfile
+import time
 
 import pytest
 
@@ -165,3 +168,21 @@ def test_the_wsgi_app_works_under_a_prefix_and_the_page_asks_with_relative_urls(
     page = b"".join(application(environ, lambda status, headers: seen.append(status))).decode("utf-8")
     assert seen == ["200 OK"]
     assert 'getJSON("api/metrics")' in page and '"/api/' not in page
+
+
+def test_the_demo_feeds_its_own_store_through_track_and_the_api_even_with_a_token(tmp_path):
+    started = time.time()
+    with devkit.serve_in_thread(port=0, demo=True, token=TOKEN) as running:
+        auth = {"Authorization": f"Bearer {TOKEN}"}
+        deadline, sources = time.monotonic() + 15, set()
+        while time.monotonic() < deadline and sources != {"posted", "tracked"}:
+            time.sleep(0.2)
+            for op in get_json(running.port, "/api/operations?limit=1000", auth)["operations"]:
+                if op["ts"] >= started:  # the back-filled history is older
+                    sources.add("posted" if op["model"] == "nomic-embed" else "tracked")
+        state = running.app.cfg.state_dir
+        assert running.app.cfg.project_name == "devkit-demo" and state.startswith(tempfile.gettempdir())
+        assert get_json(running.port, "/api/metrics", auth)["totals"]["requests"] > 500  # the back-fill
+    assert sources == {"posted", "tracked"}
+    assert not os.path.exists(state)
+    assert not (tmp_path / ".devkit").exists()
