@@ -1,6 +1,5 @@
 """The demo app's own process: fake model endpoints, simulated calls through ``track()``, posted events."""
 
-import http.server
 import json
 import os
 import random
@@ -8,6 +7,7 @@ import sys
 import threading
 import time
 
+from devkit.server.app import json_response
 from devkit.server.demo import (  # fmt: skip
     BACKFILL_EVENTS,
     BACKFILL_S,
@@ -20,21 +20,17 @@ from devkit.server.demo import (  # fmt: skip
     is_down,
     post_events,
 )
+from devkit.server.httpd import DevkitServer
 
 
-class _ModelHandler(http.server.BaseHTTPRequestHandler):
-    def do_GET(self):
-        name = self.path.rsplit("/", 1)[-1]
+class FakeModels:
+    """The fake model endpoints (``GET /m/NAME``: 200, or 503 while the model is down), served by devkit's server."""
+
+    def handle(self, request):
+        """The answer for one probe."""
+        name = request.path.rsplit("/", 1)[-1]
         down = is_down(name, time.time())
-        body = json.dumps({"model": name, "up": not down}).encode("utf-8")
-        self.send_response(503 if down else 200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args):
-        pass
+        return json_response(503 if down else 200, {"model": name, "up": not down})
 
 
 def _call(rng, stop):
@@ -106,9 +102,8 @@ def main(argv):
     from devkit.util import atomic_write
 
     directory, url = argv
-    models = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _ModelHandler)
-    models.daemon_threads = True
-    threading.Thread(target=models.serve_forever, daemon=True).start()
+    models = DevkitServer("127.0.0.1", 0, FakeModels())
+    threading.Thread(target=models.serve_until_closed, daemon=True).start()
     path = os.path.join(directory, "devkit.json")
     atomic_write(path, json.dumps(demo_config(models.server_address[1]), indent=2).encode("utf-8"))
     os.environ["DEVKIT_CONFIG"] = path
@@ -126,7 +121,7 @@ def main(argv):
         stop.wait()
         for thread in threads:
             thread.join(3.0)
-    models.shutdown()
+    models.close_gracefully()
     return 0
 
 
