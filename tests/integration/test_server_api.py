@@ -186,3 +186,25 @@ def test_the_demo_feeds_its_own_store_through_track_and_the_api_even_with_a_toke
     assert sources == {"posted", "tracked"}
     assert not os.path.exists(state)
     assert not (tmp_path / ".devkit").exists()
+
+
+def test_reads_are_cached_for_a_second_and_a_write_through_the_server_forgets_them(tmp_path):
+    from devkit.core.records import Batch, OperationRecord
+    from devkit.server.data import MetricsReader
+    from devkit.store import open_store
+
+    cfg, ticks = seeded_config(tmp_path), [0.0]
+    reader = MetricsReader(cfg, clock=lambda: NOW, monotonic=lambda: ticks[0])
+    first = reader.status_json()
+    with open_store(cfg) as store:
+        store.write_batch(Batch([OperationRecord("late", NOW - 1, "chat", None, "ok", 1.0, 0, 0, None, 0.0, None,
+                                                 None, None)]))  # fmt: skip
+    ticks[0] = 0.9
+    assert reader.status_json() is first
+    ticks[0] = 1.1
+    assert json.loads(reader.status_json())["totals"]["requests"] == 42
+    with open_store(cfg) as store:
+        store.write_batch(Batch([OperationRecord("later", NOW - 1, "chat", None, "ok", 1.0, 0, 0, None, 0.0, None,
+                                                 None, None)]))  # fmt: skip
+    reader.forget()
+    assert json.loads(reader.status_json())["totals"]["requests"] == 43
