@@ -81,3 +81,15 @@ def test_the_demo_dashboard_screenshot(tmp_path):
     assert data.startswith(b"\x89PNG\r\n\x1a\n") and len(data) > 20000
     if os.environ.get("DEVKIT_SCREENSHOT"):
         shutil.copyfile(shot, os.environ["DEVKIT_SCREENSHOT"])
+
+
+def test_an_open_page_polls_every_few_seconds_and_asks_for_health_now_and_then(tmp_path):
+    lines = []
+    cfg = seeded_config(tmp_path)
+    with devkit.serve_in_thread(cfg, port=0, log=lines.append) as running:
+        chromium(tmp_path, "--virtual-time-budget=16500", "--dump-dom", running.url)
+    asked = [re.search(r'"GET (\S+) ', line).group(1) for line in lines]
+    assert asked.count("/") == 1
+    assert 5 <= asked.count("/api/metrics") <= 7  # at load, then every 3 s of the page's 16.5 s
+    assert asked.count("/api/metrics") == asked.count("/api/tokens")
+    assert asked.count("/api/health") == 2  # at load and 15 s later
