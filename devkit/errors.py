@@ -1,6 +1,5 @@
 """The exceptions devkit raises; each carries a one-line message and an exit code."""
 
-EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
 

@@ -10,13 +10,15 @@ import os
 import time
 
 import devkit
-from devkit.util import parse_since
+from devkit.util import parse_duration
 
 # The one percentile list: status, metrics, every export and the Prometheus summary use it.
 PERCENTILES = (("p50", 0.5), ("p90", 0.9), ("p95", 0.95), ("p99", 0.99))
 WINDOW_NAMES = ("1m", "5m", "15m", "1h")
 HOUR_S = 3600.0
 DAY_S = 86400.0
+# Minute points up to this span, hourly beyond: each busy point costs its own percentiles.
+MINUTES_UP_TO_S = 6 * HOUR_S
 # History never holds more points than this, whatever --since says (400 days of hours fit).
 HISTORY_MAX_POINTS = 10000
 # A recent_limit from the environment is bounded here before it reaches SQLite.
@@ -153,11 +155,11 @@ def _grouped(breakdown, keys, percentiles_too=False):
         if row is None:
             row = rows[ident] = {k: g[k] for k in keys}
             row.update(requests=0, errors=0, total_tokens=0, _sketch=Sketch())
-            row.update((field, 0) for field in SUM_FIELDS[:2])
+            row.update((field, 0) for field in SUM_FIELDS)
             row["cost"] = 0.0
         row["requests"] += g["count"]
         row["errors"] += g["count"] if g["status"] == "error" else 0
-        for field in ("prompt_tokens", "completion_tokens", "cost"):
+        for field in SUM_FIELDS:
             row[field] += g[field]
         row["total_tokens"] = row["prompt_tokens"] + row["completion_tokens"]
         row["_sketch"].merge(g["sketch"])
@@ -174,12 +176,12 @@ def _grouped(breakdown, keys, percentiles_too=False):
 def history_range(since_ts, first_ts, now):
     """(resolution_s, start) of the history: from ``since`` (or 24 h ago) but never before the first data.
 
-    10 s up to an hour, 60 s up to a day, else hourly; at most HISTORY_MAX_POINTS points.
+    10 s up to an hour, 60 s up to six hours, else hourly; at most HISTORY_MAX_POINTS points.
     """
     start = now - DAY_S if since_ts is None else since_ts
     start = max(start, min(first_ts, now)) if first_ts is not None else now
     span = now - start
-    resolution = 10 if span <= HOUR_S else 60 if span <= DAY_S else 3600
+    resolution = 10 if span <= HOUR_S else 60 if span <= MINUTES_UP_TO_S else 3600
     return resolution, max(start, now - resolution * (HISTORY_MAX_POINTS - 1))
 
 
@@ -201,10 +203,7 @@ def take(cfg, since="all", now=None, recent_limit=None):
     from devkit.store import read_store, store_path
 
     now = float(time.time() if now is None else now)
-    since_ts = parse_since(since, now)
-    if since_ts is not None:
-        # Before the Unix epoch nothing can be stored; clamping keeps every timestamp formattable.
-        since_ts = max(since_ts, 0.0)
+    since_ts = since_start(since, now)
     limit = min(int(cfg.get("metrics", "recent_limit") if recent_limit is None else recent_limit), RECENT_MAX)
     path = store_path(cfg)
     base = {"generated_at": now, "since": since, "since_ts": since_ts, "project": cfg.project_name}
@@ -215,6 +214,16 @@ def take(cfg, since="all", now=None, recent_limit=None):
         parts = _read(store, since_ts, now, limit)
     parts["models"] = model_availability(cfg, parts.pop("health"))
     return Snapshot(operations=lambda start: _stream_operations(cfg, now, start), **base, **parts)
+
+
+def since_start(since, now):
+    """The start timestamp of span ``since`` (``1h``, ``7d``) before ``now``, or None for ``all``.
+
+    Never before the Unix epoch, whatever the span: nothing older is stored, and it stays formattable.
+    """
+    if since is None or str(since).strip().lower() == "all":
+        return None
+    return max(now - parse_duration(since, "since"), 0.0)
 
 
 def _read(store, since_ts, now, limit):

@@ -5,7 +5,7 @@ import os
 
 from devkit import term
 from devkit.commands import metrics_export
-from devkit.commands._args import subcommands
+from devkit.commands._args import since_arg, subcommands
 from devkit.errors import EXIT_FAILED, EXIT_USAGE, UsageError
 from devkit.output import emit
 
@@ -40,7 +40,7 @@ def run(ctx, args):
 def _snapshot(ctx, args):
     from devkit.snapshot import take
 
-    return take(ctx.config, args.since, ctx.clock())
+    return take(ctx.config, since_arg(args), ctx.clock())
 
 
 def _table(ctx, args):

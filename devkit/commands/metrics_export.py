@@ -7,6 +7,8 @@ as timestamped files of which the newest N are kept.
 import argparse
 import os
 
+from devkit.commands._args import since_arg
+from devkit.config.schema import EXPORT_FORMATS, SECTIONS
 from devkit.errors import UsageError
 from devkit.output import emit
 from devkit.util import atomic_write, parse_duration
@@ -16,8 +18,9 @@ def add_arguments(parser):
     """Options of ``metrics export``."""
     parser.description = ("Export metrics from one consistent snapshot. csv writes one row per series and "
                           "interval; with --operations it streams the raw operations instead.")  # fmt: skip
-    parser.add_argument("--format", metavar="FORMAT", help="json, csv, md, prom or openmetrics "
-                        "(default: export.format, json)")  # fmt: skip
+    names = ", ".join(EXPORT_FORMATS[:-1]) + " or " + EXPORT_FORMATS[-1]
+    default = SECTIONS["export"]["format"].default
+    parser.add_argument("--format", metavar="FORMAT", help=f"{names} (default: export.format, {default})")
     parser.add_argument("--since", default=argparse.SUPPRESS, metavar="SPAN", help="1h, 24h, 7d or all")
     parser.add_argument("-o", "--output", metavar="PATH", help="write to this file (a folder with --every)")
     parser.add_argument("--operations", action="store_true", help="csv of the raw operations (streamed)")
@@ -63,7 +66,7 @@ def _export_once(ctx, args, cfg, fmt):
     from devkit.snapshot import take
 
     now = ctx.clock()
-    snapshot = take(cfg, getattr(args, "since", "all"), now)
+    snapshot = take(cfg, since_arg(args), now)
     if not args.output:
         ascii = charts.wants_ascii(ctx.stdout)
         for chunk in render(snapshot, fmt, operations=args.operations, ascii=ascii):
@@ -81,7 +84,7 @@ def _render_written(ctx, data):
 
 def _schedule_settings(args, cfg):
     if args.every == "config":
-        interval = float(cfg.get("export", "interval_s") or 0)
+        interval = float(cfg.get("export", "interval_s"))
         if interval <= 0:
             raise UsageError(
                 "--every: export.interval_s is 0 (off) in the config; give a period like --every 60s"
@@ -124,7 +127,7 @@ def _export_round(ctx, args, cfg, fmt, directory, keep):
     prefix = OPERATIONS_PREFIX if args.operations else PREFIX
     extension = EXTENSIONS[fmt]
     path = os.path.join(directory, timestamped_name(now, extension, prefix))
-    snapshot = take(cfg, getattr(args, "since", "all"), now)
+    snapshot = take(cfg, since_arg(args), now)
     size = atomic_write(path, render(snapshot, fmt, operations=args.operations))
     prune_exports(directory, extension, keep, prefix)
     ctx.info(f"exported {fmt} to {path} ({size} bytes)")

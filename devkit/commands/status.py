@@ -3,12 +3,15 @@
 import time
 
 from devkit import charts, term
+from devkit.commands._args import since_arg
 from devkit.output import emit
 
 SINCE_CHOICES = "1h, 24h, 7d or all"
 # The screen lists this many of the recent operations; --json carries metrics.recent_limit of them.
 SCREEN_RECENT = 10
 SPARK_WIDTH = 60
+# Store info keys the writer adds when it had to shed raw rows or bad records.
+LOSSES = (("operations_not_kept", "operations not kept"), ("records_dropped", "records dropped"))
 
 
 def add_arguments(parser):
@@ -21,7 +24,7 @@ def run(ctx, args):
     """Read the store (never creating it) and show one screen or one JSON document."""
     from devkit.snapshot import take
 
-    emit(ctx, take(ctx.config, args.since, ctx.clock()).to_dict(), render)
+    emit(ctx, take(ctx.config, since_arg(args), ctx.clock()).to_dict(), render)
     return 0
 
 
@@ -60,10 +63,6 @@ def _summary_lines(data, color):
 def _losses(store):
     words = [f"{store[key]:,} {label}" for key, label in LOSSES if store.get(key)]
     return f"   ({', '.join(words)})" if words else ""
-
-
-# Store info keys the writer adds when it had to shed raw rows or bad records.
-LOSSES = (("operations_not_kept", "operations not kept"), ("records_dropped", "records dropped"))
 
 
 def _series_line(ctx, data):

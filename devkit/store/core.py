@@ -99,12 +99,6 @@ class Store:
             rows = reader.aggregate_rows(self.conn, self._epoch(), since_ts, self.clock())
             return reader.totals(reader.breakdown(rows))
 
-    def latency(self, since_ts=None, operation=None, model=None):
-        """The merged latency Sketch (seconds), optionally for one operation and/or model."""
-        with self._lock, _errors(self.path, "read"):
-            groups = reader.breakdown(reader.aggregate_rows(self.conn, self._epoch(), since_ts, self.clock()))
-        return reader.merged_sketch(groups, operation, model)
-
     def history(self, resolution_s, since_ts, until_ts=None):
         """Points ``{ts, requests, errors, tokens, cost, p50_ms, p95_ms, p99_ms}`` per bucket."""
         if resolution_s not in (10, 60, 3600):

@@ -96,15 +96,6 @@ def totals(groups):
     return out
 
 
-def merged_sketch(groups, operation=None, model=None):
-    """One latency Sketch (seconds) over the groups matching ``operation``/``model`` when given."""
-    sketch = Sketch()
-    for g in groups:
-        if (operation is None or g["operation"] == operation) and (model is None or g["model"] == model):
-            sketch.merge(g["sketch"])
-    return sketch
-
-
 def percentiles_ms(sketch):
     """p50/p95/p99 of a seconds sketch in milliseconds (None when empty)."""
     out = {}
@@ -196,17 +187,20 @@ def instruments(conn, epoch):
 
 
 def connect_readonly(path):
-    """Open the existing store at ``path`` for reading only (``mode=ro``), in autocommit mode.
+    """Open the existing store at ``path`` for reading only: never created, migrated or written.
 
-    A reader that may not write the file and finds no -wal opens it immutable, so it never
-    creates -wal/-shm files that would then belong to it.
+    A reader that may write the file opens it ``mode=rw`` with ``query_only`` so that, being the
+    last connection, it still removes the -wal/-shm files on close; one that may not opens it
+    ``mode=ro``, immutable when there is no -wal, so it never creates files that would be its own.
     """
-    uri = "file:" + urllib.parse.quote(os.path.abspath(path)) + "?mode=ro"
-    if not os.access(path, os.W_OK) and not os.path.exists(path + "-wal"):
+    writable = os.access(path, os.W_OK) and os.access(os.path.dirname(path) or ".", os.W_OK)
+    uri = "file:" + urllib.parse.quote(os.path.abspath(path)) + ("?mode=rw" if writable else "?mode=ro")
+    if not writable and not os.path.exists(path + "-wal"):
         uri += "&immutable=1"
     conn = sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_MS / 1000.0, isolation_level=None,
                            check_same_thread=False)  # fmt: skip
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    conn.execute("PRAGMA query_only = ON")
     return conn
 
 

@@ -191,3 +191,10 @@ def test_stringio_streams_are_not_ttys():
     ctx = Context(stdout=io.StringIO(), stderr=io.StringIO(), env={"FORCE_COLOR": "0"})
     assert ctx.stdout_isatty is False and ctx.stderr_isatty is False
     assert ctx.color_stdout is False
+
+
+@pytest.mark.parametrize("argv", [("metrics", "export", "--help"), ("metrics", "tokens", "--help")])
+def test_nested_subcommand_help_goes_to_the_context_stdout(cli, argv, capsys):
+    result = cli(*argv)
+    assert result.code == 0 and result.out.startswith(f"usage: devkit {argv[0]} {argv[1]}")
+    assert capsys.readouterr().out == ""

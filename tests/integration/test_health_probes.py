@@ -10,6 +10,7 @@ import pytest
 
 from devkit.config import load_config
 from devkit.health import Registry
+from devkit.store import Store
 from tests.integration._health_fakes import (
     closed_port_url,
     fake_401,
@@ -190,11 +191,14 @@ def test_store_no_store_yet_ok_and_corrupt(tmp_path):
     assert run(cfg, ["store"])["store"] == ("pass", "no store yet")
     os.makedirs(cfg.state_dir)
     db = os.path.join(cfg.state_dir, "devkit.db")
-    conn = sqlite3.connect(db)
-    conn.execute("CREATE TABLE t (x)")
-    conn.close()
+    Store(db).close()
     status, output = run(cfg, ["store"])["store"]
     assert status == "pass" and output.startswith("quick_check ok")
+    conn = sqlite3.connect(db)
+    conn.execute("PRAGMA user_version = 99")
+    conn.close()
+    assert run(cfg, ["store"])["store"] == (
+        "fail", f"{db}: not a usable metrics store: schema version 99 is newer than this devkit (1)")  # fmt: skip
     with open(db, "wb") as handle:
         handle.write(b"this is not a database at all" * 200)
     status, output = run(cfg, ["store"])["store"]

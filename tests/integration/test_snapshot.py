@@ -9,6 +9,7 @@ import pytest
 from devkit.cli import main
 from devkit.config import load_config
 from devkit.context import Context
+from devkit.errors import UsageError
 from devkit.snapshot import HISTORY_MAX_POINTS, take
 from devkit.store import Store
 from tests.conftest import clean_env
@@ -66,3 +67,54 @@ def test_a_huge_since_gives_a_bounded_history(project):
     assert code == 0, err
     assert out.count("\r\n") < 200 and len(out) < 50_000
     assert len(take(cfg, "1000000d", NOW).history) <= HISTORY_MAX_POINTS
+
+
+def test_any_since_and_recent_limit_are_safe(project):
+    cfg = load_config(cwd=str(project), env=clean_env())
+    snapshot = take(cfg, "100000d", NOW, recent_limit=10**20)
+    assert snapshot.since_ts == 0.0 and snapshot.totals["requests"] == 21 and len(snapshot.recent) == 21
+    for since in ("1000000d", "9" * 400):
+        code, out, err = run_at(project, "metrics", "export", "--since", since, "--format", "md")
+        # Either the span is accepted (and the report is the whole, small history) or refused in one line.
+        if code == 0:
+            assert "| Requests | 21 |" in out and "91 intervals of 10 s" in out and len(out) < 20_000
+        else:
+            assert (
+                (code, out) == (2, "") and err.startswith("devkit: error: --since:") and err.count("\n") == 1
+            )
+
+
+def test_a_bad_since_names_the_flag_only_in_the_command(project):
+    cfg = load_config(cwd=str(project), env=clean_env())
+    with pytest.raises(UsageError, match="^since: expected a duration"):
+        take(cfg, "yesterday", NOW)
+    for argv in (["status"], ["metrics"], ["metrics", "tokens"], ["metrics", "export"]):
+        code, out, err = run_at(project, *argv, "--since", "yesterday")
+        assert (code, out) == (2, "") and err.startswith("devkit: error: --since: expected a duration"), argv
+
+
+def test_status_shows_what_the_store_could_not_keep():
+    from devkit.commands.status import render
+    from devkit.snapshot import Snapshot
+
+    ctx = Context(stdout=io.StringIO(), env={}, stdout_isatty=False)
+    info = {"path": "/s/devkit.db", "size_bytes": 2048, "operations": 7, "exists": True,
+            "operations_not_kept": 1200, "records_dropped": 2}  # fmt: skip
+    lines = render(ctx, Snapshot(NOW, store=info).to_dict()).splitlines()
+    assert (
+        "store      /s/devkit.db   2.0 KB   7 operations   (1,200 operations not kept, 2 records dropped)"
+        in lines
+    )
+    info.pop("records_dropped")
+    info["operations_not_kept"] = 0
+    lines = render(ctx, Snapshot(NOW, store=info).to_dict()).splitlines()
+    assert "store      /s/devkit.db   2.0 KB   7 operations" in lines
+
+
+def test_history_range_follows_the_data_and_stays_small():
+    from devkit.snapshot import history_range
+
+    assert history_range(None, NOW - 7 * 86400, NOW) == (3600, NOW - 86400)
+    assert history_range(NOW - 7200, NOW - 9000, NOW) == (60, NOW - 7200)
+    assert history_range(NOW - 86400 * 100000, NOW - 600, NOW) == (10, NOW - 600)
+    assert history_range(0.0, 0.0, NOW) == (3600, NOW - 3600 * (HISTORY_MAX_POINTS - 1))
