@@ -8,7 +8,7 @@ import threading
 import time
 
 from devkit.server.app import json_response
-from devkit.server.demo import (  # fmt: skip
+from devkit.server.demo import (
     BACKFILL_EVENTS,
     BACKFILL_S,
     EMBED_MODEL,

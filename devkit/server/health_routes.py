@@ -35,8 +35,11 @@ def _save_once(cfg, report, document):
         return
     from devkit.store import open_store
 
-    with open_store(cfg) as store:
-        store.save_health(document)
+    try:
+        with open_store(cfg) as store:
+            store.save_health(document)
+    except Exception:  # noqa: BLE001 - the health answer matters more than its record (as in devkit health)
+        return
     _SAVED[id(cfg)] = report
 
 

@@ -208,3 +208,17 @@ def test_reads_are_cached_for_a_second_and_a_write_through_the_server_forgets_th
                                                  None, None)]))  # fmt: skip
     reader.forget()
     assert json.loads(reader.status_json())["totals"]["requests"] == 43
+
+
+def test_api_health_answers_even_when_its_report_cannot_be_saved(tmp_path, monkeypatch):
+    from devkit.store import Store
+
+    def refuse(self, report):
+        raise OSError(13, "Permission denied")
+
+    monkeypatch.setattr(Store, "save_health", refuse)
+    cfg = seeded_config(tmp_path)
+    with devkit.serve_in_thread(cfg, port=0) as running:
+        status, headers, body = http_request(running.port, "GET", "/api/health")
+    assert status == 200 and headers["content-type"] == "application/health+json"
+    assert json.loads(body)["checks"]["config"][0]["status"] == "pass"
