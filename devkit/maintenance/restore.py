@@ -10,7 +10,7 @@ import time
 
 from devkit.errors import OperationError, UsageError
 from devkit.maintenance.archive import MANIFEST_NAME
-from devkit.maintenance.extract import extract_into_place
+from devkit.maintenance.extract import extract_into_place, member_key
 from devkit.maintenance.manifest import parse_manifest
 from devkit.maintenance.safety import ArchiveRefused, check_members, shown
 from devkit.maintenance.verify import scan_archive
@@ -44,7 +44,8 @@ def restore_backup(path, target, state_dir, only=(), dry_run=False, force=False,
             raise TargetNotEmpty(f"target {target}: not empty ({replaced} existing file(s) would be replaced)",
                                  changes)  # fmt: skip
         started = time.perf_counter()
-        summary["written"] = extract_into_place(path, target, set(wanted), by_path, max_members, max_bytes)
+        checked = [member_key(m) for m in members]
+        summary["written"] = extract_into_place(path, target, set(wanted), by_path, checked)
         summary["seconds"] = time.perf_counter() - started
     return summary
 
@@ -86,6 +87,8 @@ def select(members, by_path, only):
 
 def plan_changes(target, wanted, by_path):
     """``[{path, action}]`` with action create/replace/unchanged; raise when the target is in the way."""
+    if not _occupied(target):
+        return [{"path": name, "action": "create"} for name in wanted]
     changes, conflicts = [], []
     for name in wanted:
         entry, path = by_path[name], os.path.join(target, *name.split("/"))

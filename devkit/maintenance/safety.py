@@ -15,6 +15,7 @@ from devkit.maintenance.verify import member_type
 EXIT_REFUSED = 4
 MAX_NAME_BYTES = 4096
 MAX_COMPONENT_BYTES = 255
+_FILTER_DEST = "/nonexistent-devkit-restore-check"
 _SPECIAL = {
     tarfile.CHRTYPE: "a character device",
     tarfile.BLKTYPE: "a block device",
@@ -39,7 +40,7 @@ def name_problem(name):
         return "empty name"
     if name.startswith("/") or (len(name) > 1 and name[1] == ":"):
         return "absolute path"
-    if "\\" in name or "\0" in name or any(not c.isprintable() for c in name):
+    if "\\" in name or not name.isprintable():
         return "backslash or control character in the name"
     parts = name.split("/")
     bad = next((p for p in parts if p in ("", ".", "..")), None)
@@ -105,7 +106,7 @@ class MemberChecker:
             return "appears twice in the archive"
         problem = member_problem(info, self.kinds) or _collision(info.name, self.folded)
         self.kinds[info.name] = member_type(info)
-        return problem or manifest_mismatch(info, self.by_path)
+        return problem or manifest_mismatch(info, self.by_path) or filter_problem(info)
 
     def missing(self):
         """Manifest entries no member matched."""
@@ -148,13 +149,17 @@ def manifest_mismatch(info, by_path):
     return None
 
 
-def filter_problem(info, target):
-    """A second opinion from tarfile's ``data`` filter where this Python has it; the reason or None."""
+def filter_problem(info):
+    """A second opinion from tarfile's ``data`` filter where this Python has it; the reason or None.
+
+    It judges the member against an empty destination (a path that does not exist, which keeps
+    its realpath calls cheap); members under a symlink are refused by our own checks.
+    """
     data_filter = getattr(tarfile, "data_filter", None)
     if data_filter is None:
         return None
     try:
-        data_filter(info, target)
+        data_filter(info, _FILTER_DEST)
     except tarfile.FilterError as exc:
         return f"tarfile's data filter refuses it ({exc})"
     return None

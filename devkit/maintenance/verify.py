@@ -4,8 +4,9 @@ import hashlib
 import os
 import tarfile
 
-from devkit.maintenance.archive import CHUNK, MANIFEST_NAME, GzipReader, open_members
+from devkit.maintenance.archive import CHUNK, MANIFEST_NAME, GzipReader
 from devkit.maintenance.manifest import MAX_MANIFEST_BYTES, parse_manifest
+from devkit.maintenance.tarstream import TarStream
 
 _TYPES = {tarfile.REGTYPE: "file", tarfile.AREGTYPE: "file", tarfile.DIRTYPE: "dir",
           tarfile.SYMTYPE: "symlink", tarfile.LNKTYPE: "hardlink"}  # fmt: skip
@@ -21,34 +22,34 @@ def scan_archive(path, hash_data=True):
     members, seen, manifest_bytes, problems = [], {}, None, []
     try:
         with GzipReader(path) as reader:
-            with open_members(reader) as tar:
-                for info in tar:
-                    members.append(info)
-                    if info.name == MANIFEST_NAME and info.isfile():
-                        manifest_bytes = _read_manifest(tar, info)
-                    elif info.name in seen:
-                        problems.append(f"{info.name}: appears twice in the archive")
-                    else:
-                        seen[info.name] = _facts(tar, info, hash_data)
+            stream = TarStream(reader, CHUNK)
+            for info in stream:
+                members.append(info)
+                if info.name == MANIFEST_NAME and info.isfile():
+                    manifest_bytes = _read_manifest(stream, info)
+                elif info.name in seen:
+                    problems.append(f"{info.name}: appears twice in the archive")
+                else:
+                    seen[info.name] = _facts(stream, info, hash_data)
             reader.finish()
     except OSError as exc:
         problems.append(f"{path}: cannot read: {exc.strerror or exc}")
-    except (ValueError, EOFError, tarfile.TarError) as exc:
+    except ValueError as exc:
         problems.append(f"{os.path.basename(path)}: {exc}")
     return members, seen, manifest_bytes, problems
 
 
-def _read_manifest(tar, info):
+def _read_manifest(stream, info):
     if info.size > MAX_MANIFEST_BYTES:
         raise ValueError(f"{MANIFEST_NAME} is {info.size} bytes, more than a manifest may be")
-    return tar.extractfile(info).read()
+    return b"".join(stream.chunks(info))
 
 
-def _facts(tar, info, hash_data):
+def _facts(stream, info, hash_data):
     facts = {"type": member_type(info), "size": info.size, "mode": info.mode}
     if info.isfile() and hash_data:
-        digest, handle = hashlib.sha256(), tar.extractfile(info)
-        for chunk in iter(lambda: handle.read(CHUNK), b""):
+        digest = hashlib.sha256()
+        for chunk in stream.chunks(info):
             digest.update(chunk)
         facts["sha256"] = digest.hexdigest()
     return facts
