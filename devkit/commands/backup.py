@@ -233,13 +233,13 @@ def _render_restored(ctx, data):
     for change in data["changes"]:
         counts[change["action"]] = counts.get(change["action"], 0) + 1
     summary = ", ".join(f"{n} {a}" for a, n in sorted(counts.items())) or "nothing to change"
+    shown_actions = ("create", "replace") if data["dry_run"] else ("replace",)
+    lines = [f"  {c['action']}: {shown(c['path'])}" for c in data["changes"] if c["action"] in shown_actions]
     if data["dry_run"]:
-        lines = [
-            f"  {c['action']}: {shown(c['path'])}" for c in data["changes"] if c["action"] != "unchanged"
-        ]
         return "\n".join(lines + [f"dry run: {data['files']} files would be restored into {data['target']} "
                                   f"({summary}); nothing written"])  # fmt: skip
-    return f"restored {data['written']} files from {shown(data['name'])} into {data['target']} ({summary})"
+    return "\n".join(lines + [f"restored {data['written']} files from {shown(data['name'])} into {data['target']} "
+                              f"({summary})"])  # fmt: skip
 
 
 def _prune(ctx, args):

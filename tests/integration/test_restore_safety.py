@@ -136,3 +136,12 @@ def test_an_archive_without_a_manifest_is_refused(tmp_path):
     with pytest.raises(ArchiveRefused) as caught:
         restore_backup(path, str(tmp_path / "t"), str(tmp_path / "state"))
     assert str(caught.value) == "plain.tar.gz: refused: no MANIFEST.json, not a devkit backup"
+
+
+@pytest.mark.skipif(not hasattr(tarfile, "data_filter"), reason="this Python has no tarfile data filter")
+def test_tarfiles_data_filter_is_a_second_opinion():
+    from devkit.maintenance.safety import filter_problem
+
+    info, _ = member("data/link", kind=tarfile.SYMTYPE, linkname="/etc/passwd")
+    assert filter_problem(info).startswith("tarfile's data filter refuses it (")
+    assert filter_problem(member("data/ok.json", b"{}")[0]) is None
