@@ -53,7 +53,7 @@ def restore_backup(path, target, state_dir, only=(), dry_run=False, force=False,
 def _checked(path, max_members, max_bytes):
     members, _seen, manifest_bytes, problems = scan_archive(path, hash_data=False)
     if problems:
-        raise ArchiveRefused(f"{os.path.basename(path)}: refused: {problems[0]}", problems)
+        raise ArchiveRefused(problems[0], problems)
     if manifest_bytes is None:
         raise ArchiveRefused(f"{os.path.basename(path)}: refused: no {MANIFEST_NAME}, not a devkit backup")
     try:

@@ -112,6 +112,18 @@ class MemberChecker:
         """Manifest entries no member matched."""
         return [p for p in self.by_path if p not in self.kinds]
 
+    def chained_links(self, members):
+        """One line per symlink whose target passes through another symlink (resolved lexically, it
+        looked inside; followed on disk, it could leave the target). Needs every member's kind."""
+        problems = []
+        for info in members:
+            if info.issym():
+                through = _first_link_on_the_way(info, self.kinds)
+                if through is not None:
+                    problems.append(f"{shown(info.name)}: refused: symlink to {shown(info.linkname)!r} "
+                                    f"goes through the symlink {shown(through)!r}")  # fmt: skip
+        return problems
+
 
 def check_members(members, by_path, max_members, max_bytes):
     """One line per refused member or broken cap; an empty list means every member may be restored."""
@@ -123,7 +135,21 @@ def check_members(members, by_path, max_members, max_bytes):
             if checker.count > max_members or checker.total > max_bytes:
                 break
     problems += [f"{shown(p)}: refused: listed in the manifest but missing" for p in checker.missing()]
-    return problems
+    return problems + checker.chained_links(members)
+
+
+def _first_link_on_the_way(info, kinds):
+    parts = info.name.split("/")[:-1] + info.linkname.split("/")
+    stack = []
+    for part in parts[:-1]:
+        if part == "..":
+            if stack:
+                stack.pop()
+        elif part not in ("", "."):
+            stack.append(part)
+            if kinds.get("/".join(stack)) == "symlink":
+                return "/".join(stack)
+    return None
 
 
 def _collision(name, folded):

@@ -31,6 +31,14 @@ CRAFTED = {
         [member("data/link", kind=tarfile.SYMTYPE, linkname="."), member("data/link/x", b"x")],
         "data/link/x: refused: lies under 'data/link', which is not a folder in the archive",
     ),
+    "symlink_chain": (
+        [
+            member("d", kind=tarfile.DIRTYPE, mode=0o755),
+            member("d/l1", kind=tarfile.SYMTYPE, linkname=".."),
+            member("d/l2", kind=tarfile.SYMTYPE, linkname="l1/.."),
+        ],
+        "d/l2: refused: symlink to 'l1/..' goes through the symlink 'd/l1'",
+    ),
     "hardlink_outside": (
         [member("data/hard", kind=tarfile.LNKTYPE, linkname="/etc/passwd")],
         "data/hard: refused: hardlink to '/etc/passwd', which is not a file earlier in the archive",
