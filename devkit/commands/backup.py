@@ -40,7 +40,8 @@ def add_arguments(parser):
     add_restore_arguments(sub.add_parser("restore", help="restore a backup safely", epilog=EPILOG))
     prune = sub.add_parser("prune", help="delete old backups by a keep policy", epilog=EPILOG)
     for period in ("last", "daily", "weekly", "monthly"):
-        prune.add_argument(f"--keep-{period}", type=_count, default=0, metavar="N", help=f"keep {period} N")
+        prune.add_argument(f"--keep-{period}", type=_count, default=0, metavar="N", help=f"keep {period} N"
+                           + (" (default: backup.keep when set in the config)" if period == "last" else ""))  # fmt: skip
     prune.add_argument("--apply", action="store_true", help="really delete (default: only show)")
     prune.add_argument("--dest", metavar="DIR", help="backup folder (default: backup.dir)")
 
@@ -245,9 +246,12 @@ def _render_restored(ctx, data):
 def _prune(ctx, args):
     from devkit.maintenance.prune import prune_backups
 
-    result = prune_backups(_backup_dir(ctx, args), ctx.config.state_dir, apply=args.apply,
-                           keep_last=args.keep_last, keep_daily=args.keep_daily,
-                           keep_weekly=args.keep_weekly, keep_monthly=args.keep_monthly)  # fmt: skip
+    cfg = ctx.config
+    policy = {f"keep_{p}": getattr(args, f"keep_{p}") for p in ("last", "daily", "weekly", "monthly")}
+    if not any(policy.values()) and cfg.sources.get("backup.keep") != "default":
+        # A keep count the user wrote into the config is a policy; the built-in default is not.
+        policy["keep_last"] = cfg.get("backup", "keep")
+    result = prune_backups(_backup_dir(ctx, args), cfg.state_dir, apply=args.apply, **policy)
     emit(ctx, result, _render_prune)
     return 0
 

@@ -164,3 +164,19 @@ def test_dry_run_lists_the_plan_and_writes_nothing(project):
                                            "(9 create); nothing written")  # fmt: skip
     assert result.out.splitlines()[0] == "  create: data"
     assert not (project / "r").exists()
+
+
+def test_prune_takes_backup_keep_from_the_config_but_not_the_builtin_default(project):
+    for day in range(3):
+        devkit(project, "backup", "create", now=T0 + day * DAY)
+    assert devkit(project, "backup", "prune").code == 2
+    with open(str(project / "devkit.toml"), "a") as handle:
+        handle.write("[backup]\nkeep = 2\n")
+    applied = devkit(project, "backup", "prune", "--apply")
+    assert applied.code == 0
+    assert applied.out.splitlines() == [
+        "keep   proj-20270117T080000.000Z.tar.gz (one of the last 2)",
+        "keep   proj-20270116T080000.000Z.tar.gz (one of the last 2)",
+        "delete proj-20270115T080000.000Z.tar.gz",
+        "deleted 1 backup(s)",
+    ]
