@@ -1,8 +1,8 @@
 """Extract a checked backup into a staging folder inside the target, then move it into place.
 
-Every header is checked again as it streams past (and by tarfile's ``data`` filter where
-present) and every file's sha256 is compared with the manifest before the move; any
-failure removes the staging folder, so the target never holds a partial restore.
+Each header must be the very one the checking pass accepted, and every file's sha256 is
+compared with the manifest as it is written, all before the move; any failure removes
+the staging folder, so the target never holds a partial restore.
 """
 
 import hashlib
@@ -30,8 +30,11 @@ def extract_into_place(path, target, wanted, by_path, checked):
     ``checked`` holds ``member_key`` of every member the checking pass accepted, in order.
     """
     made_target = not os.path.exists(target)
-    os.makedirs(target, exist_ok=True)
-    staging = tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=target)
+    try:
+        os.makedirs(target, exist_ok=True)
+        staging = tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=target)
+    except OSError as exc:
+        raise OperationError(f"cannot restore into {target}: {exc.strerror or exc}") from None
     try:
         written = _extract(path, staging, wanted, by_path, checked)
         _move_into(staging, target)

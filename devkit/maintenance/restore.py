@@ -8,6 +8,7 @@ import fnmatch
 import os
 import time
 
+from devkit.config.schema import SECTIONS
 from devkit.errors import OperationError, UsageError
 from devkit.maintenance.archive import MANIFEST_NAME
 from devkit.maintenance.extract import extract_into_place, member_key
@@ -25,10 +26,15 @@ class TargetNotEmpty(UsageError):
         self.changes = changes
 
 
-def restore_backup(path, target, state_dir, only=(), dry_run=False, force=False, max_members=1_000_000,
-                   max_bytes=100 << 30):  # fmt: skip
-    """Restore backup ``path`` into ``target``; return the plan and counts. Holds the storage lock."""
+def restore_backup(path, target, state_dir, only=(), dry_run=False, force=False, max_members=None,
+                   max_bytes=None):  # fmt: skip
+    """Restore backup ``path`` into ``target``; return the plan and counts. Holds the storage lock.
+
+    The caps default to the schema's ``backup.max_members`` and ``backup.max_bytes``.
+    """
     target = os.path.abspath(target)
+    max_members = SECTIONS["backup"]["max_members"].default if max_members is None else max_members
+    max_bytes = SECTIONS["backup"]["max_bytes"].default if max_bytes is None else max_bytes
     with storage_lock(state_dir, "restore"):
         members, by_path = _checked(path, max_members, max_bytes)
         wanted = select(members, by_path, only)
