@@ -109,10 +109,30 @@ def measure(work, tree, repeats):
     sha = best(repeats, lambda: timed(["sh", "-c", f"find '{tree}' -type f -print0 | xargs -0 sha256sum"], work),
                lambda: None)  # fmt: skip
     sizes = (os.path.getsize(archive), os.path.getsize(tar_archive))
+    levels = level_table(archive) if os.environ.get("BENCH_LEVELS") else None
     for path in (out, tar_out, restore_dir, tar_dir):
         shutil.rmtree(path, ignore_errors=True)
     return {"create": (dk_create, tar_create), "restore": (dk_restore, tar_restore), "verify": (dk_verify, sha),
-            "sizes": sizes}  # fmt: skip
+            "sizes": sizes, "levels": levels}  # fmt: skip
+
+
+def level_table(archive, levels=(3, 4, 5, 6)):
+    """Seconds and compressed bytes of the archive's tar stream at each gzip level, relative to level 6."""
+    import zlib
+
+    sys.path.insert(0, ROOT)
+    from devkit.maintenance.archive import CHUNK, GzipReader
+
+    rows = {}
+    for level in levels:
+        deflate, size, seconds = zlib.compressobj(level, zlib.DEFLATED, 31), 0, 0.0
+        with GzipReader(archive) as reader:
+            for chunk in iter(lambda: reader.read(CHUNK), b""):
+                started = time.perf_counter()
+                size += len(deflate.compress(chunk))
+                seconds += time.perf_counter() - started
+        rows[level] = (seconds, size + len(deflate.flush()))
+    return rows
 
 
 def report(label, result):
@@ -123,6 +143,10 @@ def report(label, result):
         verdict = "ok" if ours / theirs <= goal else "MISSED"
         print(f"{label:5} {action:7} devkit {ours:7.2f} s  {baseline:9} {theirs:7.2f} s  "
               f"ratio {ours / theirs:5.2f}  (goal <= {goal})  {verdict}")  # fmt: skip
+    for level, (seconds, size) in (result["levels"] or {}).items():
+        base_s, base_size = result["levels"][6]
+        print(f"{label:5} gzip level {level}: {seconds / base_s:4.2f}x the time of level 6, "
+              f"{size / base_size:5.3f}x the size")  # fmt: skip
     ours, theirs = result["sizes"]
     verdict = "ok" if abs(ours / theirs - 1) <= 0.10 else "MISSED"
     print(f"{label:5} size    devkit {ours / 1e6:8.1f} MB  tar {theirs / 1e6:8.1f} MB  ratio {ours / theirs:5.3f}  "
@@ -135,7 +159,10 @@ def main():
     parser.add_argument("--large-mb", type=int, default=500, help="size of the large tree (default 500)")
     parser.add_argument("--small-files", type=int, default=20000, help="files in the small tree")
     parser.add_argument("--repeats", type=int, default=2, help="runs per measurement; the best counts")
+    parser.add_argument("--levels", action="store_true", help="also time gzip levels 3-6 on each tree's data")
     args = parser.parse_args()
+    if args.levels:
+        os.environ["BENCH_LEVELS"] = "1"
     if shutil.which("tar") is None or shutil.which("sha256sum") is None:
         sys.exit("skipped: GNU tar and sha256sum are needed")
     work = tempfile.mkdtemp(prefix="devkit-backup-bench-")

@@ -30,7 +30,7 @@ def add_arguments(parser):
     create.add_argument("--exclude", action="append", default=[], metavar="GLOB", help="skip matching paths")
     create.add_argument("--label", metavar="L", help="added to the archive name (letters, digits, _ .)")
     create.add_argument("--level", type=int, choices=range(1, 10), metavar="1-9",
-                        help="gzip level (default: backup.level, 6)")  # fmt: skip
+                        help="gzip level (default: backup.level, 4)")  # fmt: skip
     listing = sub.add_parser("list", help="backups, newest first", epilog=EPILOG)
     listing.add_argument("--dest", metavar="DIR", help="backup folder (default: backup.dir)")
     verify = sub.add_parser("verify", help="check a backup completely (default: the newest)", epilog=EPILOG)
