@@ -57,7 +57,7 @@ def restore_backup(path, target, state_dir, only=(), dry_run=False, force=False,
 
 
 def _checked(path, max_members, max_bytes):
-    members, _seen, manifest_bytes, problems = scan_archive(path, hash_data=False)
+    members, _seen, manifest_bytes, problems = scan_archive(path, False, max_members, max_bytes)
     if problems:
         raise ArchiveRefused(problems[0], problems)
     if manifest_bytes is None:

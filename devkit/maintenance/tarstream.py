@@ -14,6 +14,8 @@ _ZERO_BLOCK = bytes(BLOCK)
 _USTAR = b"ustar\x0000"
 _MAX_OCTAL_7 = 8**7
 _MAX_OCTAL_11 = 8**11
+# pax and GNU long-name records are read whole; real ones are a few hundred bytes.
+MAX_EXTENSION_BYTES = 1 << 20
 _KIND_FIX = {tarfile.AREGTYPE: tarfile.REGTYPE, tarfile.CONTTYPE: tarfile.REGTYPE}
 
 
@@ -113,6 +115,8 @@ class TarStream:
             yield info
 
     def _extension(self, info, extra):
+        if info.size > MAX_EXTENSION_BYTES:
+            raise ValueError(f"a tar extension header of {info.size} bytes (more than {MAX_EXTENSION_BYTES})")
         data = self._exact(info.size + (-info.size % BLOCK))[: info.size]
         if info.type == tarfile.XHDTYPE:
             return {**extra, **_parse_pax(data)}

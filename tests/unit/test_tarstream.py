@@ -81,3 +81,11 @@ def test_stream_rejects_a_damaged_header_and_an_early_end():
         stream = TarStream(_Reader(raw.getvalue()[:600]), 256)
         for member in stream:
             b"".join(stream.chunks(member))
+
+
+def test_stream_refuses_an_oversized_extension_header():
+    info = tarfile.TarInfo("././@PaxHeader")
+    info.type, info.size = tarfile.XHDTYPE, 2 << 20
+    header = info.tobuf(tarfile.USTAR_FORMAT, "utf-8", "surrogateescape")
+    with pytest.raises(ValueError, match="a tar extension header of 2097152 bytes"):
+        list(TarStream(_Reader(header + bytes(4096)), 256))
