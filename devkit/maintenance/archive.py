@@ -20,6 +20,8 @@ MANIFEST_NAME = "MANIFEST.json"
 SUFFIX = ".tar.gz"
 TMP_PREFIX = ".tmp-backup-"
 CHUNK = 1 << 20
+# GNU tar pads an archive to its record size (10 KiB by default, up to a few hundred KiB).
+MAX_TRAILING_BYTES = 1 << 20
 BLOCK = tarfile.BLOCKSIZE
 # One gzip stream with its header and trailer (wbits 16+15): GNU tar and gzip read it as-is.
 GZIP_WBITS = 31
@@ -213,10 +215,14 @@ class GzipReader:
         return data
 
     def finish(self):
-        """Read and check the rest of the stream; raise ValueError when it is damaged or cut off."""
+        """Read and check the rest of the stream; raise ValueError when it is damaged, cut off, or
+        holds more than a tar's end padding after the archive's end (a bomb of trailing zeros)."""
+        trailing = len(self.buffer) - self.offset
         self.buffer, self.offset = b"", 0
         while not self.at_end:
-            self._decompress_more()
+            trailing += len(self._decompress_more())
+            if trailing > MAX_TRAILING_BYTES:
+                raise ValueError(f"more than {MAX_TRAILING_BYTES} bytes follow the end of the tar archive")
 
     def close(self):
         """Close the underlying file."""

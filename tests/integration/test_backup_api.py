@@ -114,3 +114,18 @@ def test_an_unreadable_file_is_named_and_skipped(tmp_path, monkeypatch):
     assert result["warnings"] == [f"{secret}: cannot read (Permission denied); skipped"]
     report = verify_backup(result["path"])
     assert report["ok"] is True and report["files"] == 11
+
+
+def test_verify_stops_at_a_bomb_of_zeros_after_the_archive(made):
+    import zlib
+
+    _tmp, result = made
+    members = read_members(result["path"])
+    write_members(result["path"], members)
+    with open(result["path"], "ab") as handle:
+        bomb = zlib.compressobj(9, zlib.DEFLATED, 31)
+        handle.write(b"".join(bomb.compress(bytes(1 << 20)) for _ in range(8)) + bomb.flush())
+    report = verify_backup(result["path"])
+    assert report["problems"] == [
+        f"{result['name']}: more than 1048576 bytes follow the end of the tar archive"
+    ]
