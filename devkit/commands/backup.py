@@ -8,6 +8,7 @@ import argparse
 import datetime
 import os
 
+from devkit import units
 from devkit.commands._args import subcommands
 from devkit.errors import DevkitError, UsageError
 from devkit.output import emit
@@ -122,17 +123,10 @@ class _ProgressAdapter:
             self.bar.close()
 
 
-def _size(count):
-    for unit in ("B", "KB", "MB", "GB"):
-        if count < 1024 or unit == "GB":
-            return f"{count:.0f} {unit}" if unit == "B" else f"{count:.1f} {unit}"
-        count /= 1024.0
-
-
 def _render_created(ctx, data):
     ratio = f"{data['ratio'] * 100:.0f} %" if data["ratio"] is not None else "-"
-    return (f"created {data['path']}\n{data['files']} files, {_size(data['bytes'])} -> "
-            f"{_size(data['compressed_bytes'])} ({ratio}) in {data['seconds']:.2f} s")  # fmt: skip
+    return (f"created {data['path']}\n{data['files']} files, {units.human_size(data['bytes'])} -> "
+            f"{units.human_size(data['compressed_bytes'])} ({ratio}) in {data['seconds']:.2f} s")  # fmt: skip
 
 
 def _list(ctx, args):
@@ -154,7 +148,7 @@ def _render_list(ctx, data):
     if not data["backups"]:
         return f"no backups in {data['backup_dir']}"
     verified = {True: "yes", False: "FAILED", None: "never"}
-    rows = [[shown(b["name"]), _stamp(b["created_ts"]), b["files"], _size(b["size_bytes"]), verified[b["verified"]]]
+    rows = [[shown(b["name"]), _stamp(b["created_ts"]), b["files"], units.human_size(b["size_bytes"]), verified[b["verified"]]]
             for b in data["backups"]]  # fmt: skip
     return term.table(
         ["NAME", "CREATED (UTC)", "FILES", "SIZE", "VERIFIED"], rows, width=ctx.width, align="llrrl"

@@ -16,7 +16,7 @@ from devkit.maintenance.archive import LABEL, SUFFIX, TMP_PREFIX, archive_name, 
 from devkit.maintenance.manifest import file_identity, read_index, update_index
 from devkit.maintenance.sources import collect
 from devkit.maintenance.verify import verify_backup
-from devkit.util.fs import _fsync_dir
+from devkit.util.fs import fsync_dir
 from devkit.util.lock import storage_lock
 
 __all__ = [
@@ -71,7 +71,7 @@ def _write_archive(dest, name, entries, now, sources, level, progress):
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, final)
-        _fsync_dir(dest)
+        fsync_dir(dest)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
         if os.path.exists(tmp):

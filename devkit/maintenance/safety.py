@@ -11,6 +11,7 @@ import unicodedata
 
 from devkit.errors import ValidationError
 from devkit.maintenance.verify import member_type
+from devkit.term import printable
 
 EXIT_REFUSED = 4
 MAX_NAME_BYTES = 4096
@@ -30,8 +31,8 @@ class ArchiveRefused(ValidationError):
 
 
 def shown(text):
-    """``text`` with control and other unprintable characters escaped, safe to put on a terminal."""
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(text))
+    """``text`` with control characters escaped, safe to put on a terminal (``devkit.term.printable``)."""
+    return printable(text)
 
 
 def name_problem(name):

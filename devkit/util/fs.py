@@ -50,7 +50,7 @@ def atomic_write(path, data, mode=0o644):
         if isinstance(exc, OSError):
             raise OperationError(f"cannot write {path}: {exc.strerror or exc}") from None
         raise
-    _fsync_dir(directory)
+    fsync_dir(directory)
     return written
 
 
@@ -141,7 +141,8 @@ def _remove_quietly(path):
     return True
 
 
-def _fsync_dir(directory):
+def fsync_dir(directory):
+    """Make a rename or removal in ``directory`` durable (best effort: some filesystems refuse)."""
     try:
         fd = os.open(directory, os.O_RDONLY)
     except OSError:
