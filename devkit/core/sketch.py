@@ -18,6 +18,8 @@ def bucket_slot(value):
     """Return the array slot for ``value``; out-of-range values clamp to the edges."""
     if value <= 0:
         return 0
+    if value >= MAX_VALUE:  # also +inf, whose log has no integer ceiling
+        return MAX_INDEX - MIN_INDEX + 1
     index = math.ceil(math.log(value) * _INV_LOG_GAMMA)
     if index < MIN_INDEX:
         index = MIN_INDEX

@@ -16,8 +16,12 @@ def store_path(cfg):
     return os.path.join(cfg.state_dir, DB_NAME)
 
 
-def open_store(cfg):
-    """Open (creating when needed) the store of ``cfg`` with its prices and retention."""
+def open_store(cfg, busy_timeout_s=None):
+    """Open (creating when needed) the store of ``cfg`` with its prices and retention.
+
+    ``busy_timeout_s`` bounds the wait for another process's lock (default: the store's own).
+    """
     retention = cfg.get("metrics", "retention_days")
+    extra = {} if busy_timeout_s is None else {"busy_timeout_s": busy_timeout_s}
     return Store(store_path(cfg), prices=cfg.cost,
-                 retention_days=DEFAULT_RETENTION_DAYS if retention is None else retention)  # fmt: skip
+                 retention_days=DEFAULT_RETENTION_DAYS if retention is None else retention, **extra)  # fmt: skip
