@@ -9,10 +9,11 @@ An event is a JSON object::
 Token counts are at most MAX_TOKENS; ``ts`` lies from 2000 to 5 minutes after now; text is valid UTF-8.
 """
 
+import itertools
 import json
 import math
+import os
 import time
-import uuid
 
 from devkit.core.records import OperationRecord
 from devkit.errors import ValidationError
@@ -22,9 +23,15 @@ MAX_TEXT = 2000
 MAX_TOKENS = 10**12  # per operation: sums over billions of operations stay exact int64
 MIN_TS = 946684800.0  # 2000-01-01: earlier is a unit mistake (or a broken clock)
 MAX_FUTURE_S = 300.0
+MAX_LINE_BYTES = 1 << 20
 REQUIRED = ("operation", "duration_ms", "status")
 KNOWN = REQUIRED + ("model", "prompt_tokens", "completion_tokens", "cache_hit", "error", "ts", "labels", "id",
                     "detail")  # fmt: skip
+
+
+# Ids for events without one: a random per-process prefix and a counter (uuid4 costs more per line).
+_ID_PREFIX = os.urandom(8).hex()
+_ID_SEQ = itertools.count(1)
 
 
 class EventError(ValidationError):
@@ -122,7 +129,7 @@ def validate_event(data, now=None):
     if ts is not None and not MIN_TS <= ts <= now + MAX_FUTURE_S:
         _fail("ts", "unix seconds from 2000 to 5 minutes from now", ts)
     return OperationRecord(
-        id=_text(data, "id", MAX_NAME) or uuid.uuid4().hex,
+        id=_text(data, "id", MAX_NAME) or f"{_ID_PREFIX}{next(_ID_SEQ):016x}",
         ts=now if ts is None else float(ts),
         operation=_text(data, "operation", MAX_NAME, required=True),
         model=_text(data, "model", MAX_NAME),
@@ -158,6 +165,8 @@ def read_events(lines, now=None):
     """Yield ``(lineno, OperationRecord or EventError)`` for each non-blank line (str or UTF-8 bytes)."""
     for lineno, line in enumerate(lines, 1):
         try:
+            if len(line) > MAX_LINE_BYTES:
+                raise EventError(f"line: longer than {MAX_LINE_BYTES} bytes", lineno)
             if isinstance(line, bytes):
                 line = _decode(line, lineno)
             if line.strip():
