@@ -5,16 +5,20 @@ devkit (and ``devkit --help``) stays cheap::
 
     with devkit.track("chat", model="llama3") as op:
         op.tokens(prompt=12, completion=80)
+
+``devkit.flush()`` writes everything recorded so far to the store now (it also happens every
+``metrics.flush_interval_s``, at exit, and on SIGTERM/SIGHUP) and returns how many operations it wrote.
 """
 
 __version__ = "0.1.0"
-__all__ = ["track", "counter", "gauge", "histogram", "health", "__version__"]
+__all__ = ["track", "counter", "gauge", "histogram", "flush", "health", "__version__"]
 
 _LAZY = {
     "track": ("devkit.metrics.api", "track"),
     "counter": ("devkit.metrics.api", "counter"),
     "gauge": ("devkit.metrics.api", "gauge"),
     "histogram": ("devkit.metrics.api", "histogram"),
+    "flush": ("devkit.metrics.api", "flush"),
 }
 
 

@@ -129,7 +129,7 @@ class Recorder:
 
     def fold_queue(self):
         """Fold every queued operation into the pending aggregates and raw rows."""
-        with self._fold_lock:
+        with signals.holding(self._fold_lock):
             queue = self.queue
             self._fold([queue.popleft() for _ in range(len(queue))])
 
@@ -170,7 +170,7 @@ class Recorder:
 
     def drain(self):
         """Take everything recorded since the last drain as one Batch (aggregates, rows, instruments)."""
-        with self._fold_lock:
+        with signals.holding(self._fold_lock):
             queue = self.queue
             self._fold([queue.popleft() for _ in range(len(queue))])
             instruments = self._instruments
@@ -183,7 +183,7 @@ class Recorder:
         return batch
 
     def _give_back(self, batch):
-        with self._fold_lock:
+        with signals.holding(self._fold_lock):
             self._groups = merge_into(batch.aggregates, self._groups)
             rows = batch.rows + self._rows
             excess = max(0, len(rows) - self.max_rows)
@@ -196,7 +196,7 @@ class Recorder:
 
     def flush(self, deadline=None):
         """Write everything recorded so far; return how many operations were written (0 on failure)."""
-        with self._flush_lock:
+        with signals.holding(self._flush_lock):
             batch = self.drain()
             if not batch:
                 return 0
@@ -234,6 +234,10 @@ class Recorder:
 
     def flush_or_spill(self):
         """Write what is recorded within EXIT_WAIT_S; keep what could not be written in a spill file."""
+        with signals.deferred():
+            self._flush_or_spill()
+
+    def _flush_or_spill(self):
         deadline = time.monotonic() + EXIT_WAIT_S
         held = self._flush_lock.acquire(timeout=EXIT_WAIT_S)
         try:

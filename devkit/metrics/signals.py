@@ -4,11 +4,38 @@ The app's own handler (installed before or after) still runs; with none, the pro
 exactly as it would have (killed by the same signal, so the same exit status).
 """
 
+import contextlib
 import os
 import signal
 import threading
 
 _SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name))
+# While the main thread holds a recorder lock, a signal arriving there waits until it is released:
+# flushing from inside the handler would need that very lock.
+_DEPTH = [0]
+_PENDING = []
+
+
+@contextlib.contextmanager
+def deferred():
+    """On the main thread, a termination signal arriving inside the block is handled when it ends."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    _DEPTH[0] += 1
+    try:
+        yield
+    finally:
+        _DEPTH[0] -= 1
+        if not _DEPTH[0] and _PENDING:
+            os.kill(os.getpid(), _PENDING.pop())
+
+
+@contextlib.contextmanager
+def holding(lock):
+    """Hold ``lock`` with termination signals deferred (see ``deferred``)."""
+    with deferred(), lock:
+        yield
 
 
 def flush_on_termination(flush):
@@ -24,6 +51,9 @@ def flush_on_termination(flush):
 
 def _chained(flush, previous):
     def handler(signum, frame):
+        if _DEPTH[0]:
+            _PENDING.append(signum)
+            return
         try:
             flush()
         finally:
