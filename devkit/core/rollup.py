@@ -102,16 +102,22 @@ def merge_into(groups, other):
     return groups
 
 
-def roll_up(groups):
-    """{(res, bucket, operation, model, status): Aggregate} for every resolution, from 10 s groups."""
+def roll_up(groups, keep_s=None, now=None):
+    """{(res, bucket, operation, model, status): Aggregate} for every resolution, from 10 s groups.
+
+    The 10 s entries are ``groups``' own objects (read, never changed). With ``keep_s`` ({res: seconds})
+    and ``now``, buckets older than their resolution keeps are left out.
+    """
     out = {}
     for (bucket, operation, model, status), agg in groups.items():
         for res in RESOLUTIONS:
             start = bucket // res * res if res else 0
+            if keep_s is not None and res in keep_s and start < now - keep_s[res] - res:
+                continue
             key = (res, start, operation, model, status)
             seen = out.get(key)
             if seen is None:
-                out[key] = Aggregate(agg.first).merge(agg)
+                out[key] = agg if res == FINEST_S else Aggregate(agg.first).merge(agg)
             else:
                 seen.merge(agg)
     return out

@@ -92,10 +92,11 @@ def write(conn, batch, prices=None, now=None, deadline=None, spill_name=None):
     A ``spill_name`` is remembered in the same transaction; a name seen before writes nothing.
     """
     groups, rows = fold_records(batch.operations, prices)
-    rolled = merge_into(roll_up(batch.aggregates), roll_up(groups))
+    now = time.time() if now is None else now
+    # Fresh objects first: merge_into then changes only those, never the caller's aggregates.
+    rolled = roll_up(merge_into(groups, batch.aggregates), AGG_RETENTION_S, now)
     rows.extend(batch.rows)
     counters = {"operations_not_kept": batch.not_kept, "records_dropped": batch.dropped}
-    now = time.time() if now is None else now
     attempt = 0
     while True:
         _set_busy_timeout(conn, deadline)
