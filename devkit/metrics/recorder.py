@@ -29,9 +29,9 @@ from devkit.store.spill import write_spill
 # Everything the flusher needs is imported above, at import time: a module import in
 # flight in a background thread when the app forks leaves its lock held in the child.
 
-WAKE_AT = 20_000  # queued operations that wake the flusher early
-MAX_QUEUED_OPERATIONS = 100_000  # past this the recording thread folds the queue itself
-MAX_RAW_ROWS = 200_000  # raw rows held for the store; past it they are counted as not kept
+WAKE_AT = 5_000  # queued operations that wake the flusher early
+MAX_QUEUED_OPERATIONS = 20_000  # past this the recording thread folds the queue itself
+MAX_RAW_ROWS = 50_000  # raw rows held for the store; past it they are counted as not kept
 EXIT_WAIT_S = 5.0  # the longest an exiting app waits for a store another process holds
 FORK_WAIT_S = 1.0
 _FLUSH_WAIT_MIN_S = 2.0
@@ -136,7 +136,7 @@ class Recorder:
     def _fold(self, items):
         if not items:
             return
-        cost_of, now = _cost_function(), time.time()
+        cost_of, now = _memo(_cost_function()), time.time()
         groups, rows, max_rows = self._groups, self._rows, self.max_rows
         prefix, seq = self._id_prefix, self._seq
         for item in items:
@@ -281,6 +281,20 @@ def _combine(merged, delta):
         seen.value = delta.value
     elif delta.sketch is not None:
         seen.sketch = seen.sketch.merge(delta.sketch) if seen.sketch is not None else delta.sketch
+
+
+def _memo(cost_of):
+    # Most operations repeat (model, prompt, completion): looking the cost up again costs more.
+    known = {}
+
+    def cost(model, prompt, completion):
+        key = (model, prompt, completion)
+        value = known.get(key)
+        if value is None:
+            value = known[key] = cost_of(model, prompt, completion)
+        return value
+
+    return cost
 
 
 def _flush_interval_s():

@@ -65,3 +65,12 @@ def _chained(flush, previous):
 
     handler._devkit_flush = True
     return handler
+
+
+def _after_fork_in_child():
+    _DEPTH[0] = 0
+    del _PENDING[:]
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
