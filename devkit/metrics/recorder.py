@@ -114,9 +114,11 @@ class Recorder:
             wake.clear()
             try:
                 self.fold_queue()
-                if time.monotonic() >= next_flush:
-                    next_flush = time.monotonic() + interval_s
-                    self.flush(time.monotonic() + max(interval_s, _FLUSH_WAIT_MIN_S))
+                now = time.monotonic()
+                if now >= next_flush:
+                    # A fixed cadence: a slow flush makes the next one sooner, so a crash loses about one interval.
+                    next_flush = max(next_flush + interval_s, now)
+                    self.flush(now + max(interval_s, _FLUSH_WAIT_MIN_S))
             except Exception as exc:  # the flusher never dies: the next round tries again
                 self.failures += 1
                 self._warn_once("flusher", f"flush round failed ({type(exc).__name__}: {exc})")
