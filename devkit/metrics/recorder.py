@@ -107,6 +107,7 @@ class Recorder:
         signals.flush_on_termination(self.flush_or_spill)
 
     def _run(self, interval_s):
+        signals.keep_off_this_thread()
         stop, wake = self._stop, self._wake
         next_flush = time.monotonic() + interval_s
         while not stop.is_set():

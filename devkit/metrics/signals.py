@@ -49,6 +49,13 @@ def flush_on_termination(flush):
         signal.signal(signum, _chained(flush, previous))
 
 
+def keep_off_this_thread():
+    """Block SIGTERM/SIGHUP in the calling (background) thread, so the kernel delivers them to the main
+    thread: a main thread blocked in a C-level wait (a Pool worker's queue) only wakes for its own."""
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_BLOCK, _SIGNALS)
+
+
 def _chained(flush, previous):
     def handler(signum, frame):
         if _DEPTH[0]:
