@@ -67,8 +67,10 @@ class Store:
         now = self.clock()
         with self._lock, _errors(self.path, "write"):
             epoch = writer.write(self.conn, batch, self.prices, now, deadline, spill_name)
-            if now >= _NEXT_PRUNE_CHECK.get(self.path, 0.0) and deadline is None:
-                _NEXT_PRUNE_CHECK[self.path] = now + writer.PRUNE_EVERY_S
+        if now >= _NEXT_PRUNE_CHECK.get(self.path, 0.0):
+            _NEXT_PRUNE_CHECK[self.path] = now + writer.PRUNE_EVERY_S
+            # The batch is committed: a busy store only postpones pruning, it must not fail the write.
+            with self._lock, _errors(self.path, "prune"), contextlib.suppress(sqlite3.OperationalError):
                 writer.prune(self.conn, now, self.retention_days)
         return epoch
 

@@ -244,3 +244,18 @@ def test_devkit_flush_at_the_top_level_writes_now(tmp_path):
     """,
     )
     assert (code, out) == (0, "10 10\n"), err
+
+
+def test_flushes_with_a_deadline_still_prune_old_raw_rows(tmp_path):
+    from devkit.core.records import Batch
+    from devkit.store import core
+    from tests.integration._store_helpers import record
+
+    db = _project(tmp_path)
+    old = time.time() - 30 * 86400
+    with Store(db, retention_days=7) as store:
+        store.write_batch(Batch([record(1, old)]))
+        core._NEXT_PRUNE_CHECK.pop(store.path, None)
+        store.conn.execute("DELETE FROM meta WHERE key = 'last_prune_ts'")
+        store.write_batch(Batch([record(2, time.time())]), deadline=time.monotonic() + 5)
+        assert [op["id"] for op in store.recent(10)] == ["r2"]
