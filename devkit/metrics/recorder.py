@@ -20,6 +20,7 @@ import warnings
 from devkit.config.schema import SECTIONS
 from devkit.core.records import Batch
 from devkit.core.rollup import fold, merge_into
+from devkit.errors import DevkitError
 from devkit.metrics import signals
 from devkit.metrics.instruments import Registry
 from devkit.metrics.settings import current_config, metrics_setting
@@ -42,7 +43,9 @@ def write_to_store(batch, deadline=None):
     timeout_s = None if deadline is None else max(0.0, deadline - time.monotonic())
     with open_store(current_config(), busy_timeout_s=timeout_s) as store:
         store.write_batch(batch, deadline)
-        store.take_spills(deadline)
+        # The batch is committed: a spill file that cannot be taken now waits for a later flush.
+        with contextlib.suppress(DevkitError):
+            store.take_spills(deadline)
 
 
 def spill_beside_store(batch):
