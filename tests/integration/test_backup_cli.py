@@ -19,7 +19,8 @@ DAY = 86400.0
 @pytest.fixture
 def project(tmp_path):
     make_tree(str(tmp_path))
-    (tmp_path / "devkit.toml").write_text('[project]\nname = "proj"\ndata_dirs = ["data"]\n')
+    # JSON, not TOML: the suite runs on Python 3.9 and 3.10 too.
+    (tmp_path / "devkit.json").write_text(json.dumps({"project": {"name": "proj", "data_dirs": ["data"]}}))
     return tmp_path
 
 
@@ -170,8 +171,9 @@ def test_prune_takes_backup_keep_from_the_config_but_not_the_builtin_default(pro
     for day in range(3):
         devkit(project, "backup", "create", now=T0 + day * DAY)
     assert devkit(project, "backup", "prune").code == 2
-    with open(str(project / "devkit.toml"), "a") as handle:
-        handle.write("[backup]\nkeep = 2\n")
+    config = json.loads((project / "devkit.json").read_text())
+    config["backup"] = {"keep": 2}
+    (project / "devkit.json").write_text(json.dumps(config))
     applied = devkit(project, "backup", "prune", "--apply")
     assert applied.code == 0
     assert applied.out.splitlines() == [
