@@ -1,30 +1,35 @@
 # devkit developer commands. `make test` is the one command CI and README use.
 PYTHON ?= python3
 VENV ?= .venv
+# `make test` installs only what the tests need; the formatters come with quick-check/format.
 TEST_PACKAGES = pytest pytest-cov
 # Pinned so that a new release of a formatter never turns CI red on formatting alone.
 LINT_PACKAGES = black==26.10.1 isort==9.0.2 pre-commit
+LINT_STAMP = $(VENV)/.lint-packages
 VPY = $(VENV)/bin/python
 VERSIONS = 3.9 3.10 3.11 3.12 3.13
 SOURCES = devkit tests bench examples bin/house-rules
 
-.PHONY: test test-all venv lint-venv quick-check check format lint coverage pyz bench docs clean
+.PHONY: test test-all golden venv quick-check check coverage format lint pyz bench docs clean \
+	backup restore cleanup cleanup-apply export validate
 
 $(VPY):
 	$(PYTHON) -m venv $(VENV)
 	$(VPY) -m pip install -q --upgrade pip
 	$(VPY) -m pip install -q $(TEST_PACKAGES)
 
-venv: $(VPY)
-
-$(VENV)/.lint: $(VPY)
+$(LINT_STAMP): $(VPY)
 	$(VPY) -m pip install -q $(LINT_PACKAGES)
 	touch $@
 
-lint-venv: $(VENV)/.lint
+venv: $(VPY)
 
 test: $(VPY)
 	$(VPY) -m pytest --cov=devkit --cov-report=term:skip-covered $(PYTEST_ARGS)
+
+# Rewrite tests/golden/*.txt from the current screens after an intended change; review the diff.
+golden: $(VPY)
+	$(VPY) -m tests.golden.refresh
 
 test-all:
 	@set -e; for v in $(VERSIONS); do \
@@ -33,21 +38,22 @@ test-all:
 	  $(MAKE) --no-print-directory test PYTHON=$$py VENV=.venv-$$v; \
 	done
 
-# Seconds, no tests: formatting, import order and the house rules.
-quick-check: lint-venv
+# Seconds, no tests: import order, formatting and the house rules.
+quick-check: $(LINT_STAMP)
 	$(PYTHON) bin/house-rules
 	$(VPY) -m isort --check-only --quiet $(SOURCES)
 	$(VPY) -m black --check --quiet $(SOURCES)
 
-# Everything CI runs: quick-check, the suite with branch coverage (fails under 90 %), docs, zipapp.
+# Everything CI runs: quick-check, the suite with branch coverage (fails under 90 %), the zipapp.
 check: quick-check coverage pyz
 	$(PYTHON) dist/devkit.pyz --version
+	$(PYTHON) dist/devkit.pyz --json config show > /dev/null
 
 coverage: $(VPY)
 	rm -f .coverage .coverage.*
 	$(VPY) -m pytest --cov=devkit --cov-branch --cov-report=term:skip-covered --cov-fail-under=90 $(PYTEST_ARGS)
 
-format: lint-venv
+format: $(LINT_STAMP)
 	$(VPY) -m isort $(SOURCES)
 	$(VPY) -m black $(SOURCES)
 
@@ -66,3 +72,25 @@ docs:
 
 clean:
 	rm -rf build dist .venv .venv-3.* .pytest_cache .coverage .coverage.*
+
+# Maintenance of the project's data (see docs/MAINTENANCE.md); DEVKIT = how to run devkit here.
+DEVKIT ?= $(PYTHON) -m devkit
+
+backup:
+	$(DEVKIT) backup create
+
+restore:
+	@[ -n "$(NAME)" ] || { echo "usage: make restore NAME=<backup name from 'devkit backup list'>"; exit 2; }
+	$(DEVKIT) restore "$(NAME)"
+
+cleanup:
+	$(DEVKIT) cleanup
+
+cleanup-apply:
+	$(DEVKIT) cleanup --apply
+
+export:
+	$(DEVKIT) export-data all
+
+validate:
+	$(DEVKIT) validate

@@ -57,7 +57,7 @@ def label_values(i, j):
 def devkit_snapshot():
     """A Snapshot whose instruments are the 1,000 histogram series."""
     from devkit.core.sketch import Sketch
-    from devkit.export.snapshot import Snapshot
+    from devkit.snapshot import Snapshot
 
     instruments = []
     for i in range(FAMILIES):
@@ -115,22 +115,23 @@ def fill_store(path, count, batch=20_000):
     return now
 
 
-def stream_peak(db_path, out_path, since_ts, now):
+def stream_peak(folder, out_path, since_ts, now):
     """Stream the operations CSV since ``since_ts`` into ``out_path``; return (bytes, seconds, peak bytes)."""
     import tracemalloc
 
-    from devkit.export import render, take_snapshot
-    from devkit.export.files import write_chunks_atomic
-    from devkit.store import Store
+    from devkit.config import load_config
+    from devkit.export import render
+    from devkit.snapshot import take
+    from devkit.util import atomic_write
 
-    with Store(db_path) as store:
-        snapshot = take_snapshot(store, None, since_ts, now + 1)
-        tracemalloc.start()
-        start = time.perf_counter()
-        size = write_chunks_atomic(out_path, render(snapshot, "csv", operations=True))
-        elapsed = time.perf_counter() - start
-        peak = tracemalloc.get_traced_memory()[1]
-        tracemalloc.stop()
+    cfg = load_config(explicit=os.path.join(folder, "devkit.json"), cwd=folder)
+    snapshot = take(cfg, "all" if since_ts is None else f"{now + 1 - since_ts:.3f}s", now + 1)
+    tracemalloc.start()
+    start = time.perf_counter()
+    size = atomic_write(out_path, render(snapshot, "csv", operations=True))
+    elapsed = time.perf_counter() - start
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
     return size, elapsed, peak
 
 
@@ -138,13 +139,15 @@ def operations_main(count):
     """Fill a throwaway store with ``count`` operations and report the streaming peak for N/10 and N."""
     folder = tempfile.mkdtemp(prefix="devkit-export-bench-")
     try:
+        with open(os.path.join(folder, "devkit.json"), "w", encoding="utf-8") as handle:
+            handle.write('{"project": {"state_dir": "."}}')
         db_path = os.path.join(folder, "devkit.db")
         started = time.perf_counter()
         now = fill_store(db_path, count)
         print(f"store: {count:,} operations written in {time.perf_counter() - started:.1f} s")
         tenth_since = now - count * 0.001 + count * 0.9 * 0.001
         for label, since in ((f"{count // 10:,} ops", tenth_since), (f"{count:,} ops", None)):
-            size, elapsed, peak = stream_peak(db_path, os.path.join(folder, "ops.csv"), since, now)
+            size, elapsed, peak = stream_peak(folder, os.path.join(folder, "ops.csv"), since, now)
             print(f"operations csv {label:>14}: {size / 1e6:8.1f} MB in {elapsed:6.1f} s; "
                   f"tracemalloc peak {peak / 1e6:6.2f} MB ({100.0 * peak / size:.2f}% of output)")  # fmt: skip
     finally:

@@ -1,7 +1,9 @@
 """The ``devkit`` command line: global options, the command table, errors to exit codes."""
 
 import importlib
+import os
 import sys
+import time
 
 import devkit
 from devkit.commands import COMMANDS
@@ -11,6 +13,8 @@ from devkit.errors import EXIT_FAILED, DevkitError
 
 DESCRIPTION = "Metrics, health checks, exporters and safe maintenance for local (LLM) services."
 EPILOG = "Run 'devkit COMMAND --help' for a command's options. Exit codes: 0 ok, 1 failed, 2 usage or config error."
+# What a program killed by SIGPIPE reports (128 + 13): the reader of stdout went away, e.g. `| head -1`.
+EXIT_STDOUT_CLOSED = 141
 
 
 def main(argv=None, ctx=None):
@@ -18,7 +22,9 @@ def main(argv=None, ctx=None):
     ctx = ctx or Context()
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
-        return _run(argv, ctx)
+        code = _run(argv, ctx)
+        ctx.stdout.flush()
+        return code
     except SystemExit as stop:
         return stop.code if isinstance(stop.code, int) else 0
     except DevkitError as exc:
@@ -28,7 +34,7 @@ def main(argv=None, ctx=None):
         ctx.err("devkit: interrupted")
         return 130
     except BrokenPipeError:
-        return EXIT_FAILED
+        return _stdout_closed(ctx)
     except Exception as exc:  # noqa: BLE001 - the last line of defence for users
         return _unexpected(ctx, exc)
 
@@ -42,7 +48,17 @@ def _run(argv, ctx):
         parser.print_help()
         return 2
     module = importlib.import_module(COMMANDS[args.command][0])
-    return module.run(ctx, args) or 0
+    started = time.perf_counter()
+    code = module.run(ctx, args) or 0
+    _detail_run(ctx, args.command, code, time.perf_counter() - started)
+    return code
+
+
+def _detail_run(ctx, command, code, elapsed_s):
+    if ctx._config is not None:
+        cfg = ctx._config
+        ctx.detail(f"config file: {cfg.path or 'none found (defaults)'}; state dir: {cfg.state_dir}")
+    ctx.detail(f"'{command}' finished: exit {code} in {elapsed_s:.3f} s")
 
 
 def find_command(argv):
@@ -83,6 +99,17 @@ def _apply_globals(ctx, args):
         ctx.config_path = args.config
 
 
+def _stdout_closed(ctx):
+    """Stop quietly when stdout's reader is gone; point it at /dev/null so the exit flush cannot complain."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, ctx.stdout.fileno())
+        os.close(devnull)
+    except (AttributeError, ValueError, OSError):
+        pass
+    return EXIT_STDOUT_CLOSED
+
+
 def _unexpected(ctx, exc):
     scrub = ctx._config.scrub if ctx._config is not None else str
     if ctx.verbose:
@@ -100,6 +127,35 @@ def entry():
     sys.exit(main())
 
 
-def entry_export():
-    """Console-script entry point for ``devkit-export`` (the same as ``devkit metrics export``)."""
-    sys.exit(main(["metrics", "export", *sys.argv[1:]]))
+def entry_metrics_export():
+    """Console-script entry point for ``devkit-metrics-export`` (the same as ``devkit metrics export``)."""
+    _entry_for("metrics", "export")
+
+
+def entry_cleanup():
+    """Console-script entry point for ``devkit-cleanup`` (the same as ``devkit cleanup``)."""
+    _entry_for("cleanup")
+
+
+def entry_export_data():
+    """Console-script entry point for ``devkit-export-data`` (the same as ``devkit export-data``)."""
+    _entry_for("export-data")
+
+
+def entry_validate():
+    """Console-script entry point for ``devkit-validate`` (the same as ``devkit validate``)."""
+    _entry_for("validate")
+
+
+def _entry_for(*command):
+    sys.exit(main([*command, *sys.argv[1:]]))
+
+
+def entry_backup():
+    """Console-script entry point for ``devkit-backup`` (the same as ``devkit backup``)."""
+    _entry_for("backup")
+
+
+def entry_restore():
+    """Console-script entry point for ``devkit-restore`` (the same as ``devkit restore``)."""
+    _entry_for("restore")

@@ -43,7 +43,7 @@ class Context:
 
     @property
     def width(self):
-        """Width tables must fit: $COLUMNS, else the TTY's width; unlimited into a pipe."""
+        """Width tables must fit: $COLUMNS, else the TTY's width (80 when it reports 0); unlimited into a pipe."""
         if not self.stdout_isatty and not self.env.get("COLUMNS", "").isdigit():
             return term.UNLIMITED_WIDTH
         return term.terminal_width(self.env, self.stdout if self.stdout_isatty else None)
@@ -69,3 +69,8 @@ class Context:
         """Write a progress/notice line to stderr unless ``-q`` was given."""
         if not self.quiet:
             self.err(text)
+
+    def detail(self, text):
+        """Write a ``-v`` line (paths, timings, what was skipped and why) to stderr; silent otherwise."""
+        if self.verbose and not self.quiet:
+            self.err(f"devkit: {text}")

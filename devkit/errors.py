@@ -1,6 +1,5 @@
 """The exceptions devkit raises; each carries a one-line message and an exit code."""
 
-EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
 
@@ -25,6 +24,10 @@ class UsageError(DevkitError):
     """Bad command-line arguments (exit 2)."""
 
     exit_code = EXIT_USAGE
+
+
+class UsageShapeError(UsageError):
+    """A model response whose token usage devkit cannot read (an unknown shape or a bad count)."""
 
 
 class ConfigError(DevkitError):

@@ -12,13 +12,17 @@ _MAX_PARSE_BYTES = 16 * 1024 * 1024
 
 def find_experiments(cfg):
     """Return one dict per record (id, date, size_bytes, path, error), newest first."""
+    records = [_describe(path, cfg.root) for path in experiment_paths(cfg)]
+    records.sort(key=lambda r: r["date"] or "", reverse=True)
+    return records
+
+
+def experiment_paths(cfg):
+    """Paths of every JSON experiment record (experiments.path: a folder, searched deep, or a glob), sorted."""
     pattern = cfg.resolve_path(cfg.get("experiments", "path"))
     if os.path.isdir(pattern):
         pattern = os.path.join(pattern, "**", "*.json")
-    paths = sorted(p for p in glob.glob(pattern, recursive=True) if os.path.isfile(p))
-    records = [_describe(path, cfg.root) for path in paths]
-    records.sort(key=lambda r: r["date"] or "", reverse=True)
-    return records
+    return sorted(p for p in glob.glob(pattern, recursive=True) if os.path.isfile(p))
 
 
 def _describe(path, root):

@@ -8,14 +8,16 @@ def to_json(data):
     return json.dumps(data, indent=2, ensure_ascii=False, default=_default)
 
 
-def emit(ctx, data, render):
+def emit(ctx, data, render, notice=False):
     """Print ``data`` as JSON when ``--json`` was given, else the text ``render(ctx, data)``.
 
     Both paths get the same dict, so ``--json`` shows exactly what the renderer saw.
+    A ``notice`` (a confirmation such as "wrote FILE", not data a script asked for)
+    is dropped under ``-q``; JSON is always printed.
     """
     if ctx.json:
         ctx.out(to_json(data))
-    else:
+    elif not (notice and ctx.quiet):
         text = render(ctx, data)
         if text:
             ctx.out(text)

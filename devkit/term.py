@@ -1,7 +1,6 @@
 """Terminal output: the colour decision, styling, aligned tables and a progress bar."""
 
 import os
-import shutil
 
 _CODES = {
     "bold": "1",
@@ -13,6 +12,7 @@ _CODES = {
     "cyan": "36",
 }
 UNLIMITED_WIDTH = 10**6
+DEFAULT_WIDTH = 80
 STATUS_COLORS = {"pass": "green", "ok": "green", "warn": "yellow", "fail": "red", "error": "red"}
 
 
@@ -45,16 +45,29 @@ def style(text, color, enabled):
 
 
 def terminal_width(env, stream=None):
-    """Columns available: $COLUMNS, else the TTY's size, else 80."""
+    """Columns available: $COLUMNS, else the TTY's size, else 80 (also when a TTY reports 0 columns)."""
     columns = env.get("COLUMNS", "")
     if columns.isdigit() and int(columns) > 0:
         return int(columns)
     if stream is not None:
         try:
-            return os.get_terminal_size(stream.fileno()).columns
+            size = os.get_terminal_size(stream.fileno()).columns
         except (AttributeError, ValueError, OSError):
-            pass
-    return shutil.get_terminal_size((80, 24)).columns if stream is not None else 80
+            size = 0
+        # Under `script`, some CI runners and serial consoles the TTY is 0x0: fall back, never cut to 0.
+        if size > 0:
+            return size
+    return DEFAULT_WIDTH
+
+
+def human_size(size_bytes):
+    """Bytes in the unit a person reads: ``512 B``, ``40.0 KB``, ``1.5 MB`` (powers of 1024)."""
+    if size_bytes < 1024:
+        return f"{int(size_bytes)} B"
+    for unit in ("KB", "MB", "GB", "TB"):
+        size_bytes /= 1024.0
+        if size_bytes < 1024 or unit == "TB":
+            return f"{size_bytes:.1f} {unit}"
 
 
 def can_encode(stream, text):

@@ -1,14 +1,22 @@
 """A stand-in LLM app that records its work with devkit (no model server needed).
 
-python examples/llm_app.py --calls 200
-python -m devkit status
+From the repository root, no install needed (see examples/README.md):
+python3 examples/llm_app.py --calls 200
 """
 
 import argparse
+import os
 import random
+import sys
 import time
 
-import devkit
+HERE = os.path.dirname(os.path.abspath(__file__))
+# Run from a checkout without installing: use the devkit/ package that sits beside examples/.
+sys.path.insert(0, os.path.dirname(HERE))
+# Record into the store of examples/devkit.json (the one the walk-through's commands read) unless told otherwise.
+os.environ.setdefault("DEVKIT_CONFIG", os.path.join(HERE, "devkit.json"))
+
+import devkit  # noqa: E402 - needs the path set above
 
 QUESTIONS = ["summarise this", "translate that", "explain the error", "write a haiku"]
 
@@ -45,7 +53,7 @@ def main():
         except TimeoutError:
             pass
     devkit.metrics.api.flush()
-    print(f"recorded {args.calls} operations; now run: python -m devkit status")
+    print(f"recorded {args.calls} operations with config {os.environ['DEVKIT_CONFIG']}")
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 import io
 import os
+import re
 import subprocess
 import sys
 
@@ -32,6 +33,12 @@ def clean_env(extra=None):
         env.pop(name, None)
     env.update(extra or {})
     return env
+
+
+def listed_commands(help_text):
+    """The command names ``devkit --help`` lists under COMMAND, in order, each with its help's first word."""
+    block = help_text.split("  COMMAND\n", 1)[1].split("\n\n", 1)[0]
+    return re.findall(r"^    (\S+) +(\S+)", block, flags=re.M)
 
 
 @pytest.fixture

@@ -1,6 +1,7 @@
 """Argument helpers shared by the CLI core and command modules."""
 
 import argparse
+import functools
 
 from devkit.errors import UsageError
 
@@ -32,16 +33,35 @@ def add_global_options(parser, suppress=False):
                        **({"default": argparse.SUPPRESS} if suppress else {"default": None}))  # fmt: skip
     group.add_argument("--json", action="store_true", help="print one JSON document", **default)
     group.add_argument("--no-color", action="store_true", help="never colour output", **default)
-    group.add_argument("-q", "--quiet", action="store_true", help="only errors on stderr", **default)
-    group.add_argument("-v", "--verbose", action="count", help="more detail; tracebacks", **default)
+    group.add_argument(
+        "-q", "--quiet", action="store_true", help="only errors and the data asked for; no notices", **default
+    )
+    group.add_argument(
+        "-v",
+        "--verbose",
+        action="count",
+        help="more detail on stderr: paths, timings, what was skipped; tracebacks",
+        **default,
+    )
 
 
 def subcommands(parser, dest, required=True):
     """Nested subcommands whose parsers also accept the global options."""
-    sub = parser.add_subparsers(dest=dest, metavar="SUBCOMMAND", parser_class=_SubParser)
+    # Nested parsers get the context too, so their --help and errors go through its streams.
+    parser_class = functools.partial(_SubParser, ctx=getattr(parser, "ctx", None))
+    sub = parser.add_subparsers(dest=dest, metavar="SUBCOMMAND", parser_class=parser_class)
     sub.required = required
-    sub._devkit_ctx = getattr(parser, "ctx", None)
     return sub
+
+
+def since_arg(args, flag="--since"):
+    """The ``--since`` value after checking it is ``all`` or a duration (UsageError naming the flag)."""
+    from devkit.util import parse_duration
+
+    text = getattr(args, "since", "all")
+    if str(text).strip().lower() != "all":
+        parse_duration(text, flag)
+    return text
 
 
 class _SubParser(Parser):

@@ -2,6 +2,7 @@
 
 from devkit import term
 from devkit.commands._args import subcommands
+from devkit.commands.config_show import render_show
 from devkit.output import emit
 
 
@@ -41,29 +42,8 @@ def _show(ctx, args):
         "config": cfg.redacted(),
         "sources": dict(cfg.sources),
     }
-    emit(ctx, data, _render_show)
+    emit(ctx, data, render_show)
     return 0
-
-
-def _render_show(ctx, data):
-    lines = [f"# file: {data['file'] or '(none: defaults)'}", f"# state dir: {data['state_dir']}"]
-    rows = []
-    for section, body in data["config"].items():
-        if section == "models":
-            for i, model in enumerate(body):
-                rows.append((f"models[{i}]", _inline(model), data["sources"].get("models", "")))
-            continue
-        for key, value in body.items():
-            rows.append((f"{section}.{key}", _inline(value), data["sources"].get(f"{section}.{key}", "")))
-    dim = {2: lambda _v: "dim"}
-    lines.append(term.table(["key", "value", "source"], rows, ctx.width, colors=dim, color=ctx.color_stdout))
-    return "\n".join(lines)
-
-
-def _inline(value):
-    import json
-
-    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
 
 
 def _validate(ctx, args):
@@ -134,10 +114,34 @@ def _init(ctx, args):
     target = os.path.join(ctx.cwd, args.path)
     if os.path.exists(target) and not args.force:
         raise OperationError(f"{args.path}: already exists (use --force to overwrite)")
-    atomic_write(target, pkgutil.get_data("devkit", "data/devkit.example.json"))
-    emit(
-        ctx,
-        {"written": args.path},
-        lambda _ctx, data: f"wrote {data['written']}; check it with 'devkit config validate'",
-    )
+    template = pkgutil.get_data("devkit", "data/devkit.example.json")
+    atomic_write(target, template)
+    created = _create_named_dirs(os.path.dirname(os.path.abspath(target)), template)
+    emit(ctx, {"written": args.path, "created": created}, _render_init, notice=True)
     return 0
+
+
+def _create_named_dirs(root, template):
+    """Create the folders the new config names (data, storage paths), so its first health check can pass."""
+    import json
+    import os
+
+    from devkit.errors import OperationError
+
+    config = json.loads(template.decode("utf-8"))
+    named = config.get("project", {}).get("data_dirs", []) + config.get("storage", {}).get("paths", [])
+    created = []
+    for name in dict.fromkeys(named):
+        path = os.path.join(root, name)
+        if not os.path.isdir(path):
+            try:
+                os.makedirs(path, exist_ok=True)
+            except OSError as exc:
+                raise OperationError(f"{path}: cannot create folder: {exc.strerror or exc}") from None
+            created.append(name)
+    return created
+
+
+def _render_init(ctx, data):
+    made = f" and created {', '.join(d + '/' for d in data['created'])}" if data["created"] else ""
+    return f"wrote {data['written']}{made}; check it with 'devkit config validate', then 'devkit health'"

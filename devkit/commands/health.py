@@ -41,9 +41,20 @@ def run(ctx, args):
     except (ConfigError, CannotRun, UsageError) as exc:
         return _cannot_run(ctx, args, scrub(exc.message))
     data = _render(ctx, args, report, cfg, scrub)
+    _detail(ctx, mode, report, scrub)
     if cfg is not None:
         _save(ctx, cfg, data)
     return exit_code(report.status, args.exit_profile)
+
+
+def _detail(ctx, mode, report, scrub):
+    skipped = {"live": "config not read, only the process check", "ready": "non-critical checks skipped"}
+    ctx.detail(f"health: mode {mode} ({skipped.get(mode, 'every check')}); {len(report.results)} run")
+    for result in report.results:
+        kind = "critical" if result.critical else "non-critical"
+        ctx.detail(
+            scrub(f"health: {result.name} ({kind}) {result.status} in {result.duration_s * 1000:.1f} ms")
+        )
 
 
 def _deadline(text):
@@ -78,11 +89,12 @@ def _render(ctx, args, report, cfg, scrub):
     elif args.format == "nagios":
         ctx.out(scrub(nagios_line(report)))
     else:
-        ctx.out(scrub(_table(ctx, report)))
+        ctx.out(scrub(render_table(ctx, report)))
     return data
 
 
-def _table(ctx, report):
+def render_table(ctx, report):
+    """The terminal screen of a report: one row per check, then the overall verdict."""
     from devkit import term
     from devkit.health.render import table_rows, verdict
 
@@ -100,6 +112,7 @@ def _save(ctx, cfg, data):
 
         with open_store(cfg) as store:
             store.save_health(data)
+        ctx.detail(f"health: report saved to the store in {cfg.state_dir}")
     except Exception as exc:  # noqa: BLE001 - the health answer matters more than its record
         if ctx.verbose:
             ctx.err(cfg.scrub(f"devkit: note: health report not saved: {type(exc).__name__}: {exc}"))

@@ -1,16 +1,14 @@
-"""``devkit metrics``: per operation/model table, token breakdown, reset, ingest (and export when present)."""
+"""``devkit metrics``: per operation/model table, token breakdown, reset, ingest, push (and export when present)."""
 
 import argparse
-import importlib
 import os
 
 from devkit import term
-from devkit.commands._args import subcommands
+from devkit.commands import metrics_export, metrics_push
+from devkit.commands._args import since_arg, subcommands
 from devkit.errors import EXIT_FAILED, EXIT_USAGE, UsageError
 from devkit.output import emit
-from devkit.util import parse_since
 
-_EXPORT_MODULE = "devkit.commands.metrics_export"
 PROGRESS_MIN_BYTES = 1 << 20
 
 
@@ -27,38 +25,36 @@ def add_arguments(parser):
                             "problem and skipped (exit 1); with --strict nothing is written (exit 2).")  # fmt: skip
     ingest.add_argument("file", metavar="FILE", help="JSON-lines file, or - for stdin")
     ingest.add_argument("--strict", action="store_true", help="reject the whole input when any line is bad")
-    try:
-        importlib.import_module(_EXPORT_MODULE).add_arguments(sub.add_parser("export", help="export metrics"))
-    except ImportError:
-        pass
+    metrics_export.add_arguments(sub.add_parser("export", help="export metrics"))
+    metrics_push.add_arguments(
+        sub.add_parser("push", help="push metrics to an OpenTelemetry collector (OTLP/HTTP JSON)")
+    )
 
 
 def run(ctx, args):
     """Dispatch to the chosen subcommand."""
     command = getattr(args, "metrics_command", None)
     if command == "export":
-        return importlib.import_module(_EXPORT_MODULE).run(ctx, args)
+        return metrics_export.run(ctx, args)
+    if command == "push":
+        return metrics_push.run(ctx, args)
     handlers = {None: _table, "tokens": _tokens, "reset": _reset, "ingest": _ingest}
     return handlers[command](ctx, args)
 
 
-def _groups(ctx, args):
-    from devkit.store.views import open_existing
+def _snapshot(ctx, args):
+    from devkit.snapshot import take
 
-    now = ctx.clock()
-    since_ts = parse_since(args.since, now)
-    store = open_existing(ctx.config)
-    if store is None:
-        return since_ts, []
-    with store:
-        return since_ts, store.breakdown(since_ts)
+    return take(ctx.config, since_arg(args), ctx.clock())
 
 
 def _table(ctx, args):
-    from devkit.store.views import operation_rows
-
-    since_ts, groups = _groups(ctx, args)
-    emit(ctx, {"since": args.since, "since_ts": since_ts, "rows": operation_rows(groups)}, _render_table)
+    snapshot = _snapshot(ctx, args)
+    emit(
+        ctx,
+        {"since": args.since, "since_ts": snapshot.since_ts, "rows": snapshot.operation_rows()},
+        _render_table,
+    )
     return 0
 
 
@@ -73,11 +69,9 @@ def _render_table(ctx, data):
 
 
 def _tokens(ctx, args):
-    from devkit.store.views import token_breakdown
-
-    since_ts, groups = _groups(ctx, args)
-    data = {"since": args.since, "since_ts": since_ts}
-    data.update(token_breakdown(groups))
+    snapshot = _snapshot(ctx, args)
+    data = {"since": args.since, "since_ts": snapshot.since_ts}
+    data.update(snapshot.token_rows())
     emit(ctx, data, _render_tokens)
     return 0
 
@@ -94,21 +88,19 @@ def _render_tokens(ctx, data):
 
 
 def _reset(ctx, args):
-    from devkit.store import store_path
-    from devkit.store.views import open_existing
+    from devkit.store import open_store, store_path
 
     path = store_path(ctx.config)
     if not args.yes and not _confirm(ctx, f"Reset all metrics in {path}? [y/N] "):
         return EXIT_FAILED
-    store = open_existing(ctx.config)
-    if store is None:
+    if not os.path.exists(path):
         emit(
             ctx,
             {"reset": False, "path": path, "reset_ts": None},
             lambda c, d: "nothing to reset (no store yet)",
         )
         return 0
-    with store:
+    with open_store(ctx.config, clock=ctx.clock) as store:
         store.reset()
         data = {"reset": True, "path": path, "reset_ts": store.reset_ts}
     emit(ctx, data, lambda c, d: f"metrics reset: readers now count from {_clock(d['reset_ts'])}")

@@ -1,4 +1,4 @@
-"""``devkit metrics export``: one snapshot rendered as JSON, CSV, Markdown, Prometheus or OpenMetrics.
+"""``devkit metrics export``: one snapshot rendered as JSON, CSV, Markdown, Prometheus, OpenMetrics or OTLP.
 
 To stdout, atomically to ``-o FILE``, or on a schedule (``--every 60s -o DIR --keep N``)
 as timestamped files of which the newest N are kept.
@@ -7,19 +7,21 @@ as timestamped files of which the newest N are kept.
 import argparse
 import os
 
+from devkit import term
+from devkit.commands._args import since_arg
+from devkit.config.schema import EXPORT_FORMATS, SECTIONS
 from devkit.errors import UsageError
 from devkit.output import emit
-from devkit.util import atomic_write, parse_duration, parse_since
-
-FORMAT_NAMES = ("json", "csv", "md", "prom", "openmetrics")
+from devkit.util import atomic_write, parse_duration
 
 
 def add_arguments(parser):
     """Options of ``metrics export``."""
     parser.description = ("Export metrics from one consistent snapshot. csv writes one row per series and "
                           "interval; with --operations it streams the raw operations instead.")  # fmt: skip
-    parser.add_argument("--format", metavar="FORMAT", help="json, csv, md, prom or openmetrics "
-                        "(default: export.format, json)")  # fmt: skip
+    names = ", ".join(EXPORT_FORMATS[:-1]) + " or " + EXPORT_FORMATS[-1]
+    default = SECTIONS["export"]["format"].default
+    parser.add_argument("--format", metavar="FORMAT", help=f"{names} (default: export.format, {default})")
     parser.add_argument("--since", default=argparse.SUPPRESS, metavar="SPAN", help="1h, 24h, 7d or all")
     parser.add_argument("-o", "--output", metavar="PATH", help="write to this file (a folder with --every)")
     parser.add_argument("--operations", action="store_true", help="csv of the raw operations (streamed)")
@@ -44,7 +46,10 @@ def run(ctx, args):
     from devkit.export import check_format
 
     cfg = ctx.config
-    fmt = check_format(args.format or cfg.get("export", "format") or "json")
+    try:
+        fmt = check_format(cfg.get("export", "format") if args.format is None else args.format)
+    except UsageError as exc:
+        raise UsageError(f"--format: {exc}") from None
     if args.operations and fmt != "csv":
         raise UsageError("--operations: only with --format csv")
     if args.every is not None:
@@ -59,50 +64,28 @@ def run(ctx, args):
 def _export_once(ctx, args, cfg, fmt):
     from devkit import charts
     from devkit.export import render
+    from devkit.snapshot import take
 
     now = ctx.clock()
-    since_ts = parse_since(getattr(args, "since", "all"), now)
-    with _SnapshotScope(cfg, since_ts, now) as snapshot:
-        if not args.output:
-            ascii = charts.wants_ascii(ctx.stdout)
-            for chunk in render(snapshot, fmt, operations=args.operations, ascii=ascii):
-                ctx.stdout.write(chunk)
-            return 0
-        size = atomic_write(args.output, render(snapshot, fmt, operations=args.operations))
+    snapshot = take(cfg, since_arg(args), now)
+    if not args.output:
+        ascii = charts.wants_ascii(ctx.stdout)
+        for chunk in render(snapshot, fmt, operations=args.operations, ascii=ascii, cfg=cfg):
+            ctx.stdout.write(chunk)
+        return 0
+    size = atomic_write(args.output, render(snapshot, fmt, operations=args.operations, cfg=cfg))
     path = os.path.abspath(args.output)
-    emit(ctx, {"path": path, "format": fmt, "bytes": size, "generated_at": now}, _render_written)
+    emit(ctx, {"path": path, "format": fmt, "bytes": size, "generated_at": now}, _render_written, notice=True)
     return 0
 
 
 def _render_written(ctx, data):
-    return f"exported {data['format']} to {data['path']} ({data['bytes']} bytes)"
-
-
-class _SnapshotScope:
-    """Open the store (if any), take the snapshot, keep the store open while operations stream."""
-
-    def __init__(self, cfg, since_ts, now):
-        self.cfg, self.since_ts, self.now = cfg, since_ts, now
-        self.store = None
-
-    def __enter__(self):
-        from devkit.export import Snapshot, take_snapshot
-        from devkit.store.views import open_existing
-
-        self.store = open_existing(self.cfg)
-        if self.store is None:
-            return Snapshot(self.now, self.since_ts, project=getattr(self.cfg, "project_name", ""))
-        return take_snapshot(self.store, self.cfg, self.since_ts, self.now)
-
-    def __exit__(self, *exc):
-        if self.store is not None:
-            self.store.close()
-        return False
+    return f"exported {data['format']} to {data['path']} ({term.human_size(data['bytes'])})"
 
 
 def _schedule_settings(args, cfg):
     if args.every == "config":
-        interval = float(cfg.get("export", "interval_s") or 0)
+        interval = float(cfg.get("export", "interval_s"))
         if interval <= 0:
             raise UsageError(
                 "--every: export.interval_s is 0 (off) in the config; give a period like --every 60s"
@@ -114,7 +97,7 @@ def _schedule_settings(args, cfg):
     directory = os.path.abspath(args.output) if args.output else cfg.resolve_path(cfg.get("export", "dir"))
     if os.path.exists(directory) and not os.path.isdir(directory):
         raise UsageError(f"-o: {directory} is a file; --every writes timestamped files into a folder")
-    keep = args.keep if args.keep is not None else int(cfg.get("export", "keep") or 10)
+    keep = args.keep if args.keep is not None else cfg.get("export", "keep")
     return interval, directory, keep
 
 
@@ -130,23 +113,22 @@ def _scheduled(ctx, args, cfg, fmt):
     kept = [p for p in written if os.path.exists(p)]
     data = {"directory": directory, "format": fmt, "rounds": len(written), "interval_s": interval, "keep": keep,
             "kept": kept}  # fmt: skip
-    emit(
-        ctx, data, lambda c, d: f"{d['rounds']} export(s) to {d['directory']}; newest kept: {len(d['kept'])}"
-    )
+    emit(ctx, data, lambda c, d: f"{d['rounds']} export(s) to {d['directory']}; newest kept: {len(d['kept'])}",
+         notice=True)  # fmt: skip
     return 0
 
 
 def _export_round(ctx, args, cfg, fmt, directory, keep):
     from devkit.export import EXTENSIONS, render
     from devkit.export.files import OPERATIONS_PREFIX, PREFIX, prune_exports, timestamped_name
+    from devkit.snapshot import take
 
     now = ctx.clock()
-    since_ts = parse_since(getattr(args, "since", "all"), now)
     prefix = OPERATIONS_PREFIX if args.operations else PREFIX
     extension = EXTENSIONS[fmt]
     path = os.path.join(directory, timestamped_name(now, extension, prefix))
-    with _SnapshotScope(cfg, since_ts, now) as snapshot:
-        size = atomic_write(path, render(snapshot, fmt, operations=args.operations))
+    snapshot = take(cfg, since_arg(args), now)
+    size = atomic_write(path, render(snapshot, fmt, operations=args.operations, cfg=cfg))
     prune_exports(directory, extension, keep, prefix)
-    ctx.info(f"exported {fmt} to {path} ({size} bytes)")
+    ctx.info(f"exported {fmt} to {path} ({term.human_size(size)})")
     return path

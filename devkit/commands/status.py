@@ -2,11 +2,16 @@
 
 import time
 
-from devkit import term
+from devkit import charts, term
+from devkit.commands._args import since_arg
 from devkit.output import emit
-from devkit.util import parse_since
 
 SINCE_CHOICES = "1h, 24h, 7d or all"
+# The screen lists this many of the recent operations; --json carries metrics.recent_limit of them.
+SCREEN_RECENT = 10
+SPARK_WIDTH = 60
+# Store info keys the writer adds when it had to shed raw rows or bad records.
+LOSSES = (("operations_not_kept", "operations not kept"), ("records_dropped", "records dropped"))
 
 
 def add_arguments(parser):
@@ -17,18 +22,9 @@ def add_arguments(parser):
 
 def run(ctx, args):
     """Read the store (never creating it) and show one screen or one JSON document."""
-    from devkit.store.views import open_existing, status_data
+    from devkit.snapshot import take
 
-    now = ctx.clock()
-    since_ts = parse_since(args.since, now)
-    cfg = ctx.config
-    store = open_existing(cfg)
-    try:
-        data = status_data(store, cfg, args.since, since_ts, now)
-    finally:
-        if store is not None:
-            store.close()
-    emit(ctx, data, render)
+    emit(ctx, take(ctx.config, since_arg(args), ctx.clock()).to_dict(), render)
     return 0
 
 
@@ -39,9 +35,8 @@ def render(ctx, data):
     lines += _summary_lines(data, color)
     lines += _series_line(ctx, data)
     lines += ["", term.style("models", "bold", color)] + _models_block(ctx, data, color)
-    lines += ["", term.style(f"last {len(data['recent'])} operations", "bold", color)] + _recent_block(
-        ctx, data
-    )
+    recent = data["recent"][:SCREEN_RECENT]
+    lines += ["", term.style(f"last {len(recent)} operations", "bold", color)] + _recent_block(ctx, recent)
     return "\n".join(lines)
 
 
@@ -60,19 +55,22 @@ def _summary_lines(data, color):
         f"cache      hits {t['cache_hits']:,}   misses {t['cache_misses']:,}"
         f"   hit ratio {'-' if ratio is None else f'{ratio * 100:.1f}%'}",
         f"store      {store['path']}   {_size(store['size_bytes'])}   {store['operations']:,} operations"
-        + ("" if store.get("exists", True) else " (no store yet)"),
+        + ("" if store.get("exists", True) else " (no store yet)")
+        + _losses(store),
     ]
 
 
+def _losses(store):
+    words = [f"{store[key]:,} {label}" for key, label in LOSSES if store.get(key)]
+    return f"   ({', '.join(words)})" if words else ""
+
+
 def _series_line(ctx, data):
-    try:
-        from devkit import charts
-    except ImportError:
-        return []
     values = [point["requests"] for point in data["history"]]
     if not any(values):
         return []
-    return [f"last hour  {charts.sparkline(values, ascii=charts.wants_ascii(ctx.stdout))}  requests/min"]
+    spark = charts.sparkline(values, ascii=charts.wants_ascii(ctx.stdout), width=SPARK_WIDTH)
+    return [f"activity   {spark}  peak {max(values):,} requests per {data['history_resolution_s']} s"]
 
 
 def _models_block(ctx, data, color):
@@ -83,12 +81,12 @@ def _models_block(ctx, data, color):
     return [term.table(("model", "provider", "status", "detail"), rows, ctx.width, "llll", colors, color)]
 
 
-def _recent_block(ctx, data):
-    if not data["recent"]:
+def _recent_block(ctx, recent):
+    if not recent:
         return ["(no operations recorded)"]
     rows = [(time.strftime("%H:%M:%S", time.localtime(op["ts"])), op["operation"], op["model"], op["status"],
              round(op["duration_ms"], 1), (op["prompt_tokens"] or 0) + (op["completion_tokens"] or 0))
-            for op in data["recent"]]  # fmt: skip
+            for op in recent]  # fmt: skip
     colors = {3: lambda status: term.STATUS_COLORS.get(status)}
     headers = ("time", "operation", "model", "status", "ms", "tokens")
     return [term.table(headers, rows, ctx.width, "llllrr", colors, ctx.color_stdout)]

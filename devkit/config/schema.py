@@ -1,7 +1,8 @@
 """What a devkit configuration may hold: every section, key, type, default and limit."""
 
 PROVIDERS = ("openai", "ollama", "http")
-EXPORT_FORMATS = ("json", "csv", "md", "prom", "openmetrics")
+EXPORT_FORMATS = ("json", "csv", "md", "prom", "openmetrics", "otlp")
+AGE_BY = ("mtime", "ctime", "newest")
 
 
 class Field:
@@ -58,10 +59,21 @@ SECTIONS = {
         "dir": Field("str", "backups", help="where backups are written"),
         "keep": Field("int", 7, minimum=1, help="how many backups to keep"),
         "include": Field("list", [], help="paths to back up (default: data_dirs and the config)"),
+        "level": Field("int", 6, minimum=1, maximum=9, help="gzip level of new backups (6: GNU tar's size)"),
+        "max_members": Field("int", 1_000_000, minimum=1, help="restore refuses archives with more members"),
+        "max_bytes": Field("int", 100 << 30, minimum=1, help="restore refuses archives holding more bytes"),
     },
     "cleanup": {
-        "older_than_days": Field("number", 30, minimum=0, help="age after which files may be cleaned up"),
-        "patterns": Field("list", ["*.tmp", "*.log"], help="glob patterns cleanup considers"),
+        "older_than_days": Field("number", 30, minimum=0, help="age after which an experiment is removed"),
+        "roots": Field("list", [], help="folders searched for temp files and logs (default: data_dirs)"),
+        "patterns": Field(
+            "list", ["*.tmp", "*.partial", "__pycache__", "*.pyc"], help="temp names to remove"
+        ),
+        "temp_min_age_hours": Field("number", 1, minimum=0, help="younger temp files are left alone"),
+        "log_patterns": Field("list", ["*.log"], help="names of log files cleanup archives"),
+        "log_days": Field("number", 7, minimum=0, help="logs older than this are gzipped into archive_dir"),
+        "archive_dir": Field("str", "logs-archive", help="where archived logs (.gz) are written"),
+        "age_by": Field("enum", "newest", choices=AGE_BY, help="what ages a file: mtime, ctime, newest"),
     },
     "export": {
         "dir": Field("str", "exports", help="folder for scheduled exports"),
@@ -84,6 +96,11 @@ SECTIONS = {
         "json_sample_limit": Field("int", 100, minimum=0, help="JSON files parsed per storage path"),
         "slow_ms": Field("number", 2000, above=0, help="a model answer slower than this warns"),
     },
+    "debug": {
+        "record_requests": Field("bool", False, help="keep model requests for debug replay (opt-in)"),
+        "max_records": Field("int", 1000, minimum=1, help="request records kept (oldest removed first)"),
+        "token_tolerance": Field("number", 0.5, above=0, help="allowed gap: reported vs estimated tokens"),
+    },
     "metrics": {
         "flush_interval_s": Field("number", 1.0, above=0, help="how often apps write to the store"),
         "retention_days": Field("number", 7, above=0, help="how long raw operations are kept"),
@@ -100,6 +117,9 @@ MODEL_FIELDS = {
     "timeout": Field("number", 5, above=0, help="probe timeout in seconds"),
     "price_input_per_1m": Field("number", 0, minimum=0, help="price per 1M prompt tokens"),
     "price_output_per_1m": Field("number", 0, minimum=0, help="price per 1M completion tokens"),
+    "price_cached_input_per_1m": Field(
+        "number", None, minimum=0, help="price per 1M cached prompt tokens (default: the input price)"
+    ),
     "critical": Field("bool", True, help="whether its failure fails overall health"),
     "api_key": Field("secret", None, help="API key (use env:VAR)"),
     "expected_status": Field("int", 200, minimum=100, maximum=599, help="status an http probe expects"),

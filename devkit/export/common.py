@@ -2,9 +2,9 @@
 
 import json
 
+from devkit.snapshot import PERCENTILES, percentiles
 from devkit.util import utc_iso
 
-PERCENTILES = (("p50_ms", 0.5), ("p90_ms", 0.9), ("p95_ms", 0.95), ("p99_ms", 0.99))
 SERIES_FIELDS = ("operation", "model", "status", "count", "prompt_tokens", "completion_tokens", "cost",
                  "cache_hits", "cache_misses", "created_ts")  # fmt: skip
 
@@ -18,8 +18,7 @@ def latency_ms(sketch):
     """count, mean, min, max and p50/p90/p95/p99 of a seconds Sketch, in milliseconds (None when empty)."""
     empty = sketch is None or not sketch.count
     out = {"count": 0 if empty else sketch.count}
-    for name, q in PERCENTILES:
-        out[name] = None if empty else _ms(sketch.quantile(q))
+    out.update(percentiles(sketch))
     out["mean_ms"] = None if empty else _ms(sketch.mean)
     out["min_ms"] = None if empty else _ms(sketch.min)
     out["max_ms"] = None if empty else _ms(sketch.max)
@@ -60,8 +59,7 @@ def distribution(sketch):
     out = {"count": sketch.count, "sum": sketch.sum}
     out["min"] = None if empty else sketch.min
     out["max"] = None if empty else sketch.max
-    for name, q in PERCENTILES:
-        out[name[:-3]] = sketch.quantile(q)
+    out.update(percentiles(sketch, suffix="", scale=None))
     return out
 
 

@@ -57,7 +57,7 @@ def _series_records(snapshot):
         record.update(
             requests=row["count"], errors=row["count"] if row["status"] == "error" else 0, unit="ms"
         )
-        record.update((name[:-3], row[name]) for name, _ in PERCENTILES)
+        record.update((name, row[name + "_ms"]) for name, _ in PERCENTILES)
         yield record
     step = snapshot.history_resolution_s
     for point in snapshot.history:
@@ -65,7 +65,7 @@ def _series_records(snapshot):
         record.update(
             (k, point.get(k)) for k in ("requests", "errors", "prompt_tokens", "completion_tokens", "cost")
         )
-        record.update((name[:-3], point.get(name)) for name, _ in PERCENTILES)
+        record.update((name, point.get(name + "_ms")) for name, _ in PERCENTILES)
         record["unit"] = "ms"
         yield record
     for inst in snapshot.instruments:
@@ -85,7 +85,7 @@ def _instrument_record(inst, end):
         return record
     stats = distribution(sketch)
     record.update(requests=stats["count"], sum=stats["sum"])
-    record.update((name[:-3], stats[name[:-3]]) for name, _ in PERCENTILES)
+    record.update((name, stats[name]) for name, _ in PERCENTILES)
     return record
 
 

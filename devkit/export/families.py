@@ -4,10 +4,11 @@ import re
 from bisect import bisect_right
 
 from devkit.core.sketch import BUCKETS, Sketch, bucket_slot, slot_value
+from devkit.snapshot import PERCENTILES
 
 # Fixed histogram bounds (seconds for durations); wide enough for slow LLM calls.
 LE_BOUNDS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0)
-QUANTILES = (0.5, 0.9, 0.95, 0.99)
+QUANTILES = tuple(q for _name, q in PERCENTILES)
 _SLOT_VALUES = [slot_value(s) for s in range(BUCKETS)]
 # A sketch slot counts below a bound when its representative value is <= the bound.
 _CUTS = tuple(bisect_right(_SLOT_VALUES, bound) for bound in LE_BOUNDS)

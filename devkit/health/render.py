@@ -10,7 +10,6 @@ import devkit
 from devkit.health.core import perf_number
 from devkit.util import utc_iso
 
-EXIT_PROFILES = ("nagios", "docker")
 NAGIOS_CODES = {"pass": 0, "warn": 1, "fail": 2, "unknown": 3}
 NAGIOS_WORDS = {"pass": "OK", "warn": "WARNING", "fail": "CRITICAL", "unknown": "UNKNOWN"}
 _PERF_UNITS = {"ms": ("s", 0.001), "s": ("s", 1.0), "MB": ("MB", 1.0), "%": ("%", 1.0)}

@@ -34,39 +34,37 @@ def config_check(cfg):
     return Check("config", probe, component_type="system")
 
 
-def store_path(cfg):
-    """Where devkit's SQLite store lives."""
-    return os.path.join(cfg.state_dir, "devkit.db")
-
-
 def store_check(cfg):
-    """The SQLite store opens read-only and passes ``PRAGMA quick_check`` (no store yet: pass)."""
+    """The store opens the way every reader opens it (read-only, validated) and passes ``PRAGMA quick_check``."""
 
     def probe():
+        from devkit.store import store_path
+
         path = store_path(cfg)
         if not os.path.exists(path):
             return Outcome("pass", "no store yet")
-        return quick_check(path)
+        return quick_check(cfg)
 
     return Check("store", probe, component_type="datastore", critical=False, measurement="size")
 
 
-def quick_check(path):
-    """Outcome of ``PRAGMA quick_check`` on the SQLite file at ``path``, opened read-only."""
+def quick_check(cfg):
+    """Outcome of opening the store of ``cfg`` read-only and running ``PRAGMA quick_check`` on it."""
     import sqlite3
-    import urllib.parse
 
-    uri = "file:" + urllib.parse.quote(os.path.abspath(path)) + "?mode=ro"
+    from devkit.errors import StoreError
+    from devkit.store import read_store, store_path
+
+    path = store_path(cfg)
     try:
-        connection = sqlite3.connect(uri, uri=True, timeout=2)
-        try:
-            rows = connection.execute("PRAGMA quick_check").fetchall()
-        finally:
-            connection.close()
+        with read_store(cfg) as store:
+            rows = store.conn.execute("PRAGMA quick_check").fetchall()
+            size_mb = store.info()["size_bytes"] / (1024 * 1024)
+    except StoreError as error:
+        return Outcome("fail", error.message)
     except sqlite3.Error as error:
-        return Outcome("fail", f"cannot read {path}: {error}")
+        return Outcome("fail", f"{path}: cannot read the metrics store: {error}")
     verdict = "; ".join(str(row[0]) for row in rows[:3])
-    size_mb = os.path.getsize(path) / (1024 * 1024)
     if verdict != "ok":
         return Outcome("fail", f"quick_check of {path}: {verdict}")
     return Outcome("pass", f"quick_check ok ({size_mb:.1f} MB)", round(size_mb, 2), "MB")
@@ -87,9 +85,10 @@ def budget_checks(cfg, now):
 
 
 def _used_24h(cfg, now, kind):
+    from devkit.store import open_store, store_path
+
     if not os.path.exists(store_path(cfg)):
         return 0
-    from devkit.store import open_store
 
     with open_store(cfg) as store:
         totals = store.totals(since_ts=now - DAY_S)

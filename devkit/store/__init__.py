@@ -1,14 +1,16 @@
 """The metrics store: SQLite (WAL) in the state directory, written by many processes at once.
 
-``open_store(cfg)`` is the usual door; ``Store(path)`` works without a config.
+``open_store(cfg)`` is the door for writers, ``read_store(cfg)`` for readers (read-only, never
+creating anything); ``Store(path)`` works without a config.
 """
 
 import os
+import time
 
-from devkit.store.core import DEFAULT_RETENTION_DAYS, Store
+from devkit.store.core import Store
 
 DB_NAME = "devkit.db"
-__all__ = ["Store", "open_store", "store_path", "DB_NAME"]
+__all__ = ["Store", "open_store", "read_store", "store_path", "DB_NAME"]
 
 
 def store_path(cfg):
@@ -16,8 +18,13 @@ def store_path(cfg):
     return os.path.join(cfg.state_dir, DB_NAME)
 
 
-def open_store(cfg):
+def open_store(cfg, clock=time.time):
     """Open (creating when needed) the store of ``cfg`` with its prices and retention."""
-    retention = cfg.get("metrics", "retention_days")
-    return Store(store_path(cfg), prices=cfg.cost,
-                 retention_days=DEFAULT_RETENTION_DAYS if retention is None else retention)  # fmt: skip
+    return Store(
+        store_path(cfg), prices=cfg.cost, retention_days=cfg.get("metrics", "retention_days"), clock=clock
+    )
+
+
+def read_store(cfg, clock=time.time):
+    """Open the existing store of ``cfg`` read-only, validated (StoreError when missing or unusable)."""
+    return Store(store_path(cfg), clock=clock, readonly=True)

@@ -7,12 +7,13 @@ import sqlite3
 import threading
 import time
 
+from devkit.config.schema import SECTIONS
 from devkit.errors import StoreError
 from devkit.store import reader, writer
 from devkit.store.codec import merge_blobs
 from devkit.store.schema import connect, immediate
 
-DEFAULT_RETENTION_DAYS = 7.0
+DEFAULT_RETENTION_DAYS = SECTIONS["metrics"]["retention_days"].default
 RESET_CHUNK = 20000
 # Per path, when this process may next try to prune: short-lived Store objects (one per flush) share it.
 _NEXT_PRUNE_CHECK = {}
@@ -21,16 +22,19 @@ _NEXT_PRUNE_CHECK = {}
 class Store:
     """Metrics store at ``path``; ``prices(model, prompt, completion)`` fills missing costs.
 
-    All methods are thread-safe (one connection behind a re-entrant lock).
+    All methods are thread-safe (one connection behind a re-entrant lock). ``readonly`` opens an
+    existing file for reading only: nothing is created, migrated or written.
     """
 
-    def __init__(self, path, prices=None, retention_days=DEFAULT_RETENTION_DAYS, clock=time.time):
+    def __init__(
+        self, path, prices=None, retention_days=DEFAULT_RETENTION_DAYS, clock=time.time, readonly=False
+    ):
         self.path = os.path.abspath(os.fspath(path))
         self.prices = prices
         self.retention_days = float(retention_days)
         self.clock = clock
         self._lock = threading.RLock()
-        self._conn = _open(self.path)
+        self._conn = _open(self.path, readonly)
 
     def close(self):
         """Close the connection (idempotent)."""
@@ -94,12 +98,6 @@ class Store:
         with self._lock, _errors(self.path, "read"):
             rows = reader.aggregate_rows(self.conn, self._epoch(), since_ts, self.clock())
             return reader.totals(reader.breakdown(rows))
-
-    def latency(self, since_ts=None, operation=None, model=None):
-        """The merged latency Sketch (seconds), optionally for one operation and/or model."""
-        with self._lock, _errors(self.path, "read"):
-            groups = reader.breakdown(reader.aggregate_rows(self.conn, self._epoch(), since_ts, self.clock()))
-        return reader.merged_sketch(groups, operation, model)
 
     def history(self, resolution_s, since_ts, until_ts=None):
         """Points ``{ts, requests, errors, tokens, cost, p50_ms, p95_ms, p99_ms}`` per bucket."""
@@ -199,7 +197,9 @@ def _in_transaction(conn, func, *args):
         return func(conn, *args)
 
 
-def _open(path):
+def _open(path, readonly=False):
+    if readonly:
+        return _open_readonly(path)
     try:
         os.makedirs(os.path.dirname(path), exist_ok=True)
         for attempt in range(5):
@@ -211,9 +211,30 @@ def _open(path):
                     raise
                 time.sleep(0.1 * (attempt + 1))
         conn.create_function("devkit_merge", 2, merge_blobs)
-        return conn
     except (OSError, sqlite3.Error) as exc:
         raise StoreError(f"{path}: cannot open the metrics store: {exc}") from exc
+    return _validated(conn, path)
+
+
+def _open_readonly(path):
+    if not os.path.isfile(path):
+        raise StoreError(f"{path}: no metrics store here")
+    try:
+        conn = reader.connect_readonly(path)
+    except sqlite3.Error as exc:
+        raise StoreError(f"{path}: cannot open the metrics store: {exc}") from exc
+    return _validated(conn, path)
+
+
+def _validated(conn, path):
+    try:
+        problem = reader.problem(conn)
+    except sqlite3.Error as exc:
+        problem = str(exc)
+    if problem:
+        conn.close()
+        raise StoreError(f"{path}: not a usable metrics store: {problem}")
+    return conn
 
 
 @contextlib.contextmanager

@@ -2,10 +2,15 @@
 
 import json
 import math
+import os
+import sqlite3
+import urllib.parse
 
 from devkit.core.sketch import Sketch
 from devkit.store.codec import OPERATION_COLUMNS, merge_row, operation_dict, sketch_from_row
-from devkit.store.schema import AGG_RETENTION_S, RES_TOTAL
+from devkit.store.schema import AGG_RETENTION_S, BUSY_TIMEOUT_MS, RES_TOTAL, SCHEMA_VERSION
+
+REQUIRED_TABLES = ("meta", "operations", "aggregates", "instruments", "health")
 
 WINDOWS_S = (("1m", 60), ("5m", 300), ("15m", 900), ("1h", 3600))
 _AGG_COLUMNS = (
@@ -89,15 +94,6 @@ def totals(groups):
         out["last_ts"] = g["last_ts"] if out["last_ts"] is None else max(out["last_ts"], g["last_ts"])
     out["total_tokens"] = out["prompt_tokens"] + out["completion_tokens"]
     return out
-
-
-def merged_sketch(groups, operation=None, model=None):
-    """One latency Sketch (seconds) over the groups matching ``operation``/``model`` when given."""
-    sketch = Sketch()
-    for g in groups:
-        if (operation is None or g["operation"] == operation) and (model is None or g["model"] == model):
-            sketch.merge(g["sketch"])
-    return sketch
 
 
 def percentiles_ms(sketch):
@@ -188,3 +184,38 @@ def instruments(conn, epoch):
         out.append({"name": name, "kind": kind, "help": help_text, "labels": json.loads(labels), "value": value,
                     "sketch": sketch, "created_ts": created})  # fmt: skip
     return out
+
+
+def connect_readonly(path):
+    """Open the existing store at ``path`` for reading only: never created, migrated or written.
+
+    A reader that may write the file opens it ``mode=rw`` with ``query_only`` so that, being the
+    last connection, it still removes the -wal/-shm files on close; one that may not opens it
+    ``mode=ro``, immutable when there is no -wal, so it never creates files that would be its own.
+    """
+    writable = os.access(path, os.W_OK) and os.access(os.path.dirname(path) or ".", os.W_OK)
+    uri = "file:" + urllib.parse.quote(os.path.abspath(path)) + ("?mode=rw" if writable else "?mode=ro")
+    if not writable and not os.path.exists(path + "-wal"):
+        uri += "&immutable=1"
+    conn = sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_MS / 1000.0, isolation_level=None,
+                           check_same_thread=False)  # fmt: skip
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    conn.execute("PRAGMA query_only = ON")
+    return conn
+
+
+def problem(conn):
+    """Why the open store cannot be used (schema version, a missing table, a bad epoch), or None."""
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    if version > SCHEMA_VERSION:
+        return f"schema version {version} is newer than this devkit ({SCHEMA_VERSION})"
+    if version != SCHEMA_VERSION:
+        return f"schema version {version}, expected {SCHEMA_VERSION} (not a devkit store?)"
+    tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    missing = [name for name in REQUIRED_TABLES if name not in tables]
+    if missing:
+        return f"missing table {missing[0]}"
+    row = conn.execute("SELECT value FROM meta WHERE key = 'epoch'").fetchone()
+    if row is not None and not str(row[0]).strip().lstrip("-").isdigit():
+        return f"meta.epoch is {row[0]!r}, not a whole number"
+    return None

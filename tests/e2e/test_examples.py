@@ -2,6 +2,7 @@
 
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -24,13 +25,19 @@ def _free_port():
 
 
 def test_llm_app_records_what_status_then_shows(tmp_path):
-    app = _python([os.path.join(EXAMPLES, "llm_app.py"), "--calls", "150"], tmp_path)
+    shutil.copy(os.path.join(EXAMPLES, "devkit.json"), str(tmp_path / "devkit.json"))
+    # No PYTHONPATH: the app finds the checkout's devkit/ by itself.
+    env = clean_env({"DEVKIT_CONFIG": str(tmp_path / "devkit.json")})
+    env.pop("PYTHONPATH", None)
+    app = subprocess.run([sys.executable, os.path.join(EXAMPLES, "llm_app.py"), "--calls", "150"], cwd=str(tmp_path),
+                         env=env, capture_output=True, text=True, timeout=60)  # fmt: skip
     assert app.returncode == 0, app.stderr
     status = _python(["-m", "devkit", "status", "--json"], tmp_path)
     assert status.returncode == 0, status.stderr
-    totals = json.loads(status.stdout)["totals"]
-    assert totals["requests"] == 150
-    assert totals["cache_hits"] + totals["cache_misses"] == 150
+    data = json.loads(status.stdout)
+    assert data["totals"]["requests"] == 150
+    assert data["totals"]["cache_hits"] + data["totals"]["cache_misses"] == 150
+    assert data["totals"]["cost"] > 0, "gpt-4o-mini's price in examples/devkit.json gives a cost"
 
 
 def test_example_events_ingest_cleanly(tmp_path):
@@ -63,3 +70,21 @@ def test_fake_ollama_makes_the_model_check_pass(tmp_path):
         server.wait(10)
     assert health.returncode == 0, health.stdout + health.stderr
     assert json.loads(health.stdout)["status"] == "pass"
+
+
+def test_fake_ollama_serve_for_stops_by_itself_and_busy_port_is_one_line(tmp_path):
+    port = _free_port()
+    script = os.path.join(EXAMPLES, "fake_ollama.py")
+    server = subprocess.Popen([sys.executable, script, "--port", str(port), "--serve-for", "1"],
+                              stdout=subprocess.PIPE, text=True)  # fmt: skip
+    try:
+        assert server.stdout.readline().startswith("fake ollama on")
+        busy = _python([script, "--port", str(port)], tmp_path)
+        assert server.wait(30) == 0
+    finally:
+        server.kill()
+        server.wait(10)
+        server.stdout.close()
+    assert busy.returncode == 1
+    assert busy.stderr.strip().startswith(f"fake_ollama: cannot listen on 127.0.0.1:{port}: ")
+    assert "Traceback" not in busy.stderr

@@ -43,7 +43,7 @@ def test_markdown_to_a_file_and_a_bad_format(run_devkit, project):
     assert bad.code == 2
     assert (
         bad.err.strip()
-        == "devkit: error: --format: unknown format 'xls' (choose from json, csv, md, prom, openmetrics)"
+        == "devkit: error: --format: unknown format 'xls' (choose from json, csv, md, prom, openmetrics, otlp)"
     )
 
 

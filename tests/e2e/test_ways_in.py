@@ -8,7 +8,8 @@ import sys
 
 import pytest
 
-from tests.conftest import REPO_ROOT, clean_env
+from devkit.commands import COMMANDS
+from tests.conftest import REPO_ROOT, clean_env, listed_commands
 
 NETWORK_TROUBLE = (
     "Could not find a version",
@@ -56,10 +57,13 @@ def _env_without_pythonpath():
 def test_checkout_help_show_and_json(python, run_devkit, tmp_path):
     helped = run_devkit("--help", python=python, cwd=tmp_path)
     assert helped.code == 0, helped
-    assert "usage: devkit" in helped.out and "config" in helped.out
+    assert helped.out.startswith("usage: devkit")
+    assert [name for name, _ in listed_commands(helped.out)] == list(COMMANDS)
     shown = run_devkit("config", "show", python=python, cwd=tmp_path)
     assert shown.code == 0, shown
-    assert "# file: (none: defaults)" in shown.out and "server.port" in shown.out
+    lines = shown.out.splitlines()
+    assert lines[0] == "# file: (none: defaults)"
+    assert lines[lines.index("server") + 2].split() == ["port", "8765", "default"]
     as_json = run_devkit("--json", "config", "show", python=python, cwd=tmp_path)
     assert as_json.code == 0, as_json
     tool = _run([python, "-m", "json.tool"], tmp_path, stdin=as_json.out)
@@ -92,7 +96,7 @@ def test_copied_bin_and_package_from_another_cwd(tmp_path):
     bad = _run([script, "nosuchcommand"], elsewhere, env=_env_without_pythonpath())
     assert bad.returncode == 2, bad.stderr
     exported = _run(
-        [str(target / "bin" / "export"), "--format", "prom"], elsewhere, env=_env_without_pythonpath()
+        [str(target / "bin" / "metrics-export"), "--format", "prom"], elsewhere, env=_env_without_pythonpath()
     )
     assert exported.returncode == 0, exported.stderr
     assert "# TYPE devkit_operations_total counter" in exported.stdout
@@ -196,7 +200,9 @@ def test_pip_install_gives_working_console_script(tmp_path):
     bad = _run([script, "config", "validate", "missing.json"], project, env=_env_without_pythonpath())
     assert bad.returncode == 2, bad.stderr
     exported = _run(
-        [str(venv / "bin" / "devkit-export"), "--format", "json"], project, env=_env_without_pythonpath()
+        [str(venv / "bin" / "devkit-metrics-export"), "--format", "json"],
+        project,
+        env=_env_without_pythonpath(),
     )
     assert exported.returncode == 0, exported.stderr
     assert json.loads(exported.stdout)["totals"]["requests"] == 0

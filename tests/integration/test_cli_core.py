@@ -7,8 +7,10 @@ import sys
 import pytest
 
 import devkit
+from devkit.cli import main
 from devkit.commands import COMMANDS
 from devkit.context import Context
+from tests.conftest import listed_commands
 
 PROBE_MODULE = '''
 """A throwaway command used by the CLI-core tests."""
@@ -75,7 +77,7 @@ def test_no_command_prints_help_and_exits_2(cli):
     result = cli()
     assert result.code == 2
     assert result.out.startswith("usage: devkit")
-    assert "config" in result.out
+    assert listed_commands(result.out) == [(name, text.split()[0]) for name, (_, text) in COMMANDS.items()]
 
 
 def test_help_lists_every_command(cli):
@@ -191,3 +193,22 @@ def test_stringio_streams_are_not_ttys():
     ctx = Context(stdout=io.StringIO(), stderr=io.StringIO(), env={"FORCE_COLOR": "0"})
     assert ctx.stdout_isatty is False and ctx.stderr_isatty is False
     assert ctx.color_stdout is False
+
+
+@pytest.mark.parametrize("argv", [("metrics", "export", "--help"), ("metrics", "tokens", "--help")])
+def test_nested_subcommand_help_goes_to_the_context_stdout(cli, argv, capsys):
+    result = cli(*argv)
+    assert result.code == 0 and result.out.startswith(f"usage: devkit {argv[0]} {argv[1]}")
+    assert capsys.readouterr().out == ""
+
+
+class _ClosedPipe(io.StringIO):
+    def write(self, text):
+        raise BrokenPipeError(32, "Broken pipe")
+
+
+def test_closed_stdout_is_exit_141_with_nothing_on_stderr(tmp_path):
+    err = io.StringIO()
+    ctx = Context(stdout=_ClosedPipe(), stderr=err, env={}, cwd=str(tmp_path))
+    assert main(["config", "show"], ctx) == 141
+    assert err.getvalue() == ""

@@ -137,8 +137,9 @@ def test_env_overrides_are_typed_and_sourced(cli, tmp_path):
     assert sources["backup.keep"] == "devkit.json"
     assert sources["backup.dir"] == "default"
     text = cli("config", "show", env=env).out
-    port_line = [line for line in text.splitlines() if line.startswith("server.port")][0]
-    assert port_line.split() == ["server.port", "9000", "env", "DEVKIT_SERVER_PORT"]
+    lines = text.splitlines()
+    port_line = lines[lines.index("server") + 2]
+    assert port_line.split() == ["port", "9000", "env", "DEVKIT_SERVER_PORT"]
 
 
 def test_unrelated_devkit_env_vars_are_ignored(cli):
@@ -243,6 +244,7 @@ def test_config_models_json_fills_defaults(cli, tmp_path):
         "timeout": 5,
         "price_input_per_1m": 0,
         "price_output_per_1m": 0,
+        "price_cached_input_per_1m": None,
         "critical": True,
         "api_key": None,
         "expected_status": 200,

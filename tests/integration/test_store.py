@@ -8,6 +8,7 @@ import pytest
 from devkit.core.records import Batch, InstrumentDelta
 from devkit.core.sketch import Sketch
 from devkit.errors import StoreError
+from devkit.snapshot import merged_latency
 from devkit.store import Store
 from devkit.store.schema import SCHEMA_VERSION
 from tests.integration._store_helpers import batch_of, record
@@ -54,11 +55,12 @@ def test_breakdown_keeps_none_models_as_none_and_latency_is_accurate(store):
     store.write_batch(batch_of(2000, 5, NOW - 1, model=None, operation="embed"))
     keys = [(g["operation"], g["model"], g["status"], g["count"]) for g in store.breakdown()]
     assert keys == [("chat", "llama3", "ok", 1000), ("embed", None, "ok", 5)]
-    sketch = store.latency(operation="chat")
+    groups = store.breakdown()
+    sketch = merged_latency([g for g in groups if g["operation"] == "chat"])
     assert sketch.count == 1000 and sketch.min == pytest.approx(0.001) and sketch.max == pytest.approx(1.0)
     assert sketch.quantile(0.5) == pytest.approx(0.5, rel=0.01)
     assert sketch.quantile(0.99) == pytest.approx(0.99, rel=0.01)
-    assert store.latency(model="nope").count == 0
+    assert merged_latency([g for g in groups if g["model"] == "nope"]).count == 0
 
 
 def test_since_filters_by_time_at_every_resolution(store):

@@ -3,7 +3,7 @@
 import random
 
 from devkit.core.sketch import Sketch
-from devkit.export.snapshot import Snapshot
+from devkit.snapshot import Snapshot
 
 HOSTILE = [
     'quote " inside',

@@ -27,7 +27,7 @@ def test_defaults(tmp_path):
     assert cfg.path is None and cfg.root == str(tmp_path)
     assert cfg.state_dir == str(tmp_path / ".devkit")
     assert cfg.get("server", "port") == 8765
-    assert cfg.section("cleanup")["patterns"] == ["*.tmp", "*.log"]
+    assert cfg.section("cleanup")["patterns"] == ["*.tmp", "*.partial", "__pycache__", "*.pyc"]
     assert cfg.models == []
     assert cfg.project_name == tmp_path.name
 
@@ -35,7 +35,7 @@ def test_defaults(tmp_path):
 def test_section_is_a_copy(tmp_path):
     cfg = load_config(cwd=str(tmp_path), env={})
     cfg.section("cleanup")["patterns"].append("*.bak")
-    assert cfg.get("cleanup", "patterns") == ["*.tmp", "*.log"]
+    assert cfg.get("cleanup", "patterns") == ["*.tmp", "*.partial", "__pycache__", "*.pyc"]
 
 
 def test_resolve_path(tmp_path):

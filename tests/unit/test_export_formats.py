@@ -11,7 +11,7 @@ from devkit.errors import UsageError
 from devkit.export import FORMATS, check_format, render
 from devkit.export.csvout import OPERATION_COLUMNS, SERIES_COLUMNS
 from devkit.export.markdown import cell
-from devkit.export.snapshot import Snapshot
+from devkit.snapshot import Snapshot
 from tests.unit._export_helpers import HOSTILE, breakdown_row, sketch_of
 
 NAMES = ["comma, name", 'quote " name', "new\nline", "crlf\r\nname", "ünï ☃", "pipe | name"]
@@ -218,9 +218,14 @@ def test_markdown_has_every_section_and_sparklines():
     assert "▁" in text and "█" in text
 
 
-def test_markdown_ascii_fallback_draws_no_block_characters():
-    text = _text("md", ascii=True)
-    assert "▁" not in text and "█" not in text and "#" in text
+def test_markdown_ascii_fallback_draws_the_same_charts_in_ascii():
+    text, unicode_text = _text("md", ascii=True), _text("md")
+    assert "| Requests | `_-=+#` | 4 |" in text and "| Errors | `_#_#_` | 1 |" in text
+    charts = [line.split("`")[1] for line in text.splitlines() if "`" in line]
+    assert charts and all(chart.isascii() for chart in charts)
+    assert [line for line in text.splitlines() if "`" not in line] == [
+        line for line in unicode_text.splitlines() if "`" not in line
+    ]
 
 
 @pytest.mark.parametrize(
@@ -231,6 +236,6 @@ def test_markdown_cell_escaping(value, want):
 
 
 def test_unknown_format_is_a_usage_error():
-    assert set(FORMATS) == {"json", "csv", "md", "prom", "openmetrics"}
-    with pytest.raises(UsageError, match="--format: unknown format 'xml'"):
+    assert set(FORMATS) == {"json", "csv", "md", "prom", "openmetrics", "otlp"}
+    with pytest.raises(UsageError, match="^unknown format 'xml'"):
         check_format("xml")

@@ -13,7 +13,7 @@ from devkit.export.promtext import (
     render_openmetrics,
     render_prometheus,
 )
-from devkit.export.snapshot import Snapshot
+from devkit.snapshot import Snapshot
 from tests.unit import _promparse
 from tests.unit._export_helpers import HOSTILE, breakdown_row, hostile_snapshot
 

@@ -127,3 +127,54 @@ def test_progress_zero_total_does_not_crash():
     with term.Progress(ctx, 0, "empty") as bar:
         bar.advance()
     assert "0.0%" in ctx.stderr.getvalue()
+
+
+def _pty_stream(columns):
+    import fcntl
+    import os
+    import struct
+    import termios
+
+    master, slave = os.openpty()
+    if columns:
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, columns, 0, 0))
+    return master, os.fdopen(slave, "w")
+
+
+@pytest.mark.parametrize(
+    "env, tty_columns, expected",
+    [
+        ({}, 0, 80),
+        ({"COLUMNS": "0"}, 0, 80),
+        ({"COLUMNS": "0"}, 132, 132),
+        ({}, 132, 132),
+        ({"COLUMNS": "100"}, 0, 100),
+        ({"COLUMNS": "wide"}, 0, 80),
+    ],
+)
+def test_terminal_width_of_a_tty_reporting_zero_columns_is_80(env, tty_columns, expected):
+    import os
+
+    master, stream = _pty_stream(tty_columns)
+    try:
+        assert term.terminal_width(env, stream) == expected
+        ctx = Context(stdout=stream, stderr=io.StringIO(), env=env, stdout_isatty=True)
+        assert ctx.width == expected
+    finally:
+        stream.close()
+        os.close(master)
+
+
+def test_terminal_width_without_a_stream_is_columns_or_80():
+    assert term.terminal_width({}) == 80
+    assert term.terminal_width({"COLUMNS": "0"}) == 80
+    assert term.terminal_width({"COLUMNS": "64"}) == 64
+
+
+@pytest.mark.parametrize(
+    "size, text",
+    [(0, "0 B"), (1023, "1023 B"), (1024, "1.0 KB"), (40 * 1024, "40.0 KB"), (1536 * 1024, "1.5 MB"),
+     (3 * 1024**3, "3.0 GB"), (5 * 1024**5, "5120.0 TB")],
+)  # fmt: skip
+def test_human_size(size, text):
+    assert term.human_size(size) == text

@@ -1,0 +1,201 @@
+"""The backup archive format: an ordinary ``.tar.gz`` written as one gzip stream, read back to its end.
+
+Writing streams tar headers and file data through one ``zlib`` compressor (hashing each file
+in the same single read); reading decompresses in large chunks and insists on a complete
+gzip trailer (CRC and length), which ``tarfile`` alone does not check for a cut-off file.
+"""
+
+import hashlib
+import os
+import re
+import tarfile
+import zlib
+
+from devkit.util.names import timestamped_name
+
+MANIFEST_NAME = "MANIFEST.json"
+SUFFIX = ".tar.gz"
+TMP_PREFIX = ".tmp-backup-"
+CHUNK = 1 << 20
+BLOCK = tarfile.BLOCKSIZE
+# One gzip stream with its header and trailer (wbits 16+15): GNU tar and gzip read it as-is.
+GZIP_WBITS = 31
+_NAME = re.compile(
+    r"^(?P<project>.+)-(?P<stamp>\d{8}T\d{6}\.\d{3}Z)(?:-(?P<label>[A-Za-z0-9_.]+))?\.tar\.gz$"
+)
+LABEL = re.compile(r"^[A-Za-z0-9_.]{1,40}$")
+
+
+def archive_name(project, now, label=None):
+    """``<project>-<UTC timestamp>[-<label>].tar.gz``; names of one project sort in time order."""
+    safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", project).strip("._") or "devkit"
+    return timestamped_name(now, f"-{label}{SUFFIX}" if label else SUFFIX, f"{safe}-")
+
+
+def parse_name(name):
+    """The timestamp (Unix seconds) and label a backup's name carries, or None for another file."""
+    import calendar
+    import time
+
+    match = _NAME.match(name)
+    if not match:
+        return None
+    stamp = match.group("stamp")
+    seconds = calendar.timegm(time.strptime(stamp[:15], "%Y%m%dT%H%M%S"))
+    return {"created_ts": seconds + int(stamp[16:19]) / 1000.0, "label": match.group("label")}
+
+
+class TarGzWriter:
+    """Writes tar members into one gzip stream on ``fileobj`` (an open binary file)."""
+
+    def __init__(self, fileobj, level):
+        self.fileobj = fileobj
+        self.compressor = zlib.compressobj(level, zlib.DEFLATED, GZIP_WBITS)
+        self.pending = bytearray()
+        self.raw_bytes = 0
+
+    def _put(self, data):
+        self.pending += data
+        self.raw_bytes += len(data)
+        if len(self.pending) >= CHUNK:
+            self.fileobj.write(self.compressor.compress(self.pending))
+            self.pending = bytearray()
+
+    def add_header(self, info):
+        """Write one member's header (ustar, or pax for what ustar cannot hold)."""
+        self._put(info.tobuf(tarfile.PAX_FORMAT, "utf-8", "surrogateescape"))
+
+    def add_bytes(self, info, data):
+        """Write a member whose whole content is ``data``."""
+        info.size = len(data)
+        self.add_header(info)
+        self._put(data)
+        self._pad(len(data))
+
+    def add_file(self, info, handle):
+        """Write a file member, reading ``info.size`` bytes from ``handle`` once; return (sha256, short).
+
+        ``short`` counts bytes the file no longer had (padded with zeros so the archive stays valid).
+        """
+        self.add_header(info)
+        digest, left = hashlib.sha256(), info.size
+        while left > 0:
+            chunk = handle.read(min(CHUNK, left))
+            if not chunk:
+                break
+            digest.update(chunk)
+            self._put(chunk)
+            left -= len(chunk)
+        if left:
+            filler = bytes(left)
+            digest.update(filler)
+            self._put(filler)
+        self._pad(info.size)
+        return digest.hexdigest(), left
+
+    def _pad(self, size):
+        if size % BLOCK:
+            self._put(bytes(BLOCK - size % BLOCK))
+
+    def close(self):
+        """End the archive (two zero blocks, padded to a tar record) and flush the gzip trailer."""
+        self._put(bytes(2 * BLOCK))
+        if self.raw_bytes % tarfile.RECORDSIZE:
+            self._put(bytes(tarfile.RECORDSIZE - self.raw_bytes % tarfile.RECORDSIZE))
+        self.fileobj.write(self.compressor.compress(self.pending))
+        self.fileobj.write(self.compressor.flush())
+        self.pending = bytearray()
+
+
+class GzipReader:
+    """A read-only file object over a gzip file that fails on any damage, including a cut-off end.
+
+    ``read`` raises ``ValueError`` with a one-line reason; ``finish`` reads to the end of
+    the file and checks that the last gzip member was complete.
+    """
+
+    def __init__(self, path):
+        self.handle = open(path, "rb")
+        self.decoder = zlib.decompressobj(GZIP_WBITS)
+        self.buffer = b""
+        self.offset = 0
+        self.at_end = False
+
+    def _decompress_more(self):
+        decoder = self.decoder
+        if decoder.eof:
+            # Concatenated gzip members are one valid stream (gzip and GNU tar read them so).
+            data = decoder.unused_data or self.handle.read(CHUNK)
+            if not data:
+                self.at_end = True
+                return b""
+            self.decoder = decoder = zlib.decompressobj(GZIP_WBITS)
+        else:
+            data = decoder.unconsumed_tail or self.handle.read(CHUNK)
+            if not data:
+                self.at_end = True
+                raise ValueError("the gzip stream ends early (truncated archive)")
+        try:
+            return decoder.decompress(data, CHUNK)
+        except zlib.error as exc:
+            raise ValueError(f"the gzip stream is damaged ({exc})") from None
+
+    def read(self, size=-1):
+        """Up to ``size`` decompressed bytes (all with -1); b"" only at the true end."""
+        while (size < 0 or len(self.buffer) - self.offset < size) and not self.at_end:
+            chunk = self._decompress_more()
+            self.buffer = self.buffer[self.offset :] + chunk
+            self.offset = 0
+        end = len(self.buffer) if size < 0 else self.offset + size
+        data = self.buffer[self.offset : end]
+        self.offset += len(data)
+        return data
+
+    def finish(self):
+        """Read and check the rest of the stream; raise ValueError when it is damaged or cut off."""
+        self.buffer, self.offset = b"", 0
+        while not self.at_end:
+            self._decompress_more()
+
+    def close(self):
+        """Close the underlying file."""
+        self.handle.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+        return False
+
+
+def open_members(reader):
+    """A streaming ``tarfile`` over ``reader`` (members in archive order, data read once)."""
+    return tarfile.open(fileobj=reader, mode="r|", bufsize=CHUNK)
+
+
+def remove_leftovers(directory):
+    """Delete temporary files a crashed backup run left in ``directory``; return their names."""
+    removed = []
+    try:
+        names = os.listdir(directory)
+    except FileNotFoundError:
+        return removed
+    for name in sorted(names):
+        if name.startswith(TMP_PREFIX):
+            path = os.path.join(directory, name)
+            try:
+                _remove_tree_or_file(path)
+                removed.append(name)
+            except FileNotFoundError:
+                pass
+    return removed
+
+
+def _remove_tree_or_file(path):
+    import shutil
+
+    if os.path.isdir(path) and not os.path.islink(path):
+        shutil.rmtree(path)
+    else:
+        os.unlink(path)

@@ -1,0 +1,101 @@
+"""Restore gives back the identical tree; GNU tar reads every backup; the target is protected."""
+
+import os
+import shutil
+import stat
+import subprocess
+
+import pytest
+
+from devkit.errors import OperationError
+from devkit.maintenance.restore import TargetNotEmpty, restore_backup
+from tests.integration._backup_helpers import backup, make_tree
+
+
+def snapshot(root, mtime_ns=True):
+    """{relative path: (kind, mode, mtime, content or link target)} of a whole tree."""
+    tree = {}
+    for top, dirs, files in os.walk(root):
+        for name in dirs + files:
+            path = os.path.join(top, name)
+            st = os.lstat(path)
+            rel = os.path.relpath(path, root)
+            mtime = st.st_mtime_ns if mtime_ns else int(st.st_mtime)
+            if stat.S_ISLNK(st.st_mode):
+                tree[rel] = ("link", os.readlink(path))
+            elif stat.S_ISDIR(st.st_mode):
+                tree[rel] = ("dir", stat.S_IMODE(st.st_mode), mtime)
+            else:
+                with open(path, "rb") as handle:
+                    tree[rel] = ("file", stat.S_IMODE(st.st_mode), mtime, handle.read())
+    return tree
+
+
+@pytest.fixture
+def made(tmp_path):
+    data = make_tree(str(tmp_path))
+    os.chmod(os.path.join(data, "runs"), 0o750)
+    os.utime(os.path.join(data, "runs"), ns=(1_600_000_000_987_654_321,) * 2)
+    return tmp_path, data, backup(str(tmp_path), str(tmp_path / "backups"))
+
+
+def test_restore_gives_the_identical_tree(made):
+    tmp_path, data, result = made
+    summary = restore_backup(result["path"], str(tmp_path / "back"), str(tmp_path / "state"))
+    assert summary["written"] == 12
+    assert snapshot(str(tmp_path / "back" / "data")) == snapshot(data)
+    assert [n for n in os.listdir(str(tmp_path / "back"))] == ["data"]
+
+
+@pytest.mark.skipif(shutil.which("tar") is None, reason="GNU tar not installed")
+def test_gnu_tar_lists_and_extracts_the_identical_tree(made):
+    tmp_path, data, result = made
+    listed = subprocess.run(
+        ["tar", "-tzf", result["path"]], capture_output=True, text=True, check=True
+    ).stdout
+    assert sorted(n.rstrip("/") for n in listed.split()) == sorted(
+        ["MANIFEST.json", "data"] + ["data/" + p for p in snapshot(data)])  # fmt: skip
+    out = tmp_path / "tar"
+    out.mkdir()
+    subprocess.run(["tar", "-xzf", result["path"], "-C", str(out)], check=True)
+    # GNU tar sets whole seconds (as for its own archives); devkit restore sets nanoseconds.
+    assert snapshot(str(out / "data"), mtime_ns=False) == snapshot(data, mtime_ns=False)
+
+
+def test_dry_run_writes_nothing_and_only_picks_a_subtree(made):
+    tmp_path, _data, result = made
+    plan = restore_backup(result["path"], str(tmp_path / "t"), str(tmp_path / "state"), dry_run=True)
+    assert not os.path.exists(str(tmp_path / "t")) and plan["files"] == 12
+    restore_backup(result["path"], str(tmp_path / "t"), str(tmp_path / "state"), only=["data/runs/deep"])
+    assert sorted(snapshot(str(tmp_path / "t"))) == ["data", "data/runs", "data/runs/deep"] + [
+        f"data/runs/deep/r{i:03d}.json" for i in range(0, 12, 2)]  # fmt: skip
+
+
+def test_a_non_empty_target_needs_force_and_the_plan_lists_changes(made):
+    tmp_path, data, result = made
+    target = tmp_path / "t"
+    restore_backup(result["path"], str(target), str(tmp_path / "state"))
+    (target / "data" / "runs" / "r003.json").write_text("edited")
+    (target / "mine.txt").write_text("keep me")
+    with pytest.raises(TargetNotEmpty) as caught:
+        restore_backup(result["path"], str(target), str(tmp_path / "state"))
+    assert [c for c in caught.value.changes if c["action"] != "unchanged"] == [
+        {"path": "data/runs/r003.json", "action": "replace"},
+    ]
+    assert (target / "data" / "runs" / "r003.json").read_text() == "edited"
+    restore_backup(result["path"], str(target), str(tmp_path / "state"), force=True)
+    assert snapshot(str(target / "data")) == snapshot(data)
+    assert (target / "mine.txt").read_text() == "keep me"
+    assert sorted(os.listdir(str(target))) == ["data", "mine.txt"]
+
+
+def test_restore_never_writes_through_a_symlink_in_the_target(made):
+    tmp_path, _data, result = made
+    target, elsewhere = tmp_path / "t", tmp_path / "elsewhere"
+    target.mkdir()
+    elsewhere.mkdir()
+    os.symlink(str(elsewhere), str(target / "data"))
+    with pytest.raises(OperationError) as caught:
+        restore_backup(result["path"], str(target), str(tmp_path / "state"), force=True)
+    assert "t: data: is a symlink in the target; restore does not write through it" in str(caught.value)
+    assert os.listdir(str(elsewhere)) == []
