@@ -15,6 +15,10 @@ _LAZY = {
     "counter": ("devkit.metrics.api", "counter"),
     "gauge": ("devkit.metrics.api", "gauge"),
     "histogram": ("devkit.metrics.api", "histogram"),
+    "serve": ("devkit.server", "serve"),
+    "serve_in_thread": ("devkit.server", "serve_in_thread"),
+    "wsgi_app": ("devkit.server", "wsgi_app"),
+    "asgi_app": ("devkit.server", "asgi_app"),
 }
 
 

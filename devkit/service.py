@@ -3,6 +3,7 @@
 The scheduled export, ``devkit serve`` and ``metrics push`` share this one place.
 """
 
+import collections
 import contextlib
 import signal
 import threading
@@ -31,18 +32,21 @@ def stop_on_signals(stop=None, signals=STOP_SIGNALS):
             signal.signal(number, handler)
 
 
-def every(interval_s, func, clock, stop, count=None):
+def every(interval_s, func, clock, stop, count=None, keep=1):
     """Call ``func()`` now and then every ``interval_s`` seconds of ``clock`` until ``stop`` is set.
 
-    Stops after ``count`` rounds when given; a round in progress always finishes.
-    Returns the list of what each round returned.
+    Stops after ``count`` rounds when given; a round in progress always finishes. Returns
+    ``(rounds, recent)``: how many rounds ran and the last ``keep`` results (memory stays flat
+    however long it runs).
     """
-    results = []
+    recent = collections.deque(maxlen=max(int(keep), 0))
+    rounds = 0
     next_at = clock()
-    while (count is None or len(results) < count) and not _wait_until(clock, next_at, stop):
+    while (count is None or rounds < count) and not _wait_until(clock, next_at, stop):
         next_at += interval_s
-        results.append(func())
-    return results
+        recent.append(func())
+        rounds += 1
+    return rounds, list(recent)
 
 
 def _wait_until(clock, deadline, stop):

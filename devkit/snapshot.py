@@ -21,6 +21,10 @@ DAY_S = 86400.0
 MINUTES_UP_TO_S = 6 * HOUR_S
 # History never holds more points than this, whatever --since says (400 days of hours fit).
 HISTORY_MAX_POINTS = 10000
+# The status screen and reports list at most this many error types, found among this many newest
+# operations (a flat cost on a million-row journal); other errors are summed as "other".
+ERROR_TYPES_MAX = 10
+ERROR_TYPES_SCAN = 20000
 # A recent_limit from the environment is bounded here before it reaches SQLite.
 RECENT_MAX = 100000
 RECENT_FIELDS = ("id", "ts", "operation", "model", "duration_ms", "status", "prompt_tokens", "completion_tokens",
@@ -69,7 +73,7 @@ class Snapshot:
 
     def __init__(self, generated_at, since_ts=None, totals=None, breakdown=(), instruments=(), windows=None,
                  history=(), history_resolution_s=60, recent=(), project="", operations=None, consistent=True,
-                 since="all", models=(), store=None, reset_ts=None):  # fmt: skip
+                 since="all", models=(), store=None, reset_ts=None, error_types=(), health=None):  # fmt: skip
         self.version = devkit.__version__
         self.generated_at = generated_at
         self.since = since
@@ -86,6 +90,8 @@ class Snapshot:
         self.models = list(models)
         self.store = dict(store or {})
         self.reset_ts = reset_ts
+        self.error_types = [tuple(pair) for pair in error_types]
+        self.health = health
         self._operations = operations
         self.latency = merged_latency(self.breakdown)
 
@@ -120,6 +126,31 @@ class Snapshot:
         """Tokens and cost ``by_model`` and ``by_operation``."""
         return {f"by_{field}": _grouped(self.breakdown, (field,)) for field in ("model", "operation")}
 
+    def model_rows(self):
+        """Per model: count, errors, tokens, cost and p50/p90/p95/p99 (operations and statuses merged)."""
+        return _grouped(self.breakdown, ("model",), percentiles_too=True)
+
+    def error_type_rows(self):
+        """Errors per type name, most frequent first; errors older than the scan or not kept are "other"."""
+        rows = [{"error": name, "count": n} for name, n in self.error_types]
+        unnamed = self.totals["errors"] - sum(n for _, n in self.error_types)
+        if unnamed > 0:
+            rows.append({"error": None, "count": unnamed, "other": True})
+        return rows
+
+    def health_summary(self):
+        """When ``health`` last ran (ISO time and Unix ts), its status, verdict and check counts; None if never."""
+        if not isinstance(self.health, dict):
+            return None
+        counts = {}
+        for entries in (self.health.get("checks") or {}).values():
+            for entry in entries if isinstance(entries, list) else [entries]:
+                status = entry.get("status") if isinstance(entry, dict) else None
+                counts[status or "unknown"] = counts.get(status or "unknown", 0) + 1
+        time_text = self.health.get("time")
+        return {"status": self.health.get("status"), "time": time_text, "ts": _iso_ts(time_text),
+                "output": self.health.get("output"), "checks": counts}  # fmt: skip
+
     def to_dict(self):
         """The JSON document of ``devkit status --json`` (and the server's ``/api/metrics``)."""
         return {
@@ -137,7 +168,23 @@ class Snapshot:
             "recent": [{k: op.get(k) for k in RECENT_FIELDS} for op in self.recent],
             "models": self.models,
             "store": self.store,
+            "by_model": self.model_rows(),
+            "error_types": self.error_type_rows(),
+            "health": self.health_summary(),
         }
+
+
+def _iso_ts(text):
+    """The Unix time of an ISO 8601 UTC text (``2026-01-02T03:04:05.678Z``), or None when unreadable."""
+    import datetime
+
+    try:
+        stamp = datetime.datetime.fromisoformat(str(text).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if stamp.tzinfo is None:
+        stamp = stamp.replace(tzinfo=datetime.timezone.utc)
+    return stamp.timestamp()
 
 
 def empty_windows():
@@ -212,7 +259,7 @@ def take(cfg, since="all", now=None, recent_limit=None):
         return Snapshot(models=model_availability(cfg, None), store=info, **base)
     with read_store(cfg, clock=lambda: now) as store:
         parts = _read(store, since_ts, now, limit)
-    parts["models"] = model_availability(cfg, parts.pop("health"))
+    parts["models"] = model_availability(cfg, parts["health"])
     return Snapshot(operations=lambda start: _stream_operations(cfg, now, start), **base, **parts)
 
 
@@ -231,7 +278,7 @@ def _read(store, since_ts, now, limit):
         parts = {"totals": store.totals(since_ts), "breakdown": store.breakdown(since_ts),
                  "instruments": store.instruments(), "windows": store.windows(now),
                  "recent": store.recent(limit, since_ts), "health": store.last_health(), "store": store.info(),
-                 "reset_ts": store.reset_ts}  # fmt: skip
+                 "reset_ts": store.reset_ts, "error_types": store.error_types(since_ts, ERROR_TYPES_MAX, ERROR_TYPES_SCAN)}  # fmt: skip
         first_ts = parts["totals"]["first_ts"]
         resolution, start = history_range(since_ts, first_ts, now)
         busy = store.history(resolution, start)

@@ -1,6 +1,8 @@
 """Terminal output: the colour decision, styling, aligned tables and a progress bar."""
 
 import os
+import re
+import shutil
 
 _CODES = {
     "bold": "1",
@@ -14,6 +16,20 @@ _CODES = {
 UNLIMITED_WIDTH = 10**6
 DEFAULT_WIDTH = 80
 STATUS_COLORS = {"pass": "green", "ok": "green", "warn": "yellow", "fail": "red", "error": "red"}
+# C0, DEL, C1, and the Unicode line/paragraph separators and bidi overrides that reorder a line.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\x1b": "\\x1b"}
+
+
+def printable(text):
+    """``text`` safe for a terminal: control characters (ESC, CR, LF, BEL, C1, DEL...) shown escaped."""
+    return _CONTROL.sub(_escape, str(text))
+
+
+def _escape(match):
+    char = match.group(0)
+    code = ord(char)
+    return _NAMED.get(char) or (f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
 
 
 def isatty(stream):
@@ -60,16 +76,6 @@ def terminal_width(env, stream=None):
     return DEFAULT_WIDTH
 
 
-def human_size(size_bytes):
-    """Bytes in the unit a person reads: ``512 B``, ``40.0 KB``, ``1.5 MB`` (powers of 1024)."""
-    if size_bytes < 1024:
-        return f"{int(size_bytes)} B"
-    for unit in ("KB", "MB", "GB", "TB"):
-        size_bytes /= 1024.0
-        if size_bytes < 1024 or unit == "TB":
-            return f"{size_bytes:.1f} {unit}"
-
-
 def can_encode(stream, text):
     """True when ``stream`` can encode ``text`` (for Unicode-or-ASCII fallbacks)."""
     encoding = getattr(stream, "encoding", None) or "ascii"
@@ -102,7 +108,7 @@ def _cell(value):
         return "yes" if value else "no"
     if isinstance(value, float):
         return f"{value:.2f}" if abs(value) < 1e6 else f"{value:.3g}"
-    return str(value).replace("\n", " ")
+    return printable(value)
 
 
 def _fit_widths(headers, cells, width):

@@ -10,6 +10,7 @@ COMMANDS = {
     "metrics": ("devkit.commands.metrics", "metrics per operation and model; tokens, reset, ingest, export"),
     "health": ("devkit.commands.health", "run health checks (models, storage, store, budget)"),
     "config": ("devkit.commands.config_cmd", "show, validate and list the configuration"),
+    "serve": ("devkit.commands.serve", "live dashboard, JSON API, /metrics and /health probes"),
     "backup": ("devkit.commands.backup", "create, list, verify, restore and prune backups of your data"),
     "restore": ("devkit.commands.restore", "restore a backup safely (same as 'backup restore')"),
     "cleanup": ("devkit.commands.cleanup", "plan (--apply: do) removal of old experiments, temp, logs"),

@@ -1,23 +1,16 @@
 """Small text helpers the maintenance commands share: escaped paths, sizes, ages."""
 
-_CONTROL_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\x1b": "\\x1b"}
+from devkit import term, units
 
 
 def printable(text):
-    """``text`` with control characters escaped, safe to show on a terminal."""
-    return "".join(
-        ch if ch.isprintable() else _CONTROL_ESCAPES.get(ch, f"\\x{ord(ch):02x}") for ch in str(text)
-    )
+    """``text`` with control characters escaped, safe to show on a terminal (``devkit.term.printable``)."""
+    return term.printable(text)
 
 
 def size_text(size):
-    """Bytes as ``512 B``, ``1.5 KB``, ``2.0 MB`` or ``3.1 GB``."""
-    size = float(size)
-    for unit in ("B", "KB", "MB"):
-        if size < 1024:
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024.0
-    return f"{size:.1f} GB"
+    """Bytes as people read them (``devkit.units.human_size``)."""
+    return units.human_size(size)
 
 
 def age_text(seconds):

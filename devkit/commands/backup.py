@@ -8,6 +8,7 @@ import argparse
 import datetime
 import os
 
+from devkit import units
 from devkit.commands._args import subcommands
 from devkit.errors import DevkitError, UsageError
 from devkit.output import emit
@@ -30,7 +31,7 @@ def add_arguments(parser):
     create.add_argument("--exclude", action="append", default=[], metavar="GLOB", help="skip matching paths")
     create.add_argument("--label", metavar="L", help="added to the archive name (letters, digits, _ .)")
     create.add_argument("--level", type=int, choices=range(1, 10), metavar="1-9",
-                        help="gzip level (default: backup.level, 6)")  # fmt: skip
+                        help="gzip level (default: backup.level, 4)")  # fmt: skip
     listing = sub.add_parser("list", help="backups, newest first", epilog=EPILOG)
     listing.add_argument("--dest", metavar="DIR", help="backup folder (default: backup.dir)")
     verify = sub.add_parser("verify", help="check a backup completely (default: the newest)", epilog=EPILOG)
@@ -40,7 +41,8 @@ def add_arguments(parser):
     add_restore_arguments(sub.add_parser("restore", help="restore a backup safely", epilog=EPILOG))
     prune = sub.add_parser("prune", help="delete old backups by a keep policy", epilog=EPILOG)
     for period in ("last", "daily", "weekly", "monthly"):
-        prune.add_argument(f"--keep-{period}", type=_count, default=0, metavar="N", help=f"keep {period} N")
+        prune.add_argument(f"--keep-{period}", type=_count, default=0, metavar="N", help=f"keep {period} N"
+                           + (" (default: backup.keep when set in the config)" if period == "last" else ""))  # fmt: skip
     prune.add_argument("--apply", action="store_true", help="really delete (default: only show)")
     prune.add_argument("--dest", metavar="DIR", help="backup folder (default: backup.dir)")
 
@@ -121,17 +123,10 @@ class _ProgressAdapter:
             self.bar.close()
 
 
-def _size(count):
-    for unit in ("B", "KB", "MB", "GB"):
-        if count < 1024 or unit == "GB":
-            return f"{count:.0f} {unit}" if unit == "B" else f"{count:.1f} {unit}"
-        count /= 1024.0
-
-
 def _render_created(ctx, data):
     ratio = f"{data['ratio'] * 100:.0f} %" if data["ratio"] is not None else "-"
-    return (f"created {data['path']}\n{data['files']} files, {_size(data['bytes'])} -> "
-            f"{_size(data['compressed_bytes'])} ({ratio}) in {data['seconds']:.2f} s")  # fmt: skip
+    return (f"created {data['path']}\n{data['files']} files, {units.human_size(data['bytes'])} -> "
+            f"{units.human_size(data['compressed_bytes'])} ({ratio}) in {data['seconds']:.2f} s")  # fmt: skip
 
 
 def _list(ctx, args):
@@ -153,7 +148,7 @@ def _render_list(ctx, data):
     if not data["backups"]:
         return f"no backups in {data['backup_dir']}"
     verified = {True: "yes", False: "FAILED", None: "never"}
-    rows = [[shown(b["name"]), _stamp(b["created_ts"]), b["files"], _size(b["size_bytes"]), verified[b["verified"]]]
+    rows = [[shown(b["name"]), _stamp(b["created_ts"]), b["files"], units.human_size(b["size_bytes"]), verified[b["verified"]]]
             for b in data["backups"]]  # fmt: skip
     return term.table(
         ["NAME", "CREATED (UTC)", "FILES", "SIZE", "VERIFIED"], rows, width=ctx.width, align="llrrl"
@@ -233,21 +228,24 @@ def _render_restored(ctx, data):
     for change in data["changes"]:
         counts[change["action"]] = counts.get(change["action"], 0) + 1
     summary = ", ".join(f"{n} {a}" for a, n in sorted(counts.items())) or "nothing to change"
+    shown_actions = ("create", "replace") if data["dry_run"] else ("replace",)
+    lines = [f"  {c['action']}: {shown(c['path'])}" for c in data["changes"] if c["action"] in shown_actions]
     if data["dry_run"]:
-        lines = [
-            f"  {c['action']}: {shown(c['path'])}" for c in data["changes"] if c["action"] != "unchanged"
-        ]
         return "\n".join(lines + [f"dry run: {data['files']} files would be restored into {data['target']} "
                                   f"({summary}); nothing written"])  # fmt: skip
-    return f"restored {data['written']} files from {shown(data['name'])} into {data['target']} ({summary})"
+    return "\n".join(lines + [f"restored {data['written']} files from {shown(data['name'])} into {data['target']} "
+                              f"({summary})"])  # fmt: skip
 
 
 def _prune(ctx, args):
     from devkit.maintenance.prune import prune_backups
 
-    result = prune_backups(_backup_dir(ctx, args), ctx.config.state_dir, apply=args.apply,
-                           keep_last=args.keep_last, keep_daily=args.keep_daily,
-                           keep_weekly=args.keep_weekly, keep_monthly=args.keep_monthly)  # fmt: skip
+    cfg = ctx.config
+    policy = {f"keep_{p}": getattr(args, f"keep_{p}") for p in ("last", "daily", "weekly", "monthly")}
+    if not any(policy.values()) and cfg.sources.get("backup.keep") != "default":
+        # A keep count the user wrote into the config is a policy; the built-in default is not.
+        policy["keep_last"] = cfg.get("backup", "keep")
+    result = prune_backups(_backup_dir(ctx, args), cfg.state_dir, apply=args.apply, **policy)
     emit(ctx, result, _render_prune)
     return 0
 

@@ -56,10 +56,10 @@ def _validate(ctx, args):
     if ctx.json:
         emit(ctx, data, None)
     elif data["valid"]:
-        ctx.out(f"{data['file'] or 'defaults (no config file)'}: valid")
+        ctx.out(term.printable(f"{data['file'] or 'defaults (no config file)'}: valid"))
     else:
         for problem in data["problems"]:
-            ctx.err(problem)
+            ctx.err(term.printable(problem))
         ctx.err(f"devkit: error: {len(data['problems'])} problem(s) found")
     return 0 if data["valid"] else 2
 
@@ -89,15 +89,16 @@ def _render_models(ctx, data):
 
 
 def _experiments(ctx, args):
-    from devkit.experiments import find_experiments
+    from devkit.experiments import find_experiments, search_hint
 
-    emit(ctx, {"experiments": find_experiments(ctx.config)}, _render_experiments)
+    found = find_experiments(ctx.config)
+    emit(ctx, {"experiments": found, "hint": None if found else search_hint(ctx.config)}, _render_experiments)
     return 0
 
 
 def _render_experiments(ctx, data):
     if not data["experiments"]:
-        return "no experiment records found (set experiments.path in the config)"
+        return term.printable(f"no experiment records found: {data['hint']}")
     rows = [[e["id"], e["date"], e["size_bytes"], e["path"], e["error"] or ""] for e in data["experiments"]]
     return term.table(
         ["id", "date", "size", "path", "problem"], rows, ctx.width, align="llrll", color=ctx.color_stdout

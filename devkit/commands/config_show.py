@@ -14,6 +14,7 @@ HEADING = object()
 def render_show(ctx, data):
     """The whole screen: file and state dir, then every section and model, fitted to ``ctx.width``."""
     header = [f"# file: {data['file'] or '(none: defaults)'}", f"# state dir: {data['state_dir']}"]
+    header = [term.printable(line) for line in header]
     return "\n".join(header + _aligned(ctx, _entries(data)))
 
 
@@ -24,8 +25,12 @@ def _entries(data):
         if section == "models":
             entries.append(("models", HEADING if body else [], sources.get("models", "default")))
             for model in body:
-                entries.append((INDENT + str(model.get("name", "?")), HEADING, ""))
-                entries += [(INDENT * 2 + key, value, "") for key, value in model.items() if key != "name"]
+                entries.append((INDENT + term.printable(model.get("name", "?")), HEADING, ""))
+                entries += [
+                    (INDENT * 2 + term.printable(key), value, "")
+                    for key, value in model.items()
+                    if key != "name"
+                ]
             continue
         entries.append((section, HEADING, ""))
         entries += [(INDENT + key, value, sources.get(f"{section}.{key}", "")) for key, value in body.items()]
@@ -70,4 +75,4 @@ def readable(value):
         return ", ".join(readable(item) for item in value) if value else "(none)"
     if isinstance(value, dict):
         return ", ".join(f"{k}={readable(v)}" for k, v in value.items()) or "(none)"
-    return str(value).replace("\n", " ")
+    return term.printable(value)

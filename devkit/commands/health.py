@@ -1,11 +1,12 @@
 """``devkit health``: run the checks, print a table, JSON (IETF health+json) or a Nagios line.
 
 Exit codes, profile ``nagios`` (default): 0 pass, 1 warn, 2 fail, 3 could not run
-(bad config, no checks, unknown --check name, bad --timeout). Profile ``docker``:
+(bad config, no checks, unknown --check name, bad --timeout, any internal error). Profile ``docker``:
 0 healthy (pass or warn), 1 unhealthy (fail or could not run).
 """
 
 from devkit.errors import ConfigError, UsageError
+from devkit.term import printable
 
 FORMATS = ("table", "json", "nagios")
 
@@ -26,7 +27,16 @@ def add_arguments(parser):
 
 def run(ctx, args):
     """Run the selected checks, print the report, save it to the store, return the profile's exit code."""
-    from devkit.health import CannotRun, registry
+    try:
+        return _run(ctx, args)
+    except Exception as exc:  # noqa: BLE001 - a monitor must read "could not run" (3), never WARNING (1)
+        scrub = ctx._config.scrub if ctx._config is not None else str
+        return _cannot_run(ctx, args, scrub(f"unexpected {type(exc).__name__}: {exc}".splitlines()[0]))
+
+
+def _run(ctx, args):
+    from devkit.health import CannotRun
+    from devkit.health.record import run_and_save
     from devkit.health.render import exit_code
 
     cfg, scrub = None, str
@@ -36,15 +46,16 @@ def run(ctx, args):
             cfg = ctx.config
             scrub = cfg.scrub
         mode = "live" if args.live else "ready" if args.ready else "all"
-        report = registry.run(config=cfg, names=args.checks, mode=mode, deadline_s=deadline_s,
-                              clock=ctx.clock, use_cache=False)  # fmt: skip
+        recorded = run_and_save(cfg, names=args.checks, mode=mode, deadline_s=deadline_s, clock=ctx.clock)
     except (ConfigError, CannotRun, UsageError) as exc:
         return _cannot_run(ctx, args, scrub(exc.message))
-    data = _render(ctx, args, report, cfg, scrub)
-    _detail(ctx, mode, report, scrub)
-    if cfg is not None:
-        _save(ctx, cfg, data)
-    return exit_code(report.status, args.exit_profile)
+    _render(ctx, args, recorded, scrub)
+    _detail(ctx, mode, recorded.report, scrub)
+    if recorded.note and ctx.verbose:
+        ctx.err(printable(scrub(f"devkit: note: {recorded.note}")))
+    elif cfg is not None:
+        ctx.detail(f"health: report saved to the store in {cfg.state_dir}")
+    return exit_code(recorded.report.status, args.exit_profile)
 
 
 def _detail(ctx, mode, report, scrub):
@@ -53,7 +64,9 @@ def _detail(ctx, mode, report, scrub):
     for result in report.results:
         kind = "critical" if result.critical else "non-critical"
         ctx.detail(
-            scrub(f"health: {result.name} ({kind}) {result.status} in {result.duration_s * 1000:.1f} ms")
+            printable(
+                scrub(f"health: {result.name} ({kind}) {result.status} in {result.duration_s * 1000:.1f} ms")
+            )
         )
 
 
@@ -63,34 +76,34 @@ def _deadline(text):
 
     if text is None:
         return None
+    from devkit.config.schema import SECTIONS
+
     seconds = parse_duration(text, "--timeout")
-    if seconds <= 0:
-        raise CannotRun(f"--timeout: expected a duration above 0, got {text!r}")
+    longest = SECTIONS["health"]["deadline_s"].bound
+    if not 0 < seconds <= longest:
+        raise CannotRun(f"--timeout: expected a duration above 0 and at most {longest:g} s, got {text!r}")
     return seconds
 
 
 def _cannot_run(ctx, args, message):
     from devkit.health.render import exit_code, unknown_line
 
-    ctx.err(f"devkit: error: {message}")
+    ctx.err(printable(f"devkit: error: {message}"))
     if args.format == "nagios" and not ctx.json:
         ctx.out(unknown_line(message))
     return exit_code("unknown", args.exit_profile)
 
 
-def _render(ctx, args, report, cfg, scrub):
-    from devkit.health.render import health_json, nagios_line
+def _render(ctx, args, recorded, scrub):
+    from devkit.health.render import nagios_line
     from devkit.output import to_json
 
-    name = cfg.project_name if cfg is not None else "devkit"
-    data = health_json(report, description=f"health of {name}")
     if ctx.json or args.format == "json":
-        ctx.out(scrub(to_json(data)))
+        ctx.out(scrub(to_json(recorded.data)))
     elif args.format == "nagios":
-        ctx.out(scrub(nagios_line(report)))
+        ctx.out(scrub(nagios_line(recorded.report)))
     else:
-        ctx.out(scrub(render_table(ctx, report)))
-    return data
+        ctx.out(scrub(render_table(ctx, recorded.report)))
 
 
 def render_table(ctx, report):
@@ -103,16 +116,4 @@ def render_table(ctx, report):
     text = term.table(("check", "status", "latency", "output"), rows, width=ctx.width, align="llrl",
                       colors={1: term.STATUS_COLORS.get}, color=color)  # fmt: skip
     status = term.style(report.status.upper(), term.STATUS_COLORS[report.status], color)
-    return f"{text}\n\nhealth: {status} - {verdict(report)} ({report.duration_s:.2f} s)"
-
-
-def _save(ctx, cfg, data):
-    try:
-        from devkit.store import open_store
-
-        with open_store(cfg) as store:
-            store.save_health(data)
-        ctx.detail(f"health: report saved to the store in {cfg.state_dir}")
-    except Exception as exc:  # noqa: BLE001 - the health answer matters more than its record
-        if ctx.verbose:
-            ctx.err(cfg.scrub(f"devkit: note: health report not saved: {type(exc).__name__}: {exc}"))
+    return f"{text}\n\nhealth: {status} - {printable(verdict(report))} ({report.duration_s:.2f} s)"

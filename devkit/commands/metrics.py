@@ -3,7 +3,7 @@
 import argparse
 import os
 
-from devkit import term
+from devkit import term, units
 from devkit.commands import metrics_export, metrics_push
 from devkit.commands._args import since_arg, subcommands
 from devkit.errors import EXIT_FAILED, EXIT_USAGE, UsageError
@@ -62,9 +62,10 @@ def _render_table(ctx, data):
     if not data["rows"]:
         return f"no operations recorded (since {data['since']})"
     headers = ("operation", "model", "count", "errors", "p50 ms", "p95 ms", "p99 ms", "tokens", "cost")
-    rows = [(r["operation"], r["model"], r["count"], r["errors"], r["p50_ms"], r["p95_ms"], r["p99_ms"],
-             r["total_tokens"], f"{r['cost']:.4f}") for r in data["rows"]]  # fmt: skip
-    colors = {3: lambda n: "red" if n else None}
+    rows = [(r["operation"], r["model"], units.count(r["count"]), units.count(r["errors"]), units.ms(r["p50_ms"]),
+             units.ms(r["p95_ms"]), units.ms(r["p99_ms"]), units.count(r["total_tokens"]), units.usd(r["cost"]))
+            for r in data["rows"]]  # fmt: skip
+    colors = {3: lambda n: "red" if n != "0" else None}
     return term.table(headers, rows, ctx.width, "llrrrrrrr", colors, ctx.color_stdout)
 
 
@@ -79,8 +80,9 @@ def _tokens(ctx, args):
 def _render_tokens(ctx, data):
     blocks = []
     for field in ("model", "operation"):
-        rows = [(r[field], r["requests"], r["prompt_tokens"], r["completion_tokens"], r["total_tokens"],
-                 f"{r['cost']:.4f}") for r in data[f"by_{field}"]]  # fmt: skip
+        rows = [(r[field], units.count(r["requests"]), units.count(r["prompt_tokens"]),
+                 units.count(r["completion_tokens"]), units.count(r["total_tokens"]), units.usd(r["cost"]))
+                for r in data[f"by_{field}"]]  # fmt: skip
         headers = (field, "requests", "prompt", "completion", "total", "cost")
         body = term.table(headers, rows, ctx.width, "lrrrrr", None, ctx.color_stdout) if rows else "(none)"
         blocks.append(term.style(f"by {field}", "bold", ctx.color_stdout) + "\n" + body)

@@ -7,7 +7,7 @@ as timestamped files of which the newest N are kept.
 import argparse
 import os
 
-from devkit import term
+from devkit import units
 from devkit.commands._args import since_arg
 from devkit.config.schema import EXPORT_FORMATS, SECTIONS
 from devkit.errors import UsageError
@@ -80,7 +80,7 @@ def _export_once(ctx, args, cfg, fmt):
 
 
 def _render_written(ctx, data):
-    return f"exported {data['format']} to {data['path']} ({term.human_size(data['bytes'])})"
+    return f"exported {data['format']} to {data['path']} ({units.human_size(data['bytes'])})"
 
 
 def _schedule_settings(args, cfg):
@@ -106,12 +106,12 @@ def _scheduled(ctx, args, cfg, fmt):
 
     interval, directory, keep = _schedule_settings(args, cfg)
     with stop_on_signals() as stop:
-        written = every(interval, lambda: _export_round(ctx, args, cfg, fmt, directory, keep), ctx.clock, stop,
-                        args.count)  # fmt: skip
+        rounds, written = every(interval, lambda: _export_round(ctx, args, cfg, fmt, directory, keep), ctx.clock,
+                                stop, args.count, keep=keep)  # fmt: skip
     if stop.is_set():
         ctx.info("devkit: export schedule stopped")
     kept = [p for p in written if os.path.exists(p)]
-    data = {"directory": directory, "format": fmt, "rounds": len(written), "interval_s": interval, "keep": keep,
+    data = {"directory": directory, "format": fmt, "rounds": rounds, "interval_s": interval, "keep": keep,
             "kept": kept}  # fmt: skip
     emit(ctx, data, lambda c, d: f"{d['rounds']} export(s) to {d['directory']}; newest kept: {len(d['kept'])}",
          notice=True)  # fmt: skip
@@ -130,5 +130,5 @@ def _export_round(ctx, args, cfg, fmt, directory, keep):
     snapshot = take(cfg, since_arg(args), now)
     size = atomic_write(path, render(snapshot, fmt, operations=args.operations, cfg=cfg))
     prune_exports(directory, extension, keep, prefix)
-    ctx.info(f"exported {fmt} to {path} ({term.human_size(size)})")
+    ctx.info(f"exported {fmt} to {path} ({units.human_size(size)})")
     return path

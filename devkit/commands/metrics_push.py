@@ -57,13 +57,15 @@ def run(ctx, args):
     interval = _interval(args)
     with stop_on_signals() as stop:
         push_round = functools.partial(_round, ctx, args, url, headers, stop, retries)
-        rounds = every(interval or 0, push_round, ctx.clock, stop, 1 if interval is None else args.count)
+        rounds, last = every(
+            interval or 0, push_round, ctx.clock, stop, 1 if interval is None else args.count
+        )
     if interval is None and rounds:
-        emit(ctx, rounds[0], _render_once)
+        emit(ctx, last[0], _render_once)
         return 0
     if stop.is_set():
         ctx.info("devkit: push schedule stopped")
-    data = {"url": shown_url(url), "rounds": len(rounds), "interval_s": interval}
+    data = {"url": shown_url(url), "rounds": rounds, "interval_s": interval}
     emit(ctx, data, lambda c, d: f"{d['rounds']} push(es) to {d['url']}")
     return 0
 

@@ -10,6 +10,7 @@ from devkit.config.loader import env_overrides, find_config, read_document
 from devkit.config.model import Config, build_config, redact
 from devkit.config.validate import check_document
 from devkit.errors import ConfigError
+from devkit.term import printable
 
 __all__ = ["Config", "load_config", "validate_config", "redact"]
 
@@ -20,7 +21,7 @@ def load_config(explicit=None, cwd=None, env=None):
     problems = report["problems"]
     if problems:
         more = f" (and {len(problems) - 1} more; run 'devkit config validate')" if len(problems) > 1 else ""
-        raise ConfigError(problems[0] + more)
+        raise ConfigError(printable(problems[0]) + more)
     return report["config"]
 
 

@@ -1,16 +1,21 @@
 """Find and read the configuration file, then apply DEVKIT_<SECTION>_<KEY> overrides."""
 
 import difflib
+import errno
 import json
 import os
+import stat
 import sys
 
 from devkit.config.schema import SECTIONS
-from devkit.config.validate import _suggest, coerce
+from devkit.config.validate import _suggest, clip, coerce
 from devkit.errors import ConfigError
+from devkit.term import printable
 
 CONFIG_NAMES = ("devkit.toml", "devkit.json", "pyproject.toml")
 ENV_CONFIG = "DEVKIT_CONFIG"
+MAX_CONFIG_BYTES = 1024 * 1024
+"""A config file larger than this (1 MiB) is refused before it is read."""
 _TRUE = ("1", "true", "yes", "on")
 _FALSE = ("0", "false", "no", "off")
 
@@ -23,8 +28,7 @@ def find_config(cwd, env, explicit=None, given_by="--config"):
     if chosen:
         source = given_by if explicit else ENV_CONFIG
         path = os.path.join(cwd, os.path.expanduser(chosen))
-        if not os.path.exists(path):
-            raise ConfigError(f"{chosen}: config file not found (given by {source})")
+        _stat_chosen(path, chosen, source)
         if not path.endswith((".json", ".toml")) and not os.path.isdir(path):
             raise ConfigError(
                 f"{chosen}: unsupported config file type (use .json or .toml; given by {source})"
@@ -42,14 +46,51 @@ def find_config(cwd, env, explicit=None, given_by="--config"):
         directory = parent
 
 
+def _stat_chosen(path, chosen, source):
+    shown = printable(chosen)
+    try:
+        os.stat(path)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise ConfigError(
+                f"{shown}: too many levels of symbolic links (a loop?) (given by {source})"
+            ) from None
+        if exc.errno in (errno.ENOENT, errno.ENOTDIR):
+            raise ConfigError(f"{shown}: config file not found (given by {source})") from None
+        raise ConfigError(
+            f"{shown}: cannot read config file: {exc.strerror or exc} (given by {source})"
+        ) from None
+
+
 def _is_devkit_file(path):
     if os.path.basename(path) != "pyproject.toml":
         return True
     try:
-        with open(path, encoding="utf-8", errors="replace") as handle:
-            return "[tool.devkit" in handle.read()
-    except OSError:
+        return "[tool.devkit" in _read_bounded(path, path).decode("utf-8", errors="replace")
+    except (OSError, ConfigError):
         return False
+
+
+def _read_bounded(path, label):
+    """The bytes of the regular file at ``path``, refusing FIFOs, devices and files over the size limit."""
+    _refuse_unreadable_kind(os.stat(path), label)
+    # O_NONBLOCK: should the path become a FIFO after the stat, opening it must not wait for a writer.
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    try:
+        _refuse_unreadable_kind(os.fstat(fd), label)
+        chunks, size = [], 0
+        while size <= MAX_CONFIG_BYTES:
+            chunk = os.read(fd, MAX_CONFIG_BYTES + 1 - size)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+    finally:
+        os.close(fd)
+    raw = b"".join(chunks)
+    if len(raw) > MAX_CONFIG_BYTES:
+        raise ConfigError(f"{label}: config file too large (over the 1 MiB limit)")
+    return raw
 
 
 def read_document(path, label):
@@ -68,12 +109,18 @@ def read_document(path, label):
     return data
 
 
-def _read_text(path, label):
-    if os.path.isdir(path):
+def _refuse_unreadable_kind(info, label):
+    if stat.S_ISDIR(info.st_mode):
         raise ConfigError(f"{label}: is a directory, not a config file")
+    if not stat.S_ISREG(info.st_mode):
+        raise ConfigError(f"{label}: not a regular file (a FIFO, device or socket cannot be a config file)")
+    if info.st_size > MAX_CONFIG_BYTES:
+        raise ConfigError(f"{label}: config file too large ({info.st_size} bytes; the limit is 1 MiB)")
+
+
+def _read_text(path, label):
     try:
-        with open(path, "rb") as handle:
-            raw = handle.read()
+        raw = _read_bounded(path, label)
     except PermissionError:
         raise ConfigError(f"{label}: cannot read config file: permission denied") from None
     except OSError as exc:
@@ -126,13 +173,14 @@ def _unknown_section(name, section, problems):
 def _apply_env(name, text, section, key, out):
     values, sources, problems = out
     field = SECTIONS[section][key]
-    ok, value = coerce(field, _from_env_text(field.kind, text))
+    raw = _from_env_text(field.kind, text)
+    ok, value = coerce(field, raw)
     if ok:
         values.setdefault(section, {})[key] = value
         sources[f"{section}.{key}"] = f"env {name}"
     else:
-        shown = "***" if field.kind == "secret" else f'"{text}"'
-        problems.append(f"env {name}: expected {field.expectation()}, got {shown}")
+        shown = "***" if field.kind == "secret" else '"' + printable(clip(text)) + '"'
+        problems.append(f"env {name}: expected {field.expectation(raw)}, got {shown}")
 
 
 def _from_env_text(kind, text):

@@ -2,6 +2,8 @@
 
 import copy
 import os
+import re
+import urllib.parse
 
 from devkit.config.schema import MODEL_FIELDS, SECTIONS, is_secret_key
 
@@ -63,11 +65,11 @@ class Config:
         return sorted(set(found), key=len, reverse=True)
 
     def scrub(self, text):
-        """``text`` with every configured secret value replaced by ***."""
+        """``text`` with every configured secret value, plain or URL-encoded, replaced by ***."""
+        if not hasattr(self, "_secret_re"):
+            self._secret_re = secret_pattern(self.secret_values())
         text = str(text)
-        for secret in self.secret_values():
-            text = text.replace(secret, REDACTED)
-        return text
+        return self._secret_re.sub(REDACTED, text) if self._secret_re is not None else text
 
     def redacted(self):
         """The whole effective configuration as a dict, secrets shown as ***."""
@@ -87,6 +89,27 @@ class Config:
             cached = {m["name"]: (m["price_input_per_1m"], m["price_output_per_1m"]) for m in self.models}
             self._prices = cached
         return cached
+
+
+def secret_pattern(secrets):
+    """A regex matching any of ``secrets`` as given or URL-encoded in any mix (``%2F``/``%2f``, ``+``)."""
+    if not secrets:
+        return None
+    return re.compile("|".join("".join(_char_forms(c) for c in secret) for secret in secrets))
+
+
+def _char_forms(char):
+    if char.isalnum() and char.isascii():
+        return char
+    encoded = urllib.parse.quote(char, safe="")
+    forms = [re.escape(char)]
+    if encoded != char:
+        forms.append(
+            "".join(f"%[{b[0]}{b[0].lower()}][{b[1]}{b[1].lower()}]" for b in encoded[1:].split("%"))
+        )
+    if char == " ":
+        forms.append(r"\+")
+    return "(?:" + "|".join(forms) + ")"
 
 
 def redact(data):

@@ -3,6 +3,9 @@
 import difflib
 
 from devkit.config.schema import MODEL_FIELDS, SECTIONS
+from devkit.term import printable
+
+SHOWN_CHARS = 60
 
 
 def check_document(data, label, prefix=""):
@@ -65,7 +68,7 @@ def _check_table(body, fields, label, path, problems):
             values[key] = value
         else:
             shown = _type_name(raw) if fields[key].kind == "secret" else _show(raw)
-            problems.append(f"{label}: {path}.{key}: expected {fields[key].expectation()}, got {shown}")
+            problems.append(f"{label}: {path}.{key}: expected {fields[key].expectation(raw)}, got {shown}")
     return values
 
 
@@ -97,6 +100,8 @@ def _within(field, value):
         return False
     if field.minimum is not None and value < field.minimum:
         return False
+    if field.bound is not None and value > field.bound:
+        return False
     return field.maximum is None or value <= field.maximum
 
 
@@ -113,13 +118,18 @@ def _type_name(value):
     return "a number" if isinstance(value, (int, float)) else "null"
 
 
+def clip(text):
+    """``text`` cut to SHOWN_CHARS characters for an error message."""
+    return text if len(text) <= SHOWN_CHARS else text[:SHOWN_CHARS] + "..."
+
+
 def _show(raw):
     if isinstance(raw, str):
-        return '"' + raw.replace('"', '\\"') + '"'
+        return '"' + printable(clip(raw)).replace('"', '\\"') + '"'
     if isinstance(raw, bool):
         return "true" if raw else "false"
     if raw is None:
         return "null"
     if isinstance(raw, (dict, list)):
         return _type_name(raw)
-    return repr(raw)
+    return clip(repr(raw))

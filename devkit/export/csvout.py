@@ -4,7 +4,7 @@ import csv
 import io
 import json
 
-from devkit.export.common import PERCENTILES, distribution, iso, labels_json, series_rows
+from devkit.export.common import PERCENTILES, distribution, history_runs, iso, labels_json, series_rows
 
 SERIES_COLUMNS = ("record", "start_ts", "end_ts", "start_utc", "end_utc", "operation", "model", "status",
                   "name", "kind", "labels", "requests", "errors", "prompt_tokens", "completion_tokens", "cost",
@@ -59,9 +59,8 @@ def _series_records(snapshot):
         )
         record.update((name, row[name + "_ms"]) for name, _ in PERCENTILES)
         yield record
-    step = snapshot.history_resolution_s
-    for point in snapshot.history:
-        record = _interval("history", point["ts"], point["ts"] + step)
+    for point in history_runs(snapshot):
+        record = _interval("history", point["ts"], point["end_ts"])
         record.update(
             (k, point.get(k)) for k in ("requests", "errors", "prompt_tokens", "completion_tokens", "cost")
         )

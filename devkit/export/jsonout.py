@@ -3,7 +3,7 @@
 import json
 import math
 
-from devkit.export.common import instrument_rows, iso, latency_ms, series_rows
+from devkit.export.common import history_runs, instrument_rows, iso, latency_ms, series_rows
 
 FORMAT_ID = "devkit-export/1"
 
@@ -26,7 +26,7 @@ def export_dict(snapshot):
         "percentiles": latency_ms(snapshot.latency),
         "series": series_rows(snapshot),
         "windows": snapshot.windows,
-        "history": snapshot.history,
+        "history": history_runs(snapshot),
         "recent": snapshot.recent,
         "instruments": instrument_rows(snapshot),
     }

@@ -2,8 +2,9 @@
 
 import re
 
-from devkit import charts
+from devkit import charts, units
 from devkit.export.common import iso, latency_ms, series_rows
+from devkit.term import printable
 
 RECENT_FAILURES = 20
 BAR_WIDTH = 12
@@ -16,7 +17,7 @@ def cell(value):
     if value is None:
         return "-"
     text = _SPECIAL.sub(r"\\\1", str(value))
-    return text.replace("\r\n", "<br>").replace("\n", "<br>").replace("\r", "<br>")
+    return printable(text.replace("\r\n", "<br>").replace("\n", "<br>").replace("\r", "<br>"))
 
 
 def table(headers, rows, align):
@@ -29,18 +30,6 @@ def table(headers, rows, align):
 
 def _model(model):
     return "(none)" if model is None else str(model)
-
-
-def _num(value):
-    return "-" if value is None else f"{value:,}"
-
-
-def _ms(value):
-    return "-" if value is None else f"{value:,.1f}"
-
-
-def _usd(value):
-    return "-" if value is None else f"${value:,.4f}"
 
 
 def render_markdown(snapshot, ascii=False):
@@ -64,15 +53,15 @@ def _header(snapshot):
 def _summary(snapshot):
     totals, stats = snapshot.totals, latency_ms(snapshot.latency)
     requests = totals.get("requests") or 0
-    error_rate = f"{100.0 * totals.get('errors', 0) / requests:.2f}%" if requests else "-"
+    error_rate = units.percent(totals.get("errors", 0) / requests) if requests else "-"
     lookups = (totals.get("cache_hits") or 0) + (totals.get("cache_misses") or 0)
-    hit_rate = f"{100.0 * totals.get('cache_hits', 0) / lookups:.1f}%" if lookups else "-"
-    rows = [("Requests", _num(requests)), ("Errors", f"{_num(totals.get('errors'))} ({error_rate})"),
-            ("Prompt tokens", _num(totals.get("prompt_tokens"))),
-            ("Completion tokens", _num(totals.get("completion_tokens"))),
-            ("Total tokens", _num(totals.get("total_tokens"))), ("Cost (USD)", _usd(totals.get("cost"))),
+    hit_rate = units.percent(totals.get("cache_hits", 0) / lookups) if lookups else "-"
+    rows = [("Requests", units.count(requests)), ("Errors", f"{units.count(totals.get('errors'))} ({error_rate})"),
+            ("Prompt tokens", units.count(totals.get("prompt_tokens"))),
+            ("Completion tokens", units.count(totals.get("completion_tokens"))),
+            ("Total tokens", units.count(totals.get("total_tokens"))), ("Cost (USD)", units.usd(totals.get("cost"))),
             ("Cache hit rate", hit_rate),
-            ("Latency p50 / p95 / p99 (ms)", " / ".join(_ms(stats[k]) for k in ("p50_ms", "p95_ms", "p99_ms")))]  # fmt: skip
+            ("Latency p50 / p95 / p99 (ms)", " / ".join(units.ms(stats[k]) for k in ("p50_ms", "p95_ms", "p99_ms")))]  # fmt: skip
     return "\n## Summary\n\n" + table(["Metric", "Value"], rows, "lr") + "\n"
 
 
@@ -90,7 +79,7 @@ def _activity(snapshot, ascii):
             (
                 label,
                 f"`{spark}`",
-                _ms(max(present)) if present and key == "p95_ms" else _num(max(present or [0])),
+                units.ms(max(present)) if present and key == "p95_ms" else units.count(max(present or [0])),
             )
         )
     intro = f"\n## Activity\n\n{len(points)} intervals of {step} s from {iso(points[0]['ts'])}.\n\n"
@@ -113,15 +102,15 @@ def _per_model(snapshot, ascii):
         models.items(), key=lambda kv: -(kv[1][1] + kv[1][2])
     ):
         share = charts.bar(prompt + completion, peak, BAR_WIDTH, ascii=ascii).rstrip()
-        rows.append((cell(_model(model)), _num(count), _num(prompt), _num(completion),
-                     _num(prompt + completion), f"`{share}`" if share else "", _usd(cost)))  # fmt: skip
+        rows.append((cell(_model(model)), units.count(count), units.count(prompt), units.count(completion),
+                     units.count(prompt + completion), f"`{share}`" if share else "", units.usd(cost)))  # fmt: skip
     headers = ["Model", "Requests", "Prompt", "Completion", "Total", "Tokens", "Cost (USD)"]
     return "\n## Tokens and cost per model\n\n" + table(headers, rows, "lrrrrlr") + "\n"
 
 
 def _latency(snapshot):
-    rows = [(cell(r["operation"]), cell(_model(r["model"])), cell(r["status"]), _num(r["count"]), _ms(r["p50_ms"]),
-             _ms(r["p90_ms"]), _ms(r["p95_ms"]), _ms(r["p99_ms"]), _ms(r["max_ms"]))
+    rows = [(cell(r["operation"]), cell(_model(r["model"])), cell(r["status"]), units.count(r["count"]), units.ms(r["p50_ms"]),
+             units.ms(r["p90_ms"]), units.ms(r["p95_ms"]), units.ms(r["p99_ms"]), units.ms(r["max_ms"]))
             for r in series_rows(snapshot)]  # fmt: skip
     if not rows:
         return "\n## Latency percentiles\n\nNo operations.\n"
@@ -141,16 +130,33 @@ def _errors(snapshot):
     )
     if not failing:
         return "\n## Errors\n\nNo errors.\n"
-    rows = [(cell(op), cell(_model(model)), _num(errors), f"{100.0 * errors / count:.2f}%")
+    rows = [(cell(op), cell(_model(model)), units.count(errors), units.percent(errors / count))
             for (op, model), (count, errors) in failing]  # fmt: skip
-    return "\n## Errors\n\n" + table(["Operation", "Model", "Errors", "Error rate"], rows, "llrr") + "\n"
+    text = "\n## Errors\n\n" + table(["Operation", "Model", "Errors", "Error rate"], rows, "llrr") + "\n"
+    return text + _error_types(snapshot)
+
+
+def _error_types(snapshot):
+    rows = snapshot.error_type_rows()
+    total = sum(r["count"] for r in rows)
+    if not total:
+        return ""
+    cells = [(cell(error_name(r)), units.count(r["count"]), units.percent(r["count"] / total)) for r in rows]
+    return "\n## Errors by type\n\n" + table(["Error type", "Errors", "Share"], cells, "lrr") + "\n"
+
+
+def error_name(row):
+    """The label of one error-type row; shared with the status screen."""
+    if row.get("other"):
+        return "(older or not kept)"
+    return row["error"] or "(no error type)"
 
 
 def _failures(snapshot):
     failures = [op for op in snapshot.recent if op.get("status") == "error"][:RECENT_FAILURES]
     if not failures:
         return "\n## Recent failures\n\nNone.\n"
-    rows = [(cell(iso(op.get("ts"))), cell(op.get("operation")), cell(_model(op.get("model"))), _ms(op.get("duration_ms")),
+    rows = [(cell(iso(op.get("ts"))), cell(op.get("operation")), cell(_model(op.get("model"))), units.ms(op.get("duration_ms")),
              cell(op.get("error"))) for op in failures]  # fmt: skip
     headers = ["Time (UTC)", "Operation", "Model", "Duration ms", "Error"]
     return "\n## Recent failures\n\n" + table(headers, rows, "lllrl") + "\n"

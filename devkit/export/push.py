@@ -13,6 +13,7 @@ import urllib.parse
 import urllib.request
 
 from devkit.errors import OperationError, UsageError
+from devkit.term import printable
 
 METRICS_PATH = "/v1/metrics"
 CONTENT_TYPE = "application/json"
@@ -51,7 +52,7 @@ def shown_url(url):
     """``url`` without user info, query or fragment, control characters escaped: safe to print."""
     parts = urllib.parse.urlsplit(str(url))
     host = parts.netloc.rpartition("@")[2]
-    return _printable(urllib.parse.urlunsplit((parts.scheme, host, parts.path, "", "")) or str(url)[:40])
+    return printable(urllib.parse.urlunsplit((parts.scheme, host, parts.path, "", "")) or str(url)[:40])
 
 
 def parse_headers(pairs, env):
@@ -64,9 +65,7 @@ def parse_headers(pairs, env):
         name, sep, value = pair.partition("=")
         name = name.strip()
         if not sep or not _HEADER_NAME.match(name):
-            raise UsageError(
-                f"header {_printable(name[:40])!r}: expected NAME=VALUE with a valid header name"
-            )
+            raise UsageError(f"header {printable(name[:40])!r}: expected NAME=VALUE with a valid header name")
         if name.lower() in _RESERVED_HEADERS:
             raise UsageError(f"header {name}: set by devkit itself")
         if value.startswith("env:"):
@@ -116,16 +115,16 @@ def _post(opener, url, body, headers, timeout_s):
         return exc.code, _http_problem(exc, reply), _retry_after(exc.headers.get("Retry-After"))
     except (urllib.error.URLError, OSError) as exc:
         reason = getattr(exc, "reason", None) or exc
-        return None, f"cannot connect: {_printable(str(reason))[:MAX_REPLY_SHOWN]}", None
+        return None, f"cannot connect: {printable(str(reason))[:MAX_REPLY_SHOWN]}", None
     except http.client.HTTPException as exc:
         return None, f"not an HTTP answer: {type(exc).__name__}", None
 
 
 def _http_problem(exc, reply):
-    text = f"HTTP {exc.code} {_printable(str(exc.reason or ''))}".rstrip()
+    text = f"HTTP {exc.code} {printable(str(exc.reason or ''))}".rstrip()
     if 300 <= exc.code < 400:
         return text + " (redirects are refused: give the collector's final URL)"
-    snippet = _printable(reply.decode("utf-8", "replace").strip())[:MAX_REPLY_SHOWN]
+    snippet = printable(reply.decode("utf-8", "replace").strip())[:MAX_REPLY_SHOWN]
     return f"{text}: {snippet}" if snippet else text
 
 
@@ -135,10 +134,6 @@ def _retry_after(value):
     except (TypeError, ValueError):
         return None
     return min(max(seconds, 0.0), MAX_RETRY_AFTER_S) if not math.isnan(seconds) else None
-
-
-def _printable(text):
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 class _RefuseRedirects(urllib.request.HTTPRedirectHandler):

@@ -11,6 +11,7 @@ import json
 import socket
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 
 from devkit.health.core import Check, Outcome, perf_number
@@ -20,6 +21,30 @@ USER_AGENT = "devkit-health"
 
 class ProbeFailed(Exception):
     """A probe step that failed; the message is the check's one-line output."""
+
+
+def origin(url):
+    """``(scheme, host, port)`` of ``url``, the default port filled in: what "same origin" compares."""
+    parsed = urllib.parse.urlsplit(url)
+    port = parsed.port or {"http": 80, "https": 443}.get(parsed.scheme.lower())
+    return parsed.scheme.lower(), (parsed.hostname or "").lower(), port
+
+
+class _OriginRedirects(urllib.request.HTTPRedirectHandler):
+    """Follows redirects but drops Authorization when one leads to another origin, and remembers where."""
+
+    def __init__(self, first_url):
+        self.origin = origin(first_url)
+        self.elsewhere = []
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        """The next request of a redirect, without credentials when it leaves the first origin."""
+        new = super().redirect_request(req, fp, code, msg, headers, newurl)
+        if new is not None and origin(new.full_url) != self.origin:
+            for name in [n for n in new.headers if n.lower() == "authorization"]:
+                del new.headers[name]
+            self.elsewhere.append(new.full_url)
+        return new
 
 
 def model_check(cfg, model):
@@ -36,13 +61,18 @@ def model_check(cfg, model):
 def probe_model(model, api_key, slow_ms):
     """Probe one model endpoint and return its Outcome (latency in ms)."""
     url, headers = _target(model, api_key)
+    redirects = _OriginRedirects(url)
     started = time.monotonic()
     try:
-        status, body = _get(url, headers, model["timeout"], model.get("expected_status", 200))
+        status, body = _get(url, headers, model["timeout"], model["expected_status"], redirects)
         latency_ms = (time.monotonic() - started) * 1000.0
         found = _present(model, body, status)
     except ProbeFailed as failed:
-        return Outcome("fail", str(failed))
+        moved = _redirect_words(redirects, api_key)
+        return Outcome("fail", f"{failed} ({moved})" if moved else str(failed))
+    if redirects.elsewhere:
+        text = f"{found}; {_redirect_words(redirects, api_key)}"
+        return Outcome("warn", text, round(latency_ms, 3), "ms")
     perf = (perf_number(slow_ms / 1000.0), perf_number(model["timeout"]), "0", None)
     value = round(latency_ms, 3)
     if latency_ms > slow_ms:
@@ -64,10 +94,18 @@ def _target(model, api_key):
     return model["url"], headers
 
 
-def _get(url, headers, timeout_s, expected_status):
+def _redirect_words(redirects, api_key):
+    if not redirects.elsewhere:
+        return ""
+    sent = "credentials not sent there" if api_key else "no credentials configured"
+    return f"redirected to another origin: {redirects.elsewhere[0]}, {sent}"
+
+
+def _get(url, headers, timeout_s, expected_status, redirects):
     request = urllib.request.Request(url, headers=headers, method="GET")
+    opener = urllib.request.build_opener(redirects)
     try:
-        with urllib.request.urlopen(request, timeout=timeout_s) as response:
+        with opener.open(request, timeout=timeout_s) as response:
             return response.status, response.read(8 * 1024 * 1024)
     except urllib.error.HTTPError as error:
         error.close()
@@ -105,8 +143,8 @@ def _unreachable_words(reason, url, timeout_s):
 def _present(model, body, status):
     provider, wanted = model["provider"], model["model"]
     if provider == "http":
-        if status != model.get("expected_status", 200):
-            raise ProbeFailed(f"bad response: HTTP {status}, expected {model.get('expected_status', 200)}")
+        if status != model["expected_status"]:
+            raise ProbeFailed(f"bad response: HTTP {status}, expected {model['expected_status']}")
         return f"HTTP {status}"
     names = _listed_models(provider, body)
     if provider == "ollama":

@@ -8,6 +8,7 @@ import re
 
 import devkit
 from devkit.health.core import perf_number
+from devkit.term import printable
 from devkit.util import utc_iso
 
 NAGIOS_CODES = {"pass": 0, "warn": 1, "fail": 2, "unknown": 3}
@@ -73,14 +74,14 @@ def verdict(report):
 
 def nagios_line(report):
     """``DEVKIT HEALTH OK - 5 checks passed | 'label'=value[UOM];warn;crit;min;max ...``."""
-    text = f"DEVKIT HEALTH {NAGIOS_WORDS[report.status]} - {verdict(report)}".replace("|", "/")
+    text = printable(f"DEVKIT HEALTH {NAGIOS_WORDS[report.status]} - {verdict(report)}").replace("|", "/")
     perfdata = [p for p in (_perf(r) for r in report.results) if p]
     return text + (" | " + " ".join(perfdata) if perfdata else "")
 
 
 def unknown_line(message):
     """The Nagios line for a run that could not happen."""
-    return f"DEVKIT HEALTH UNKNOWN - {message}".replace("|", "/")
+    return printable(f"DEVKIT HEALTH UNKNOWN - {message}").replace("|", "/")
 
 
 def _perf(result):

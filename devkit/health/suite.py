@@ -7,7 +7,15 @@ from devkit.health.core import CannotRun, Check
 from devkit.health.runner import CachedRunner, run_checks
 
 MODES = ("all", "live", "ready")
-DEFAULTS = {"timeout_s": 5.0, "deadline_s": 10.0, "cache_ttl_pass_s": 5.0, "cache_ttl_fail_s": 1.0}
+
+
+def health_settings(config):
+    """The ``health`` section: the config's values, else the schema's defaults (their only home)."""
+    if config is not None:
+        return config.section("health")
+    from devkit.config.schema import SECTIONS
+
+    return {key: field.default for key, field in SECTIONS["health"].items()}
 
 
 def builtin_checks(cfg, mode="all", now=None):
@@ -77,7 +85,7 @@ class Registry:
 
     def run(self, config=None, names=None, mode="all", deadline_s=None, clock=time.time, use_cache=True):
         """Run the selected checks (built-ins from ``config`` too) and return a runner.Report."""
-        settings = dict(DEFAULTS, **(config.section("health") if config is not None else {}))
+        settings = health_settings(config)
         deadline = float(deadline_s if deadline_s is not None else settings["deadline_s"])
         checks = select(builtin_checks(config, mode, clock()) + self.checks(), mode, names)
         scrub = config.scrub if config is not None else str

@@ -3,6 +3,7 @@
 import os
 import platform
 
+from devkit import units
 from devkit.health.core import Check, Outcome, perf_number
 
 DAY_S = 86400
@@ -59,7 +60,7 @@ def quick_check(cfg):
     try:
         with read_store(cfg) as store:
             rows = store.conn.execute("PRAGMA quick_check").fetchall()
-            size_mb = store.info()["size_bytes"] / (1024 * 1024)
+            size_bytes = store.info()["size_bytes"]
     except StoreError as error:
         return Outcome("fail", error.message)
     except sqlite3.Error as error:
@@ -67,7 +68,8 @@ def quick_check(cfg):
     verdict = "; ".join(str(row[0]) for row in rows[:3])
     if verdict != "ok":
         return Outcome("fail", f"quick_check of {path}: {verdict}")
-    return Outcome("pass", f"quick_check ok ({size_mb:.1f} MB)", round(size_mb, 2), "MB")
+    size_mb = size_bytes / (1024 * 1024)
+    return Outcome("pass", f"quick_check ok ({units.human_size(size_bytes)})", round(size_mb, 2), "MB")
 
 
 def budget_checks(cfg, now):

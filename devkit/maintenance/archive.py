@@ -7,16 +7,21 @@ gzip trailer (CRC and length), which ``tarfile`` alone does not check for a cut-
 
 import hashlib
 import os
+import queue
 import re
 import tarfile
+import threading
 import zlib
 
+from devkit.maintenance.tarstream import ustar_header
 from devkit.util.names import timestamped_name
 
 MANIFEST_NAME = "MANIFEST.json"
 SUFFIX = ".tar.gz"
 TMP_PREFIX = ".tmp-backup-"
 CHUNK = 1 << 20
+# GNU tar pads an archive to its record size (10 KiB by default, up to a few hundred KiB).
+MAX_TRAILING_BYTES = 1 << 20
 BLOCK = tarfile.BLOCKSIZE
 # One gzip stream with its header and trailer (wbits 16+15): GNU tar and gzip read it as-is.
 GZIP_WBITS = 31
@@ -46,52 +51,61 @@ def parse_name(name):
 
 
 class TarGzWriter:
-    """Writes tar members into one gzip stream on ``fileobj`` (an open binary file)."""
+    """Writes tar members into one gzip stream on ``fileobj``; a second thread compresses.
+
+    zlib and hashlib release the GIL, so reading and hashing overlap with compression
+    much as ``tar | gzip`` overlap in two processes. Use as a context manager.
+    """
 
     def __init__(self, fileobj, level):
-        self.fileobj = fileobj
-        self.compressor = zlib.compressobj(level, zlib.DEFLATED, GZIP_WBITS)
+        self.compressor = _Compressor(fileobj, level)
         self.pending = bytearray()
         self.raw_bytes = 0
+        self.compressor.start()
 
     def _put(self, data):
         self.pending += data
         self.raw_bytes += len(data)
         if len(self.pending) >= CHUNK:
-            self.fileobj.write(self.compressor.compress(self.pending))
+            self.compressor.feed(bytes(self.pending))
             self.pending = bytearray()
 
-    def add_header(self, info):
-        """Write one member's header (ustar, or pax for what ustar cannot hold)."""
-        self._put(info.tobuf(tarfile.PAX_FORMAT, "utf-8", "surrogateescape"))
+    def add_header(self, name, kind, mode, mtime, uid=0, gid=0, size=0, linkname=""):
+        """Write one member's header (plain ustar when possible, else what tarfile writes)."""
+        fast = ustar_header(name, kind, mode, uid, gid, size, mtime, linkname)
+        if fast is None:
+            info = tarfile.TarInfo(name)
+            info.type, info.mode, info.mtime, info.uid, info.gid = kind, mode, mtime, uid, gid
+            info.size, info.linkname = size, linkname
+            fast = info.tobuf(tarfile.PAX_FORMAT, "utf-8", "surrogateescape")
+        self._put(fast)
 
-    def add_bytes(self, info, data):
-        """Write a member whose whole content is ``data``."""
-        info.size = len(data)
-        self.add_header(info)
+    def add_bytes(self, name, data, mode, mtime):
+        """Write a file member whose whole content is ``data``."""
+        self.add_header(name, tarfile.REGTYPE, mode, mtime, size=len(data))
         self._put(data)
         self._pad(len(data))
 
-    def add_file(self, info, handle):
-        """Write a file member, reading ``info.size`` bytes from ``handle`` once; return (sha256, short).
-
-        ``short`` counts bytes the file no longer had (padded with zeros so the archive stays valid).
-        """
-        self.add_header(info)
-        digest, left = hashlib.sha256(), info.size
+    def add_file(self, header, fd, first):
+        """Write a file member: ``header`` (add_header's arguments), ``first`` (already read), then the
+        rest of ``fd``; return (sha256, short), ``short`` being bytes the file no longer had (zero-padded)."""
+        self.add_header(*header)
+        size = header[-1]
+        digest, left = hashlib.sha256(first), size - len(first)
+        self._put(first)
         while left > 0:
-            chunk = handle.read(min(CHUNK, left))
+            chunk = os.read(fd, min(CHUNK, left))
             if not chunk:
                 break
             digest.update(chunk)
             self._put(chunk)
             left -= len(chunk)
-        if left:
+        if left > 0:
             filler = bytes(left)
             digest.update(filler)
             self._put(filler)
-        self._pad(info.size)
-        return digest.hexdigest(), left
+        self._pad(size)
+        return digest.hexdigest(), max(left, 0)
 
     def _pad(self, size):
         if size % BLOCK:
@@ -102,9 +116,58 @@ class TarGzWriter:
         self._put(bytes(2 * BLOCK))
         if self.raw_bytes % tarfile.RECORDSIZE:
             self._put(bytes(tarfile.RECORDSIZE - self.raw_bytes % tarfile.RECORDSIZE))
-        self.fileobj.write(self.compressor.compress(self.pending))
-        self.fileobj.write(self.compressor.flush())
+        if self.pending:
+            self.compressor.feed(bytes(self.pending))
         self.pending = bytearray()
+        self.compressor.finish()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.compressor.stop()
+        return False
+
+
+class _Compressor(threading.Thread):
+    """Compresses fed blocks in order and writes them; an error is re-raised by ``finish``."""
+
+    def __init__(self, fileobj, level):
+        super().__init__(daemon=True)
+        self.fileobj, self.level = fileobj, level
+        self.blocks = queue.Queue(maxsize=4)
+        self.error = None
+
+    def feed(self, block):
+        """Queue ``block`` (blocks while the compressor is 4 blocks behind)."""
+        if self.error is not None:
+            raise self.error
+        self.blocks.put(block)
+
+    def run(self):
+        deflate = zlib.compressobj(self.level, zlib.DEFLATED, GZIP_WBITS)
+        while True:
+            block = self.blocks.get()
+            if block is None:
+                break
+            if self.error is None:
+                try:
+                    self.fileobj.write(deflate.compress(block) if block else deflate.flush())
+                except BaseException as exc:  # noqa: BLE001 - handed to the writing thread
+                    self.error = exc
+
+    def finish(self):
+        """Write the gzip trailer (an empty block means flush) and wait for every block to be written."""
+        self.blocks.put(b"")
+        self.stop()
+        if self.error is not None:
+            raise self.error
+
+    def stop(self):
+        """End the thread (idempotent)."""
+        if self.is_alive():
+            self.blocks.put(None)
+            self.join()
 
 
 class GzipReader:
@@ -152,10 +215,14 @@ class GzipReader:
         return data
 
     def finish(self):
-        """Read and check the rest of the stream; raise ValueError when it is damaged or cut off."""
+        """Read and check the rest of the stream; raise ValueError when it is damaged, cut off, or
+        holds more than a tar's end padding after the archive's end (a bomb of trailing zeros)."""
+        trailing = len(self.buffer) - self.offset
         self.buffer, self.offset = b"", 0
         while not self.at_end:
-            self._decompress_more()
+            trailing += len(self._decompress_more())
+            if trailing > MAX_TRAILING_BYTES:
+                raise ValueError(f"more than {MAX_TRAILING_BYTES} bytes follow the end of the tar archive")
 
     def close(self):
         """Close the underlying file."""
@@ -167,11 +234,6 @@ class GzipReader:
     def __exit__(self, *exc):
         self.close()
         return False
-
-
-def open_members(reader):
-    """A streaming ``tarfile`` over ``reader`` (members in archive order, data read once)."""
-    return tarfile.open(fileobj=reader, mode="r|", bufsize=CHUNK)
 
 
 def remove_leftovers(directory):

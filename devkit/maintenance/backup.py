@@ -9,13 +9,14 @@ import shutil
 import tempfile
 import time
 
+from devkit.config.schema import SECTIONS
 from devkit.errors import OperationError, UsageError
 from devkit.maintenance import writer as _writer
 from devkit.maintenance.archive import LABEL, SUFFIX, TMP_PREFIX, archive_name, parse_name, remove_leftovers
 from devkit.maintenance.manifest import file_identity, read_index, update_index
 from devkit.maintenance.sources import collect
 from devkit.maintenance.verify import verify_backup
-from devkit.util.fs import _fsync_dir
+from devkit.util.fs import fsync_dir
 from devkit.util.lock import storage_lock
 
 __all__ = [
@@ -28,14 +29,17 @@ __all__ = [
 ]
 
 
-def create_backup(sources, dest, root, project, now, state_dir, excludes=(), label=None, level=6,
+def create_backup(sources, dest, root, project, now, state_dir, excludes=(), label=None, level=None,
                   progress=None):  # fmt: skip
     """Archive ``sources`` (named relative to ``root``) into ``dest``; return the summary dict.
+
+    ``level`` defaults to the schema's ``backup.level``.
 
     ``progress(done_bytes, total_bytes)`` is called as data is read. Holds the storage lock.
     """
     if label is not None and not LABEL.match(label):
         raise UsageError(f"label {label!r}: use 1-40 letters, digits, '_' or '.'")
+    level = SECTIONS["backup"]["level"].default if level is None else level
     if not 1 <= int(level) <= 9:
         raise UsageError(f"level {level!r}: must be 1 to 9")
     dest = os.path.abspath(dest)
@@ -67,7 +71,7 @@ def _write_archive(dest, name, entries, now, sources, level, progress):
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, final)
-        _fsync_dir(dest)
+        fsync_dir(dest)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
         if os.path.exists(tmp):

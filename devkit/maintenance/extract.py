@@ -1,31 +1,42 @@
 """Extract a checked backup into a staging folder inside the target, then move it into place.
 
-Every header is checked again as it streams past (and by tarfile's ``data`` filter where
-present) and every file's sha256 is compared with the manifest before the move; any
-failure removes the staging folder, so the target never holds a partial restore.
+Each header must be the very one the checking pass accepted, and every file's sha256 is
+compared with the manifest as it is written, all before the move; any failure removes
+the staging folder, so the target never holds a partial restore.
 """
 
 import hashlib
 import os
 import shutil
-import tarfile
 import tempfile
 
 from devkit.errors import OperationError
-from devkit.maintenance.archive import CHUNK, MANIFEST_NAME, GzipReader, open_members
-from devkit.maintenance.safety import ArchiveRefused, MemberChecker, filter_problem, shown
+from devkit.maintenance.archive import CHUNK, MANIFEST_NAME, GzipReader
+from devkit.maintenance.safety import ArchiveRefused, shown
+from devkit.maintenance.tarstream import TarStream
 
 STAGING_PREFIX = ".devkit-restore-"
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 
 
-def extract_into_place(path, target, wanted, by_path, max_members, max_bytes):
-    """Restore the members named in ``wanted`` from ``path`` into ``target``; return files written."""
+def member_key(info):
+    """What must be the same in the extracting pass as in the checking pass."""
+    return (info.name, info.type, info.size, info.mode, info.linkname)
+
+
+def extract_into_place(path, target, wanted, by_path, checked):
+    """Restore the members named in ``wanted`` from ``path`` into ``target``; return files written.
+
+    ``checked`` holds ``member_key`` of every member the checking pass accepted, in order.
+    """
     made_target = not os.path.exists(target)
-    os.makedirs(target, exist_ok=True)
-    staging = tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=target)
     try:
-        written = _extract(path, staging, wanted, MemberChecker(by_path, max_members, max_bytes))
+        os.makedirs(target, exist_ok=True)
+        staging = tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=target)
+    except OSError as exc:
+        raise OperationError(f"cannot restore into {target}: {exc.strerror or exc}") from None
+    try:
+        written = _extract(path, staging, wanted, by_path, checked)
         _move_into(staging, target)
         _apply_dir_attributes(target, wanted, by_path)
     except BaseException as exc:
@@ -44,34 +55,34 @@ def _refuse(name, problem):
     return ArchiveRefused(line, [line])
 
 
-def _extract(path, staging, wanted, checker):
-    written = 0
+def _extract(path, staging, wanted, by_path, checked):
+    written, index, made = 0, 0, set()
     try:
         with GzipReader(path) as reader:
-            with open_members(reader) as tar:
-                for info in tar:
-                    if info.name == MANIFEST_NAME and info.isfile():
-                        continue
-                    problem = checker.check(info) or filter_problem(info, staging)
-                    if problem:
-                        raise _refuse(info.name, problem)
-                    if info.name in wanted:
-                        written += _write_member(tar, info, staging, checker.by_path[info.name])
+            stream = TarStream(reader, CHUNK)
+            for info in stream:
+                if info.name == MANIFEST_NAME and info.isfile():
+                    continue
+                if index >= len(checked) or member_key(info) != checked[index]:
+                    raise _refuse(info.name, "the archive changed after it was checked")
+                index += 1
+                if info.name in wanted:
+                    written += _write_member(stream, info, staging, by_path[info.name], made)
             reader.finish()
-    except (ValueError, EOFError, tarfile.TarError) as exc:
+    except ValueError as exc:
         raise _refuse(os.path.basename(path), f"cannot be read to its end ({exc})") from None
-    missing = [name for name in checker.missing() if name in wanted]
-    if missing:
-        raise _refuse(missing[0], "listed in the manifest but missing")
+    if index != len(checked):
+        raise _refuse(os.path.basename(path), "the archive changed after it was checked")
     return written
 
 
-def _write_member(tar, info, staging, entry):
+def _write_member(stream, info, staging, entry, made):
     dst = os.path.join(staging, *info.name.split("/"))
-    _make_parents(staging, info.name)
+    _make_parents(staging, info.name, made)
     if info.isdir():
-        if not os.path.isdir(dst):
+        if info.name not in made:
             os.mkdir(dst, 0o700)
+            made.add(info.name)
         return 0
     if info.issym():
         os.symlink(info.linkname, dst)
@@ -81,15 +92,15 @@ def _write_member(tar, info, staging, entry):
     if info.islnk():
         os.link(os.path.join(staging, *info.linkname.split("/")), dst)
         return 0
-    _write_file(tar, info, dst, entry)
+    _write_file(stream, info, dst, entry)
     return 1
 
 
-def _write_file(tar, info, dst, entry):
-    digest, source = hashlib.sha256(), tar.extractfile(info)
+def _write_file(stream, info, dst, entry):
+    digest = hashlib.sha256()
     fd = os.open(dst, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, 0o600)
     with os.fdopen(fd, "wb", buffering=0) as out:
-        for chunk in iter(lambda: source.read(CHUNK), b""):
+        for chunk in stream.chunks(info):
             digest.update(chunk)
             out.write(chunk)
         os.fchmod(fd, entry.get("mode", info.mode) & 0o1777)
@@ -103,12 +114,13 @@ def _mtime_ns(entry, info):
     return value if isinstance(value, int) else int(info.mtime) * 1_000_000_000
 
 
-def _make_parents(staging, name):
+def _make_parents(staging, name, made):
     parts = name.split("/")[:-1]
     for depth in range(1, len(parts) + 1):
-        folder = os.path.join(staging, *parts[:depth])
-        if not os.path.isdir(folder):
-            os.mkdir(folder, 0o700)
+        relative = "/".join(parts[:depth])
+        if relative not in made:
+            os.mkdir(os.path.join(staging, *parts[:depth]), 0o700)
+            made.add(relative)
 
 
 def _move_into(source, target):

@@ -8,9 +8,10 @@ import fnmatch
 import os
 import time
 
+from devkit.config.schema import SECTIONS
 from devkit.errors import OperationError, UsageError
 from devkit.maintenance.archive import MANIFEST_NAME
-from devkit.maintenance.extract import extract_into_place
+from devkit.maintenance.extract import extract_into_place, member_key
 from devkit.maintenance.manifest import parse_manifest
 from devkit.maintenance.safety import ArchiveRefused, check_members, shown
 from devkit.maintenance.verify import scan_archive
@@ -25,10 +26,15 @@ class TargetNotEmpty(UsageError):
         self.changes = changes
 
 
-def restore_backup(path, target, state_dir, only=(), dry_run=False, force=False, max_members=1_000_000,
-                   max_bytes=100 << 30):  # fmt: skip
-    """Restore backup ``path`` into ``target``; return the plan and counts. Holds the storage lock."""
+def restore_backup(path, target, state_dir, only=(), dry_run=False, force=False, max_members=None,
+                   max_bytes=None):  # fmt: skip
+    """Restore backup ``path`` into ``target``; return the plan and counts. Holds the storage lock.
+
+    The caps default to the schema's ``backup.max_members`` and ``backup.max_bytes``.
+    """
     target = os.path.abspath(target)
+    max_members = SECTIONS["backup"]["max_members"].default if max_members is None else max_members
+    max_bytes = SECTIONS["backup"]["max_bytes"].default if max_bytes is None else max_bytes
     with storage_lock(state_dir, "restore"):
         members, by_path = _checked(path, max_members, max_bytes)
         wanted = select(members, by_path, only)
@@ -44,15 +50,16 @@ def restore_backup(path, target, state_dir, only=(), dry_run=False, force=False,
             raise TargetNotEmpty(f"target {target}: not empty ({replaced} existing file(s) would be replaced)",
                                  changes)  # fmt: skip
         started = time.perf_counter()
-        summary["written"] = extract_into_place(path, target, set(wanted), by_path, max_members, max_bytes)
+        checked = [member_key(m) for m in members]
+        summary["written"] = extract_into_place(path, target, set(wanted), by_path, checked)
         summary["seconds"] = time.perf_counter() - started
     return summary
 
 
 def _checked(path, max_members, max_bytes):
-    members, _seen, manifest_bytes, problems = scan_archive(path, hash_data=False)
+    members, _seen, manifest_bytes, problems = scan_archive(path, False, max_members, max_bytes)
     if problems:
-        raise ArchiveRefused(f"{os.path.basename(path)}: refused: {problems[0]}", problems)
+        raise ArchiveRefused(problems[0], problems)
     if manifest_bytes is None:
         raise ArchiveRefused(f"{os.path.basename(path)}: refused: no {MANIFEST_NAME}, not a devkit backup")
     try:
@@ -86,6 +93,8 @@ def select(members, by_path, only):
 
 def plan_changes(target, wanted, by_path):
     """``[{path, action}]`` with action create/replace/unchanged; raise when the target is in the way."""
+    if not _occupied(target):
+        return [{"path": name, "action": "create"} for name in wanted]
     changes, conflicts = [], []
     for name in wanted:
         entry, path = by_path[name], os.path.join(target, *name.split("/"))

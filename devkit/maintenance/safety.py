@@ -11,10 +11,12 @@ import unicodedata
 
 from devkit.errors import ValidationError
 from devkit.maintenance.verify import member_type
+from devkit.term import printable
 
 EXIT_REFUSED = 4
 MAX_NAME_BYTES = 4096
 MAX_COMPONENT_BYTES = 255
+_FILTER_DEST = "/nonexistent-devkit-restore-check"
 _SPECIAL = {
     tarfile.CHRTYPE: "a character device",
     tarfile.BLKTYPE: "a block device",
@@ -29,8 +31,8 @@ class ArchiveRefused(ValidationError):
 
 
 def shown(text):
-    """``text`` with control and other unprintable characters escaped, safe to put on a terminal."""
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(text))
+    """``text`` with control characters escaped, safe to put on a terminal (``devkit.term.printable``)."""
+    return printable(text)
 
 
 def name_problem(name):
@@ -39,7 +41,7 @@ def name_problem(name):
         return "empty name"
     if name.startswith("/") or (len(name) > 1 and name[1] == ":"):
         return "absolute path"
-    if "\\" in name or "\0" in name or any(not c.isprintable() for c in name):
+    if "\\" in name or not name.isprintable():
         return "backslash or control character in the name"
     parts = name.split("/")
     bad = next((p for p in parts if p in ("", ".", "..")), None)
@@ -105,11 +107,23 @@ class MemberChecker:
             return "appears twice in the archive"
         problem = member_problem(info, self.kinds) or _collision(info.name, self.folded)
         self.kinds[info.name] = member_type(info)
-        return problem or manifest_mismatch(info, self.by_path)
+        return problem or manifest_mismatch(info, self.by_path) or filter_problem(info)
 
     def missing(self):
         """Manifest entries no member matched."""
         return [p for p in self.by_path if p not in self.kinds]
+
+    def chained_links(self, members):
+        """One line per symlink whose target passes through another symlink (resolved lexically, it
+        looked inside; followed on disk, it could leave the target). Needs every member's kind."""
+        problems = []
+        for info in members:
+            if info.issym():
+                through = _first_link_on_the_way(info, self.kinds)
+                if through is not None:
+                    problems.append(f"{shown(info.name)}: refused: symlink to {shown(info.linkname)!r} "
+                                    f"goes through the symlink {shown(through)!r}")  # fmt: skip
+        return problems
 
 
 def check_members(members, by_path, max_members, max_bytes):
@@ -122,7 +136,21 @@ def check_members(members, by_path, max_members, max_bytes):
             if checker.count > max_members or checker.total > max_bytes:
                 break
     problems += [f"{shown(p)}: refused: listed in the manifest but missing" for p in checker.missing()]
-    return problems
+    return problems + checker.chained_links(members)
+
+
+def _first_link_on_the_way(info, kinds):
+    parts = info.name.split("/")[:-1] + info.linkname.split("/")
+    stack = []
+    for part in parts[:-1]:
+        if part == "..":
+            if stack:
+                stack.pop()
+        elif part not in ("", "."):
+            stack.append(part)
+            if kinds.get("/".join(stack)) == "symlink":
+                return "/".join(stack)
+    return None
 
 
 def _collision(name, folded):
@@ -148,13 +176,17 @@ def manifest_mismatch(info, by_path):
     return None
 
 
-def filter_problem(info, target):
-    """A second opinion from tarfile's ``data`` filter where this Python has it; the reason or None."""
+def filter_problem(info):
+    """A second opinion from tarfile's ``data`` filter where this Python has it; the reason or None.
+
+    It judges the member against an empty destination (a path that does not exist, which keeps
+    its realpath calls cheap); members under a symlink are refused by our own checks.
+    """
     data_filter = getattr(tarfile, "data_filter", None)
     if data_filter is None:
         return None
     try:
-        data_filter(info, target)
+        data_filter(info, _FILTER_DEST)
     except tarfile.FilterError as exc:
         return f"tarfile's data filter refuses it ({exc})"
     return None

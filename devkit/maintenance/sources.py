@@ -62,30 +62,30 @@ def _walk(source, base, excludes, skip_dirs):
     st = os.lstat(source)
     if base and not _excluded(base, excludes):
         yield Entry(base, source, st)
-    if not stat.S_ISDIR(st.st_mode):
-        return
-    for top, dirs, files in os.walk(source):
-        rel_top = os.path.relpath(top, source).replace(os.sep, "/")
-        prefix = "/".join(p for p in (base, "" if rel_top == "." else rel_top) if p)
-        dirs[:] = sorted(d for d in dirs if os.path.join(top, d) not in skip_dirs)
-        for name in dirs + sorted(files):
-            entry = _entry(top, name, prefix, excludes)
-            if entry is not None:
-                yield entry
+    if stat.S_ISDIR(st.st_mode):
+        yield from _walk_dir(source, base, excludes, skip_dirs)
 
 
-def _entry(top, name, prefix, excludes):
-    archive_name = f"{prefix}/{name}" if prefix else name
-    path = os.path.join(top, name)
-    if _excluded(archive_name, excludes) or _is_own_file(name, path):
-        return None
-    if archive_name == MANIFEST_NAME:
-        raise UsageError(f"source file {path}: would be named {MANIFEST_NAME} in the archive, "
-                         "which is the backup's own manifest; back up its folder from one level up")  # fmt: skip
+def _walk_dir(folder, prefix, excludes, skip_dirs):
     try:
-        return Entry(archive_name, path, os.lstat(path))
+        with os.scandir(folder) as listing:
+            items = sorted(listing, key=lambda item: item.name)
     except FileNotFoundError:
-        return None
+        return
+    for item in items:
+        name = f"{prefix}/{item.name}" if prefix else item.name
+        if item.path in skip_dirs or _excluded(name, excludes) or _is_own_file(item.name, item.path):
+            continue
+        if name == MANIFEST_NAME:
+            raise UsageError(f"source file {item.path}: would be named {MANIFEST_NAME} in the archive, "
+                             "which is the backup's own manifest; back up its folder from one level up")  # fmt: skip
+        try:
+            entry = Entry(name, item.path, item.stat(follow_symlinks=False))
+        except FileNotFoundError:
+            continue
+        yield entry
+        if stat.S_ISDIR(entry.st.st_mode):
+            yield from _walk_dir(item.path, name, excludes, skip_dirs)
 
 
 def _is_own_file(name, path):
@@ -96,5 +96,7 @@ def _is_own_file(name, path):
 
 
 def _excluded(archive_name, excludes):
+    if not excludes:
+        return False
     base = archive_name.rsplit("/", 1)[-1]
     return any(fnmatch.fnmatchcase(archive_name, g) or fnmatch.fnmatchcase(base, g) for g in excludes)

@@ -4,8 +4,10 @@ import hashlib
 import os
 import tarfile
 
-from devkit.maintenance.archive import CHUNK, MANIFEST_NAME, GzipReader, open_members
+from devkit.config.schema import SECTIONS
+from devkit.maintenance.archive import CHUNK, MANIFEST_NAME, GzipReader
 from devkit.maintenance.manifest import MAX_MANIFEST_BYTES, parse_manifest
+from devkit.maintenance.tarstream import TarStream
 
 _TYPES = {tarfile.REGTYPE: "file", tarfile.AREGTYPE: "file", tarfile.DIRTYPE: "dir",
           tarfile.SYMTYPE: "symlink", tarfile.LNKTYPE: "hardlink"}  # fmt: skip
@@ -16,39 +18,61 @@ def member_type(info):
     return _TYPES.get(info.type, f"type {info.type!r}")
 
 
-def scan_archive(path, hash_data=True):
-    """Read ``path`` once to its end: (members, {name: facts}, manifest bytes or None, problems)."""
+def scan_archive(path, hash_data=True, max_members=None, max_bytes=None):
+    """Read ``path`` once to its end: (members, {name: facts}, manifest bytes or None, problems).
+
+    Stops early, with a problem, past ``max_members`` members or ``max_bytes`` of file data
+    (default: the schema's ``backup.max_members`` and ``backup.max_bytes``): a gzip bomb is not read.
+    """
     members, seen, manifest_bytes, problems = [], {}, None, []
+    caps = _caps(max_members, max_bytes)
     try:
         with GzipReader(path) as reader:
-            with open_members(reader) as tar:
-                for info in tar:
-                    members.append(info)
-                    if info.name == MANIFEST_NAME and info.isfile():
-                        manifest_bytes = _read_manifest(tar, info)
-                    elif info.name in seen:
-                        problems.append(f"{info.name}: appears twice in the archive")
-                    else:
-                        seen[info.name] = _facts(tar, info, hash_data)
+            stream = TarStream(reader, CHUNK)
+            for info in stream:
+                members.append(info)
+                counted = len(members) - (manifest_bytes is not None or info.name == MANIFEST_NAME)
+                caps[2] += info.size if info.isfile() and info.name != MANIFEST_NAME else 0
+                if counted > caps[0] or caps[2] > caps[1]:
+                    problems.append(_cap_problem(path, counted, caps))
+                    return members, seen, manifest_bytes, problems
+                if info.name == MANIFEST_NAME and info.isfile():
+                    manifest_bytes = _read_manifest(stream, info)
+                elif info.name in seen:
+                    problems.append(f"{info.name}: appears twice in the archive")
+                else:
+                    seen[info.name] = _facts(stream, info, hash_data)
             reader.finish()
     except OSError as exc:
         problems.append(f"{path}: cannot read: {exc.strerror or exc}")
-    except (ValueError, EOFError, tarfile.TarError) as exc:
+    except ValueError as exc:
         problems.append(f"{os.path.basename(path)}: {exc}")
     return members, seen, manifest_bytes, problems
 
 
-def _read_manifest(tar, info):
+def _caps(max_members, max_bytes):
+    fields = SECTIONS["backup"]
+    return [fields["max_members"].default if max_members is None else max_members,
+            fields["max_bytes"].default if max_bytes is None else max_bytes, 0]  # fmt: skip
+
+
+def _cap_problem(path, count, caps):
+    if count > caps[0]:
+        return f"{os.path.basename(path)}: more than the {caps[0]} members allowed; not read further"
+    return f"{os.path.basename(path)}: more than the {caps[1]} bytes allowed; not read further"
+
+
+def _read_manifest(stream, info):
     if info.size > MAX_MANIFEST_BYTES:
         raise ValueError(f"{MANIFEST_NAME} is {info.size} bytes, more than a manifest may be")
-    return tar.extractfile(info).read()
+    return b"".join(stream.chunks(info))
 
 
-def _facts(tar, info, hash_data):
+def _facts(stream, info, hash_data):
     facts = {"type": member_type(info), "size": info.size, "mode": info.mode}
     if info.isfile() and hash_data:
-        digest, handle = hashlib.sha256(), tar.extractfile(info)
-        for chunk in iter(lambda: handle.read(CHUNK), b""):
+        digest = hashlib.sha256()
+        for chunk in stream.chunks(info):
             digest.update(chunk)
         facts["sha256"] = digest.hexdigest()
     return facts

@@ -10,103 +10,102 @@ import os
 import stat
 import tarfile
 
-from devkit.maintenance.archive import MANIFEST_NAME, TarGzWriter
+from devkit.maintenance.archive import CHUNK, MANIFEST_NAME, TarGzWriter
 from devkit.maintenance.manifest import build_manifest
-from devkit.store.copy import consistent_copy, is_sqlite
+from devkit.store.copy import SQLITE_MAGIC, consistent_copy
 
 OUT_BUFFER = 1 << 20
 # setuid/setgid bits are never archived: restore refuses them, so a backup never carries them.
 MODE_MASK = 0o1777
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 
 
 def write_entries(handle, entries, now, sources, level, scratch, progress=None):
     """Write ``entries`` then the manifest to ``handle``; return counts, bytes and warnings."""
-    out = TarGzWriter(handle, level)
     state = {"records": [], "warnings": [], "sqlite_copies": 0, "done": 0, "scratch": scratch,
              "total": sum(e.st.st_size for e in entries if stat.S_ISREG(e.st.st_mode)), "progress": progress}  # fmt: skip
-    for entry in entries:
-        record = _add(out, entry, state)
-        if record is not None:
-            state["records"].append(record)
-    manifest = build_manifest(now, sources, state["records"])
-    info = _info(MANIFEST_NAME, tarfile.REGTYPE, 0o644, int(now))
-    out.add_bytes(info, json.dumps(manifest, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
-    out.close()
+    with TarGzWriter(handle, level) as out:
+        for entry in entries:
+            record = _add(out, entry, state)
+            if record is not None:
+                state["records"].append(record)
+        manifest = build_manifest(now, sources, state["records"])
+        body = json.dumps(manifest, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        out.add_bytes(MANIFEST_NAME, body, 0o644, int(now))
+        out.close()
     totals = manifest["totals"]
     return {"files": totals["files"], "entries": totals["entries"], "bytes": totals["bytes"],
             "sqlite_copies": state["sqlite_copies"], "warnings": state["warnings"], "level": level}  # fmt: skip
 
 
-def _info(name, kind, mode, mtime, st=None):
-    info = tarfile.TarInfo(name)
-    info.type, info.mode, info.mtime = kind, mode, mtime
-    if st is not None:
-        info.uid, info.gid = st.st_uid, st.st_gid
-    return info
-
-
 def _record(entry, kind, **extra):
     st = entry.st
-    record = {"path": entry.name, "type": kind, "mode": st.st_mode & MODE_MASK,
-              "mtime": st.st_mtime, "mtime_ns": st.st_mtime_ns}  # fmt: skip
+    record = {"path": entry.name, "type": kind, "mode": st.st_mode & MODE_MASK, "mtime_ns": st.st_mtime_ns}
     record.update(extra)
     return record
 
 
 def _add(out, entry, state):
-    mode = entry.st.st_mode
-    if stat.S_ISDIR(mode):
-        out.add_header(_info(entry.name, tarfile.DIRTYPE, mode & MODE_MASK, int(entry.st.st_mtime), entry.st))
-        return _record(entry, "dir")
-    if stat.S_ISLNK(mode):
-        target = os.readlink(entry.path)
-        info = _info(entry.name, tarfile.SYMTYPE, 0o777, int(entry.st.st_mtime), entry.st)
-        info.linkname = target
-        out.add_header(info)
-        return _record(entry, "symlink", target=target)
-    if stat.S_ISREG(mode):
+    st = entry.st
+    if stat.S_ISREG(st.st_mode):
         return _add_file(out, entry, state)
+    if stat.S_ISDIR(st.st_mode):
+        out.add_header(
+            entry.name, tarfile.DIRTYPE, st.st_mode & MODE_MASK, int(st.st_mtime), st.st_uid, st.st_gid
+        )
+        return _record(entry, "dir")
+    if stat.S_ISLNK(st.st_mode):
+        target = os.readlink(entry.path)
+        out.add_header(entry.name, tarfile.SYMTYPE, 0o777, int(st.st_mtime), st.st_uid, st.st_gid, 0, target)
+        return _record(entry, "symlink", target=target)
     state["warnings"].append(f"{entry.path}: not a regular file, folder or symlink; skipped")
     return None
 
 
-def _add_file(out, entry, state):
+def _add_file(out, entry, state, source=None):
+    st = entry.st
     try:
-        source, copied = _readable_copy(entry, state)
-        fd = os.open(source, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        fd = os.open(source or entry.path, os.O_RDONLY | _NOFOLLOW)
     except FileNotFoundError:
         state["warnings"].append(f"{entry.path}: disappeared before it was read; skipped")
         return None
     except OSError as exc:
         state["warnings"].append(f"{entry.path}: cannot read ({exc.strerror or exc}); skipped")
         return None
-    with os.fdopen(fd, "rb", buffering=0) as handle:
-        before = os.fstat(fd)
-        info = _info(
-            entry.name, tarfile.REGTYPE, entry.st.st_mode & MODE_MASK, int(entry.st.st_mtime), entry.st
+    try:
+        # The size is the walk's lstat (or the copy's); a later fstat that differs means it changed.
+        size = os.fstat(fd).st_size if source else st.st_size
+        first = os.read(fd, min(size, CHUNK))
+        if source is None and first.startswith(SQLITE_MAGIC):
+            return _add_sqlite(out, entry, state)
+        header = (
+            entry.name,
+            tarfile.REGTYPE,
+            st.st_mode & MODE_MASK,
+            int(st.st_mtime),
+            st.st_uid,
+            st.st_gid,
+            size,
         )
-        info.size = before.st_size
-        digest, short = out.add_file(info, handle)
+        digest, short = out.add_file(header, fd, first)
         after = os.fstat(fd)
-    changed = bool(short) or (after.st_size, after.st_mtime_ns) != (before.st_size, before.st_mtime_ns)
-    if changed and not copied:
+    finally:
+        os.close(fd)
+    _advance(state, size)
+    record = _record(entry, "file", size=size, sha256=digest)
+    if source is not None:
+        record["sqlite_copy"] = True
+    elif short or (after.st_size, after.st_mtime_ns, after.st_ino) != (size, st.st_mtime_ns, st.st_ino):
         state["warnings"].append(f"{entry.path}: changed while it was read; the archived copy may be torn")
-    _advance(state, info.size)
-    extra = {"size": info.size, "sha256": digest}
-    if copied:
-        extra["sqlite_copy"] = True
-    if changed and not copied:
-        extra["changed_while_read"] = True
-    return _record(entry, "file", **extra)
+        record["changed_while_read"] = True
+    return record
 
 
-def _readable_copy(entry, state):
-    if entry.st.st_size < 16 or not is_sqlite(entry.path):
-        return entry.path, False
-    target = os.path.join(state["scratch"], f"db-{state['sqlite_copies']}")
-    consistent_copy(entry.path, target)
+def _add_sqlite(out, entry, state):
+    copy = os.path.join(state["scratch"], f"db-{state['sqlite_copies']}")
+    consistent_copy(entry.path, copy)
     state["sqlite_copies"] += 1
-    return target, True
+    return _add_file(out, entry, state, source=copy)
 
 
 def _advance(state, size):

@@ -128,6 +128,11 @@ class Store:
                 return
             yield op
 
+    def error_types(self, since_ts=None, limit=10, newest=20000):
+        """The most frequent error type names among the ``newest`` kept operations: [(name or None, count)]."""
+        with self._lock, _errors(self.path, "read"):
+            return reader.error_types(self.conn, self._epoch(), since_ts, limit, newest)
+
     def instruments(self):
         """User instrument series: name, kind, help, labels, value, sketch, created_ts."""
         with self._lock, _errors(self.path, "read"):

@@ -219,3 +219,16 @@ def problem(conn):
     if row is not None and not str(row[0]).strip().lstrip("-").isdigit():
         return f"meta.epoch is {row[0]!r}, not a whole number"
     return None
+
+
+def error_types(conn, epoch, since_ts, limit, newest):
+    """The ``limit`` most frequent error type names among the ``newest`` kept operations: [(name or None, n)].
+
+    The type is the ``error`` text before its first ``:`` (``TimeoutError: ...`` -> ``TimeoutError``).
+    Only the newest rows are read, so the cost stays flat however big the journal grows.
+    """
+    sql = ("SELECT nullif(trim(substr(error, 1, instr(error || ':', ':') - 1)), '') AS kind, count(*) AS n FROM"
+           " (SELECT status, error FROM operations WHERE epoch = ? AND ts >= ? ORDER BY ts DESC LIMIT ?)"
+           " WHERE status = 'error' GROUP BY kind ORDER BY n DESC, kind LIMIT ?")  # fmt: skip
+    since = -1e300 if since_ts is None else since_ts
+    return [(kind, n) for kind, n in conn.execute(sql, (epoch, since, int(newest), int(limit)))]

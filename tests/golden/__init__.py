@@ -13,16 +13,21 @@ GOLDEN_DIR = os.path.dirname(os.path.abspath(__file__))
 UPDATE_ENV = "DEVKIT_UPDATE_GOLDEN"
 
 
-def golden_path(name):
+# Every folder of golden files; `make golden` refreshes them all.
+GOLDEN_TESTS = (GOLDEN_DIR, os.path.join(os.path.dirname(GOLDEN_DIR), "golden_screens"))
+
+
+def golden_path(name, directory=GOLDEN_DIR):
     """Where the golden text ``name`` is kept."""
-    return os.path.join(GOLDEN_DIR, f"{name}.txt")
+    return os.path.join(directory, f"{name}.txt")
 
 
-def assert_golden(name, text):
+def assert_golden(name, text, directory=GOLDEN_DIR):
     """Fail with a diff unless ``text`` equals golden file ``name``; with DEVKIT_UPDATE_GOLDEN=1, rewrite it."""
-    path = golden_path(name)
+    path = golden_path(name, directory)
     text = text if text.endswith("\n") else text + "\n"
     if os.environ.get(UPDATE_ENV) == "1":
+        os.makedirs(directory, exist_ok=True)
         with open(path, "w", encoding="utf-8", newline="\n") as handle:
             handle.write(text)
         return

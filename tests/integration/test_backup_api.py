@@ -96,3 +96,36 @@ def test_verify_reports_a_missing_file_and_a_foreign_archive(tmp_path):
 
 def test_list_of_a_missing_folder_is_empty(tmp_path):
     assert list_backups(str(tmp_path / "none")) == []
+
+
+def test_an_unreadable_file_is_named_and_skipped(tmp_path, monkeypatch):
+    data = make_tree(str(tmp_path))
+    secret = os.path.join(data, "runs", "r003.json")
+    real_open = os.open
+
+    def open_denied(path, *args, **kwargs):
+        if path == secret:
+            raise PermissionError(13, "Permission denied", path)
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", open_denied)
+    result = backup(str(tmp_path), str(tmp_path / "backups"))
+    monkeypatch.undo()
+    assert result["warnings"] == [f"{secret}: cannot read (Permission denied); skipped"]
+    report = verify_backup(result["path"])
+    assert report["ok"] is True and report["files"] == 11
+
+
+def test_verify_stops_at_a_bomb_of_zeros_after_the_archive(made):
+    import zlib
+
+    _tmp, result = made
+    members = read_members(result["path"])
+    write_members(result["path"], members)
+    with open(result["path"], "ab") as handle:
+        bomb = zlib.compressobj(9, zlib.DEFLATED, 31)
+        handle.write(b"".join(bomb.compress(bytes(1 << 20)) for _ in range(8)) + bomb.flush())
+    report = verify_backup(result["path"])
+    assert report["problems"] == [
+        f"{result['name']}: more than 1048576 bytes follow the end of the tar archive"
+    ]

@@ -101,7 +101,8 @@ def test_restore_refuses_a_non_empty_target_listing_the_changes(project):
                            "rerun with --force to restore over them, or --dry-run to see the plan\n")  # fmt: skip
     forced = devkit(project, "restore", name, "--target", "r", "--force")
     assert forced.code == 0
-    assert forced.out == f"restored 13 files from {name} into {project / 'r'} (1 replace, 13 unchanged)\n"
+    assert forced.out == ("  replace: data/runs/r001.json\n"
+                          f"restored 13 files from {name} into {project / 'r'} (1 replace, 13 unchanged)\n")  # fmt: skip
 
 
 def test_prune_shows_then_applies_and_keeps_the_newest_verified(project):
@@ -143,4 +144,39 @@ def test_prune_daily_weekly_monthly_reasons(project):
         ("20270116T080000", []),
         ("20270115T200000", []),
         ("20270115T080000", []),
+    ]
+
+
+def test_progress_is_drawn_on_a_terminal_only(project):
+    out, err = io.StringIO(), io.StringIO()
+    ctx = Context(stdout=out, stderr=err, env=clean_env(), cwd=str(project), clock=lambda: T0,
+                  stdout_isatty=True, stderr_isatty=True)  # fmt: skip
+    assert main(["backup", "create"], ctx) == 0
+    assert err.getvalue().startswith("\rbackup [") and err.getvalue().endswith("100.0% \n")
+    assert devkit(project, "backup", "create", now=T0 + 1).err == ""
+
+
+def test_dry_run_lists_the_plan_and_writes_nothing(project):
+    name = json.loads(devkit(project, "--json", "backup", "create").out)["name"]
+    result = devkit(project, "restore", name, "--target", "r", "--dry-run", "--only", "data/runs/deep/*")
+    assert result.code == 0
+    assert result.out.splitlines()[-1] == (f"dry run: 6 files would be restored into {project / 'r'} "
+                                           "(9 create); nothing written")  # fmt: skip
+    assert result.out.splitlines()[0] == "  create: data"
+    assert not (project / "r").exists()
+
+
+def test_prune_takes_backup_keep_from_the_config_but_not_the_builtin_default(project):
+    for day in range(3):
+        devkit(project, "backup", "create", now=T0 + day * DAY)
+    assert devkit(project, "backup", "prune").code == 2
+    with open(str(project / "devkit.toml"), "a") as handle:
+        handle.write("[backup]\nkeep = 2\n")
+    applied = devkit(project, "backup", "prune", "--apply")
+    assert applied.code == 0
+    assert applied.out.splitlines() == [
+        "keep   proj-20270117T080000.000Z.tar.gz (one of the last 2)",
+        "keep   proj-20270116T080000.000Z.tar.gz (one of the last 2)",
+        "delete proj-20270115T080000.000Z.tar.gz",
+        "deleted 1 backup(s)",
     ]

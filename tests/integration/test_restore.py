@@ -9,6 +9,7 @@ import pytest
 
 from devkit.errors import OperationError
 from devkit.maintenance.restore import TargetNotEmpty, restore_backup
+from devkit.maintenance.safety import ArchiveRefused
 from tests.integration._backup_helpers import backup, make_tree
 
 
@@ -99,3 +100,13 @@ def test_restore_never_writes_through_a_symlink_in_the_target(made):
         restore_backup(result["path"], str(target), str(tmp_path / "state"), force=True)
     assert "t: data: is a symlink in the target; restore does not write through it" in str(caught.value)
     assert os.listdir(str(elsewhere)) == []
+
+
+def test_a_truncated_archive_is_refused_before_anything_is_written(made):
+    tmp_path, _data, result = made
+    with open(result["path"], "r+b") as handle:
+        handle.truncate(os.path.getsize(result["path"]) - 3)
+    with pytest.raises(ArchiveRefused) as caught:
+        restore_backup(result["path"], str(tmp_path / "t"), str(tmp_path / "state"))
+    assert str(caught.value) == f"{result['name']}: the gzip stream ends early (truncated archive)"
+    assert not os.path.exists(str(tmp_path / "t"))

@@ -31,6 +31,14 @@ CRAFTED = {
         [member("data/link", kind=tarfile.SYMTYPE, linkname="."), member("data/link/x", b"x")],
         "data/link/x: refused: lies under 'data/link', which is not a folder in the archive",
     ),
+    "symlink_chain": (
+        [
+            member("d", kind=tarfile.DIRTYPE, mode=0o755),
+            member("d/l1", kind=tarfile.SYMTYPE, linkname=".."),
+            member("d/l2", kind=tarfile.SYMTYPE, linkname="l1/.."),
+        ],
+        "d/l2: refused: symlink to 'l1/..' goes through the symlink 'd/l1'",
+    ),
     "hardlink_outside": (
         [member("data/hard", kind=tarfile.LNKTYPE, linkname="/etc/passwd")],
         "data/hard: refused: hardlink to '/etc/passwd', which is not a file earlier in the archive",
@@ -102,10 +110,10 @@ def _all_files_added(tmp_path):
 def test_member_count_and_size_caps_stop_a_bomb(tmp_path):
     many = [member(f"data/f{i}", b"") for i in range(5)]
     error, _ = _restore(tmp_path, many, max_members=3)
-    assert error.problems[0] == "data/f2: refused: more than the 3 members allowed"
+    assert error.problems == ["crafted.tar.gz: more than the 3 members allowed; not read further"]
     (tmp_path / "b").mkdir()
     error, _ = _restore(tmp_path / "b", [member("data/big", bytes(5000))], max_bytes=4096)
-    assert error.problems[0] == "data/big: refused: more than the 4096 bytes allowed"
+    assert error.problems == ["crafted.tar.gz: more than the 4096 bytes allowed; not read further"]
 
 
 def test_a_member_the_manifest_does_not_list_is_refused(tmp_path):
@@ -136,3 +144,12 @@ def test_an_archive_without_a_manifest_is_refused(tmp_path):
     with pytest.raises(ArchiveRefused) as caught:
         restore_backup(path, str(tmp_path / "t"), str(tmp_path / "state"))
     assert str(caught.value) == "plain.tar.gz: refused: no MANIFEST.json, not a devkit backup"
+
+
+@pytest.mark.skipif(not hasattr(tarfile, "data_filter"), reason="this Python has no tarfile data filter")
+def test_tarfiles_data_filter_is_a_second_opinion():
+    from devkit.maintenance.safety import filter_problem
+
+    info, _ = member("data/link", kind=tarfile.SYMTYPE, linkname="/etc/passwd")
+    assert filter_problem(info).startswith("tarfile's data filter refuses it (")
+    assert filter_problem(member("data/ok.json", b"{}")[0]) is None

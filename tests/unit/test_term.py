@@ -169,12 +169,3 @@ def test_terminal_width_without_a_stream_is_columns_or_80():
     assert term.terminal_width({}) == 80
     assert term.terminal_width({"COLUMNS": "0"}) == 80
     assert term.terminal_width({"COLUMNS": "64"}) == 64
-
-
-@pytest.mark.parametrize(
-    "size, text",
-    [(0, "0 B"), (1023, "1023 B"), (1024, "1.0 KB"), (40 * 1024, "40.0 KB"), (1536 * 1024, "1.5 MB"),
-     (3 * 1024**3, "3.0 GB"), (5 * 1024**5, "5120.0 TB")],
-)  # fmt: skip
-def test_human_size(size, text):
-    assert term.human_size(size) == text

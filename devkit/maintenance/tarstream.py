@@ -1,0 +1,150 @@
+"""Fast tar headers: building plain ustar headers, and streaming members out of a decompressed tar.
+
+``tarfile`` spends most of its time per member in Python; backups hold tens of thousands of
+small files, so common headers are packed and parsed here directly. Anything unusual (long
+or non-ASCII names, huge numbers) is written by ``tarfile`` itself, and read here through its
+pax or GNU long-name records. Members come back as ordinary ``tarfile.TarInfo`` objects.
+"""
+
+import struct
+import tarfile
+
+BLOCK = tarfile.BLOCKSIZE
+_ZERO_BLOCK = bytes(BLOCK)
+_USTAR = b"ustar\x0000"
+_MAX_OCTAL_7 = 8**7
+_MAX_OCTAL_11 = 8**11
+# pax and GNU long-name records are read whole; real ones are a few hundred bytes.
+MAX_EXTENSION_BYTES = 1 << 20
+_KIND_FIX = {tarfile.AREGTYPE: tarfile.REGTYPE, tarfile.CONTTYPE: tarfile.REGTYPE}
+
+
+def ustar_header(name, kind, mode, uid, gid, size, mtime, linkname=""):
+    """The 512-byte ustar header ``tarfile`` would write for these simple values, or None when they are not simple."""
+    name = name + "/" if kind == tarfile.DIRTYPE else name
+    if not (name.isascii() and linkname.isascii() and len(name) <= 100 and len(linkname) <= 100):
+        return None
+    if not (0 <= uid < _MAX_OCTAL_7 and 0 <= gid < _MAX_OCTAL_7 and 0 <= size < _MAX_OCTAL_11
+            and 0 <= mtime < _MAX_OCTAL_11):  # fmt: skip
+        return None
+    head = b"".join((
+        name.encode("ascii").ljust(100, b"\0"), b"%07o\0" % (mode & 0o7777), b"%07o\0" % uid, b"%07o\0" % gid,
+        b"%011o\0" % size, b"%011o\0" % mtime, b"        ", kind, linkname.encode("ascii").ljust(100, b"\0"),
+        _USTAR, bytes(80),
+    )).ljust(BLOCK, b"\0")  # fmt: skip
+    return head[:148] + b"%06o\0 " % sum(head) + head[156:]
+
+
+def _number(field):
+    if field and field[0] in (0o200, 0o377):
+        value = int.from_bytes(field[1:], "big")
+        return -((1 << (8 * (len(field) - 1))) - value) if field[0] == 0o377 else value
+    text = field.split(b"\0", 1)[0].strip()
+    return int(text, 8) if text else 0
+
+
+def _signed_sum(block):
+    # Some old tars summed the header as signed bytes; tarfile accepts both, so do we.
+    return sum(struct.unpack_from("148b8x356b", block)) + 256
+
+
+def _text(field):
+    return field.split(b"\0", 1)[0].decode("utf-8", "surrogateescape")
+
+
+def _parse_pax(data):
+    records, pos = {}, 0
+    while pos < len(data) and data[pos] != 0:
+        space = data.index(b" ", pos)
+        length = int(data[pos:space])
+        key, _, value = data[space + 1 : pos + length - 1].partition(b"=")
+        records[key.decode("utf-8", "surrogateescape")] = value.decode("utf-8", "surrogateescape")
+        pos += length
+    return records
+
+
+class TarStream:
+    """Members of an uncompressed tar read from ``reader`` (``read(n)``), in order, each read once.
+
+    Iterate for ``TarInfo`` objects; ``chunks(info)`` yields the current member's data.
+    Raises ``ValueError`` on a damaged header or an early end.
+    """
+
+    def __init__(self, reader, chunk_size):
+        self.reader, self.chunk_size = reader, chunk_size
+        self.unread = 0
+
+    def _exact(self, size):
+        data = self.reader.read(size)
+        if len(data) != size:
+            raise ValueError("the tar stream ends early (truncated archive)")
+        return data
+
+    def _skip_rest(self):
+        while self.unread:
+            self.unread -= len(self._exact(min(self.unread, self.chunk_size)))
+
+    def chunks(self, info):
+        """The data of ``info`` (the member just returned), in chunks, then its padding is skipped."""
+        left = self.unread - (-info.size % BLOCK)
+        while left > 0:
+            chunk = self._exact(min(left, self.chunk_size))
+            left -= len(chunk)
+            self.unread -= len(chunk)
+            yield chunk
+
+    def __iter__(self):
+        extra = {}
+        while True:
+            self._skip_rest()
+            block = self._exact(BLOCK)
+            if block == _ZERO_BLOCK:
+                return
+            info = self._header(block, extra)
+            if info.type in (
+                tarfile.XHDTYPE,
+                tarfile.XGLTYPE,
+                tarfile.GNUTYPE_LONGNAME,
+                tarfile.GNUTYPE_LONGLINK,
+            ):
+                extra = self._extension(info, extra)
+                continue
+            extra = {}
+            has_data = info.isfile() or info.type not in tarfile.SUPPORTED_TYPES
+            self.unread = info.size + (-info.size % BLOCK) if has_data else 0
+            yield info
+
+    def _extension(self, info, extra):
+        if info.size > MAX_EXTENSION_BYTES:
+            raise ValueError(f"a tar extension header of {info.size} bytes (more than {MAX_EXTENSION_BYTES})")
+        data = self._exact(info.size + (-info.size % BLOCK))[: info.size]
+        if info.type == tarfile.XHDTYPE:
+            return {**extra, **_parse_pax(data)}
+        if info.type == tarfile.XGLTYPE:
+            return extra
+        key = "path" if info.type == tarfile.GNUTYPE_LONGNAME else "linkpath"
+        return {**extra, key: data.rstrip(b"\0").decode("utf-8", "surrogateescape")}
+
+    @staticmethod
+    def _header(block, extra):
+        stored = _number(block[148:156])
+        if stored != sum(block[:148]) + 256 + sum(block[156:]) and stored != _signed_sum(block):
+            raise ValueError("a tar header is damaged (bad checksum)")
+        name, kind = _text(block[0:100]), block[156:157]
+        if block[257:265] == _USTAR and block[345] != 0:
+            name = _text(block[345:500]) + "/" + name
+        info = tarfile.TarInfo(extra.get("path", name))
+        info.type = _KIND_FIX.get(kind, kind)
+        info.mode, info.uid, info.gid = (
+            _number(block[100:108]),
+            _number(block[108:116]),
+            _number(block[116:124]),
+        )
+        info.size = int(extra.get("size", _number(block[124:136])))
+        info.mtime = float(extra["mtime"]) if "mtime" in extra else _number(block[136:148])
+        info.linkname = extra.get("linkpath", _text(block[157:257]))
+        if kind == tarfile.AREGTYPE and info.name.endswith("/"):
+            info.type = tarfile.DIRTYPE
+        if info.type == tarfile.DIRTYPE:
+            info.name = info.name.rstrip("/")
+        return info
