@@ -14,6 +14,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
 import timeit
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -37,7 +38,9 @@ def devkit_cases():
     from devkit.metrics import api
     from devkit.metrics.recorder import RECORDER
 
-    RECORDER.writer = lambda batch: None  # the flusher keeps running; only the sqlite write is left out
+    RECORDER.writer = (
+        lambda batch, deadline=None: None
+    )  # the flusher keeps running; only the sqlite write is left out
     names = {
         "c": api.counter("bench_requests", "requests"),
         "cl": api.counter("bench_labelled", "requests", labels=("route", "code")),
@@ -98,6 +101,81 @@ def run_all(number, repeat):
     return results
 
 
+E2E_GOAL = 0.5
+E2E_THREADS = 8
+
+
+def _threads(work, count):
+    import threading
+
+    threads = [threading.Thread(target=work) for _ in range(count)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return started
+
+
+def devkit_end_to_end(recorder, per_thread):
+    """ns per operation of 8 threads doing track() + op.tokens(), until everything is in the store."""
+    from devkit.metrics.api import flush, track
+    from devkit.metrics.recorder import write_to_store
+    from devkit.store import Store
+
+    def work():
+        for _ in range(per_thread):
+            with track("chat", model="llama3") as op:
+                op.tokens(prompt=5, completion=7)
+
+    recorder.writer = write_to_store
+    started = _threads(work, E2E_THREADS)
+    flush()
+    took = time.perf_counter() - started
+    recorder.writer = lambda batch, deadline=None: None
+    with Store(os.path.join(".devkit", "devkit.db")) as store:
+        stored = store.totals()["requests"]
+    return took / (E2E_THREADS * per_thread) * 1e9, stored
+
+
+def prometheus_end_to_end(per_thread):
+    """The same work in prometheus_client: labelled Histogram.time() + two labelled counter inc()."""
+    import prometheus_client as pc
+
+    registry = pc.CollectorRegistry()
+    latency = pc.Histogram("e2e_seconds", "latency", ["operation", "model"], registry=registry)
+    tokens = pc.Counter("e2e_tokens", "tokens", ["operation", "model", "kind"], registry=registry)
+
+    def work():
+        for _ in range(per_thread):
+            with latency.labels("chat", "llama3").time():
+                tokens.labels("chat", "llama3", "prompt").inc(5)
+                tokens.labels("chat", "llama3", "completion").inc(7)
+
+    started = _threads(work, E2E_THREADS)
+    return (time.perf_counter() - started) / (E2E_THREADS * per_thread) * 1e9
+
+
+def report_end_to_end(recorder, per_thread):
+    """Print the end-to-end line; return 1 when it misses its goal or loses an operation."""
+    dk, stored = devkit_end_to_end(recorder, per_thread)
+    pc = prometheus_end_to_end(per_thread)
+    ratio, want = dk / pc, E2E_THREADS * per_thread
+    ok = ratio <= E2E_GOAL and stored == want
+    print(
+        f"{'8 threads track+tokens':<24}{dk:>8.0f}   {'labelled time()+2 inc()':<24}{pc:>8.0f}  {ratio:>5.2f}x"
+        f"  <= {E2E_GOAL:.1f}x {'PASS' if ok else 'FAIL'} (in the store: {stored} of {want})"
+    )
+    return 0 if ok else 1
+
+
+def results_recorder():
+    """The process-wide recorder the cases used."""
+    from devkit.metrics.recorder import RECORDER
+
+    return RECORDER
+
+
 def report(results):
     """Print one line per pair with the ratio and PASS/FAIL against the goal; return failures."""
     print(f"python {sys.version.split()[0]}  (median ns per call; ratio = devkit / prometheus_client)")
@@ -132,6 +210,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--number", type=int, default=100_000, help="calls per timed run")
     parser.add_argument("--repeat", type=int, default=7, help="timed runs per case (median taken)")
+    parser.add_argument("--e2e", type=int, default=100_000, help="operations per thread, end to end")
     args = parser.parse_args(argv)
     try:
         import prometheus_client  # noqa: F401
@@ -142,7 +221,9 @@ def main(argv=None):
         return rerun_with_prometheus(argv)
     with tempfile.TemporaryDirectory(prefix="devkit-bench-") as scratch:
         os.chdir(scratch)  # an empty project: the recorder loads default settings, writes nowhere
-        failures = report(run_all(args.number, args.repeat))
+        results = run_all(args.number, args.repeat)
+        failures = report(results)
+        failures += report_end_to_end(results_recorder(), args.e2e)
         os.chdir(REPO)
     return 1 if failures else 0
 

@@ -5,16 +5,32 @@ devkit (and ``devkit --help``) stays cheap::
 
     with devkit.track("chat", model="llama3") as op:
         op.tokens(prompt=12, completion=80)
+
+``devkit.flush()`` writes everything recorded so far to the store now (it also happens every
+``metrics.flush_interval_s``, at exit, and on SIGTERM/SIGHUP) and returns how many operations it wrote.
 """
 
 __version__ = "0.1.0"
-__all__ = ["track", "counter", "gauge", "histogram", "health", "__version__"]
+__all__ = [
+    "track",
+    "counter",
+    "gauge",
+    "histogram",
+    "flush",
+    "health",
+    "serve",
+    "serve_in_thread",
+    "wsgi_app",
+    "asgi_app",
+    "__version__",
+]
 
 _LAZY = {
     "track": ("devkit.metrics.api", "track"),
     "counter": ("devkit.metrics.api", "counter"),
     "gauge": ("devkit.metrics.api", "gauge"),
     "histogram": ("devkit.metrics.api", "histogram"),
+    "flush": ("devkit.metrics.api", "flush"),
     "serve": ("devkit.server", "serve"),
     "serve_in_thread": ("devkit.server", "serve_in_thread"),
     "wsgi_app": ("devkit.server", "wsgi_app"),

@@ -2,6 +2,7 @@
 
 import argparse
 import os
+import stat
 
 from devkit import term, units
 from devkit.commands import metrics_export, metrics_push
@@ -21,8 +22,9 @@ def add_arguments(parser):
     reset = sub.add_parser("reset", help="zero what readers see (asks first on a terminal)")
     reset.add_argument("--yes", action="store_true", help="do not ask")
     ingest = sub.add_parser("ingest", help="import JSON-lines events from FILE or - (stdin)",
-                            description="Import JSON-lines events. Bad lines are reported as FILE:LINE: field: "
-                            "problem and skipped (exit 1); with --strict nothing is written (exit 2).")  # fmt: skip
+                            description="Import JSON-lines events (FILE may be a FIFO or /dev/fd/N; lines up to 1 MiB). Bad lines are "
+                            "reported as FILE:LINE: field: problem and skipped (exit 1); with --strict nothing is "
+                            "written (exit 2). A missing FILE or a directory is a usage error (exit 2).")  # fmt: skip
     ingest.add_argument("file", metavar="FILE", help="JSON-lines file, or - for stdin")
     ingest.add_argument("--strict", action="store_true", help="reject the whole input when any line is bad")
     metrics_export.add_arguments(sub.add_parser("export", help="export metrics"))
@@ -132,8 +134,7 @@ def _ingest(ctx, args):
     from devkit.store.ingest import ingest
 
     label = "<stdin>" if args.file == "-" else args.file
-    if args.file != "-" and not os.path.isfile(os.path.join(ctx.cwd, args.file)):
-        raise UsageError(f"{args.file}: no such file (use - to read stdin)")
+    regular = args.file != "-" and _check_source(os.path.join(ctx.cwd, args.file), args.file)
     progress = _progress(ctx, args.file)
 
     def on_error(lineno, problem):
@@ -141,7 +142,7 @@ def _ingest(ctx, args):
 
     with open_store(ctx.config) as store, progress:
         result = ingest(store, _opener(ctx, args.file, progress), args.strict, ctx.clock(), on_error,
-                        replayable=args.file != "-")  # fmt: skip
+                        replayable=regular)  # fmt: skip
     if args.strict and result["rejected"]:
         result["ingested"] = 0
     emit(ctx, result, lambda c, d: _ingest_summary(d, label, args.strict))
@@ -156,17 +157,34 @@ def _ingest_summary(data, label, strict):
     return f"{label}: ingested {data['ingested']}, rejected {data['rejected']}"
 
 
+def _check_source(full, path):
+    """True for a regular file (readable twice); FIFOs and /dev/fd/N pipes are read once."""
+    try:
+        mode = os.stat(full).st_mode
+    except FileNotFoundError:
+        raise UsageError(f"{path}: no such file (use - to read stdin)") from None
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot read: {exc.strerror}") from None
+    if stat.S_ISDIR(mode):
+        raise UsageError(f"{path}: is a directory, not a JSON-lines file")
+    return stat.S_ISREG(mode)
+
+
 def _opener(ctx, path, progress):
+    from devkit.store.ingest import bounded_lines
+
     def open_lines():
         if path == "-":
             # Bytes, so a line that is not UTF-8 is reported like any other bad line.
-            return iter(getattr(ctx.stdin, "buffer", ctx.stdin))
+            return bounded_lines(getattr(ctx.stdin, "buffer", ctx.stdin))
         return _file_lines(ctx, path, progress)
 
     return open_lines
 
 
 def _file_lines(ctx, path, progress):
+    from devkit.store.ingest import bounded_lines
+
     full = os.path.join(ctx.cwd, path)
     try:
         handle = open(full, "rb")
@@ -174,7 +192,7 @@ def _file_lines(ctx, path, progress):
         raise UsageError(f"{path}: cannot read: {exc.strerror}") from None
     with handle:
         progress.done = 0
-        for line in handle:
+        for line in bounded_lines(handle):
             progress.advance(len(line))
             yield line
 

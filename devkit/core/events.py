@@ -5,21 +5,33 @@ An event is a JSON object::
     {"operation": str, "model": str?, "duration_ms": number >= 0, "status": "ok"|"error",
      "prompt_tokens": int >= 0?, "completion_tokens": int >= 0?, "cache_hit": bool?,
      "error": str?, "ts": unix seconds?, "labels": {str: str}?, "id": str?, "detail": str?}
+
+Token counts are at most MAX_TOKENS; ``ts`` lies from 2000 to 5 minutes after now; text is valid UTF-8.
 """
 
+import itertools
 import json
 import math
+import os
 import time
-import uuid
 
 from devkit.core.records import OperationRecord
 from devkit.errors import ValidationError
 
 MAX_NAME = 200
 MAX_TEXT = 2000
+MAX_TOKENS = 10**12  # per operation: sums over billions of operations stay exact int64
+MIN_TS = 946684800.0  # 2000-01-01: earlier is a unit mistake (or a broken clock)
+MAX_FUTURE_S = 300.0
+MAX_LINE_BYTES = 1 << 20
 REQUIRED = ("operation", "duration_ms", "status")
 KNOWN = REQUIRED + ("model", "prompt_tokens", "completion_tokens", "cache_hit", "error", "ts", "labels", "id",
                     "detail")  # fmt: skip
+
+
+# Ids for events without one: a random per-process prefix and a counter (uuid4 costs more per line).
+_ID_PREFIX = os.urandom(8).hex()
+_ID_SEQ = itertools.count(1)
 
 
 class EventError(ValidationError):
@@ -29,6 +41,21 @@ class EventError(ValidationError):
         super().__init__(problem if lineno is None else f"line {lineno}: {problem}", [problem])
         self.problem = problem
         self.lineno = lineno
+
+
+def check_utf8(text):
+    """True when ``text`` encodes as UTF-8 (no lone surrogates)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def check_ts(ts, now):
+    """Raise ValueError unless ``ts`` (unix seconds) is from 2000 to 5 minutes after ``now``."""
+    if not MIN_TS <= ts <= now + MAX_FUTURE_S:
+        raise ValueError(f"ts {ts!r} is not unix seconds from 2000 to 5 minutes from now")
 
 
 def _show(value):
@@ -46,6 +73,8 @@ def _text(data, field, limit, required=False):
         return None
     if not isinstance(value, str) or not value.strip() and required or len(value) > limit:
         _fail(field, f"a {'non-empty ' if required else ''}string of at most {limit} characters", value)
+    if not value.isascii() and not check_utf8(value):
+        _fail(field, "valid UTF-8 text (no lone surrogates)", value)
     return value or None
 
 
@@ -54,8 +83,8 @@ def _number(data, field, default, integer=False):
     if value is None:
         return default
     ok = isinstance(value, int) if integer else isinstance(value, (int, float)) and math.isfinite(value)
-    if isinstance(value, bool) or not ok or value < 0:
-        _fail(field, "an integer >= 0" if integer else "a number >= 0", value)
+    if isinstance(value, bool) or not ok or value < 0 or integer and value > MAX_TOKENS:
+        _fail(field, f"an integer from 0 to {MAX_TOKENS}" if integer else "a number >= 0", value)
     return value
 
 
@@ -64,7 +93,8 @@ def _labels(data):
     if value is None:
         return None
     if not isinstance(value, dict) or not all(
-        isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+        isinstance(k, str) and isinstance(v, str) and check_utf8(k) and check_utf8(v)
+        for k, v in value.items()
     ):
         _fail("labels", "an object of string values", value)
     return dict(value) or None
@@ -94,10 +124,13 @@ def validate_event(data, now=None):
     status = data["status"]
     if status not in ("ok", "error"):
         _fail("status", '"ok" or "error"', status)
+    now = float(time.time() if now is None else now)
     ts = _number(data, "ts", None)
+    if ts is not None and not MIN_TS <= ts <= now + MAX_FUTURE_S:
+        _fail("ts", "unix seconds from 2000 to 5 minutes from now", ts)
     return OperationRecord(
-        id=_text(data, "id", MAX_NAME) or uuid.uuid4().hex,
-        ts=float(time.time() if now is None else now) if ts is None else float(ts),
+        id=_text(data, "id", MAX_NAME) or f"{_ID_PREFIX}{next(_ID_SEQ):016x}",
+        ts=now if ts is None else float(ts),
         operation=_text(data, "operation", MAX_NAME, required=True),
         model=_text(data, "model", MAX_NAME),
         status=status,
@@ -119,6 +152,8 @@ def parse_event(text, lineno=None, now=None):
             data = json.loads(text)
         except ValueError as exc:
             raise EventError(f"json: invalid JSON: {exc}") from None
+        except RecursionError:
+            raise EventError("json: nested too deeply") from None
         return validate_event(data, now)
     except EventError as exc:
         if lineno is None:
@@ -130,6 +165,8 @@ def read_events(lines, now=None):
     """Yield ``(lineno, OperationRecord or EventError)`` for each non-blank line (str or UTF-8 bytes)."""
     for lineno, line in enumerate(lines, 1):
         try:
+            if len(line) > MAX_LINE_BYTES:
+                raise EventError(f"line: longer than {MAX_LINE_BYTES} bytes", lineno)
             if isinstance(line, bytes):
                 line = _decode(line, lineno)
             if line.strip():

@@ -70,13 +70,23 @@ class InstrumentDelta:
 
 
 class Batch:
-    """Everything one flush writes in one transaction."""
+    """Everything one flush writes in one transaction.
 
-    __slots__ = ("operations", "instruments")
+    ``operations`` are OperationRecords the writer folds itself (ingest); the recorder hands over
+    ``aggregates`` already folded at 10 s ({(bucket, operation, model, status): Aggregate}) and raw
+    ``rows`` (store column tuples), plus how many raw rows it ``not_kept`` and bad records it ``dropped``.
+    """
 
-    def __init__(self, operations=(), instruments=()):
+    __slots__ = ("operations", "instruments", "aggregates", "rows", "not_kept", "dropped")
+
+    def __init__(self, operations=(), instruments=(), aggregates=None, rows=(), not_kept=0, dropped=0):
         self.operations = list(operations)
         self.instruments = list(instruments)
+        self.aggregates = aggregates or {}
+        self.rows = list(rows)
+        self.not_kept = not_kept
+        self.dropped = dropped
 
     def __bool__(self):
-        return bool(self.operations or self.instruments)
+        return bool(self.operations or self.instruments or self.aggregates or self.rows or self.not_kept
+                    or self.dropped)  # fmt: skip

@@ -1,8 +1,10 @@
-"""The process-wide recorder: an in-memory queue of operations, a background flusher and exit hooks.
+"""The process-wide recorder: operations fold into exact per-series aggregates; a flusher writes them.
 
-Apps only append to ``queue``; a daemon thread drains it (plus instrument deltas)
-every ``metrics.flush_interval_s`` into one ``store.write_batch``. A failed write
-keeps the data for the next try (bounded) and warns once; it never raises into the app.
+Apps only append to ``queue``. A daemon thread folds it into 10 s aggregates (O(series), so
+counts stay exact whatever the burst) and bounded raw rows, and writes both every
+``metrics.flush_interval_s``. Past ``max_queued`` the recording thread folds itself
+(backpressure, never loss). A failed write keeps everything for the next try; at exit the write
+waits at most ``EXIT_WAIT_S``, then what is left goes to a spill file the next writer takes in.
 """
 
 import atexit
@@ -12,50 +14,70 @@ import itertools
 import os
 import sys
 import threading
+import time
 import warnings
 
+from devkit.config.schema import SECTIONS
 from devkit.core.records import Batch
+from devkit.core.rollup import fold, merge_into
+from devkit.errors import DevkitError
+from devkit.metrics import signals
 from devkit.metrics.instruments import Registry
 from devkit.metrics.settings import current_config, metrics_setting
-from devkit.store import open_store
+from devkit.store import open_store, store_path
+from devkit.store.spill import write_spill
 
 # Everything the flusher needs is imported above, at import time: a module import in
 # flight in a background thread when the app forks leaves its lock held in the child.
 
-MAX_PENDING_OPERATIONS = 100_000
-MAX_QUEUED_OPERATIONS = 500_000
+WAKE_AT = 5_000  # queued operations that wake the flusher early
+MAX_QUEUED_OPERATIONS = 20_000  # past this the recording thread folds the queue itself
+MAX_RAW_ROWS = 50_000  # raw rows held for the store; past it they are counted as not kept
+EXIT_WAIT_S = 5.0  # the longest an exiting app waits for a store another process holds
 FORK_WAIT_S = 1.0
-DEFAULT_FLUSH_INTERVAL_S = 1.0
+_FLUSH_WAIT_MIN_S = 2.0
 
 
-def write_to_store(batch):
-    """Write ``batch`` to the store of the process's config in one transaction."""
-    with open_store(current_config()) as store:
-        store.write_batch(batch)
+def write_to_store(batch, deadline=None):
+    """Write ``batch`` (and any spill files waiting) to the store of the process's config."""
+    timeout_s = None if deadline is None else max(0.0, deadline - time.monotonic())
+    with open_store(current_config(), busy_timeout_s=timeout_s) as store:
+        store.write_batch(batch, deadline)
+        # The batch is committed: a spill file that cannot be taken now waits for a later flush.
+        with contextlib.suppress(DevkitError):
+            store.take_spills(deadline)
+
+
+def spill_beside_store(batch):
+    """Keep ``batch`` in a spill file beside the store of the process's config."""
+    path = store_path(current_config())
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    return write_spill(path, batch, time.time())
 
 
 class Recorder:
-    """Collects operations and instrument deltas in memory and flushes them as Batches."""
+    """Folds operations into exact aggregates and bounded raw rows, and flushes them as Batches."""
 
-    def __init__(self, registry, writer=write_to_store):
+    def __init__(self, registry, writer=write_to_store, spiller=spill_beside_store):
         self.registry = registry
         self.writer = writer
+        self.spiller = spiller
         self.queue = collections.deque()
-        self.max_pending = MAX_PENDING_OPERATIONS
         self.max_queued = MAX_QUEUED_OPERATIONS
+        self.max_rows = MAX_RAW_ROWS
         self._reset_state()
 
     def _reset_state(self):
         self.running = False
-        self.dropped = 0
-        self.failures = 0
-        self._pending_ops = []
-        self._pending_instruments = {}
-        self._warned = False
+        self.dropped = self.not_kept = self.failures = 0
+        self._groups, self._rows, self._instruments = {}, [], {}
+        self._pending_not_kept = self._pending_dropped = 0
+        self._warned = set()
         self._start_lock = threading.Lock()
         self._flush_lock = threading.RLock()
-        self._drain_lock = threading.Lock()
+        self._fold_lock = threading.Lock()
         self._stop = threading.Event()
+        self._wake = threading.Event()
         self._hooks_pid = None
         self._fork_held = False
         # A random per-process prefix plus a counter: unique ids without uuid4's cost per operation.
@@ -85,79 +107,117 @@ class Recorder:
         mp_util = sys.modules.get("multiprocessing.util")
         if mp_util is not None:
             mp_util.Finalize(None, self.close, exitpriority=100)
+        signals.flush_on_termination(self.flush_or_spill)
 
     def _run(self, interval_s):
-        stop = self._stop
-        while not stop.wait(interval_s):
-            self.flush()
+        signals.keep_off_this_thread()
+        stop, wake = self._stop, self._wake
+        next_flush = time.monotonic() + interval_s
+        while not stop.is_set():
+            wake.wait(max(0.0, next_flush - time.monotonic()))
+            wake.clear()
+            try:
+                self.fold_queue()
+                now = time.monotonic()
+                if now >= next_flush:
+                    # A fixed cadence: a slow flush makes the next one sooner, so a crash loses about one interval.
+                    next_flush = max(next_flush + interval_s, now)
+                    self.flush(now + max(interval_s, _FLUSH_WAIT_MIN_S))
+            except Exception as exc:  # the flusher never dies: the next round tries again
+                self.failures += 1
+                self._warn_once("flusher", f"flush round failed ({type(exc).__name__}: {exc})")
+
+    def pressure(self):
+        """Called by recording threads when the queue is long: wake the flusher, fold when over the cap."""
+        self._wake.set()
+        if len(self.queue) > self.max_queued:
+            self.fold_queue()
+
+    def fold_queue(self):
+        """Fold every queued operation into the pending aggregates and raw rows."""
+        with signals.holding(self._fold_lock):
+            queue = self.queue
+            self._fold([queue.popleft() for _ in range(len(queue))])
+
+    def _fold(self, items):
+        if not items:
+            return
+        cost_of, now = _memo(_cost_function()), time.time()
+        groups, rows, max_rows = self._groups, self._rows, self.max_rows
+        prefix, seq = self._id_prefix, self._seq
+        for item in items:
+            try:
+                row = item.row(f"{prefix}{next(seq):016x}", cost_of, now)
+            except Exception as exc:  # only this record is lost: counted and reported once
+                self._drop(item, exc)
+                continue
+            fold(
+                groups,
+                row[1],
+                row[2],
+                row[3],
+                row[4],
+                row[5] / 1000.0,
+                row[6],
+                row[7],
+                item.cache_hit,
+                row[9],
+            )
+            if len(rows) < max_rows:
+                rows.append(row)
+            else:
+                self._pending_not_kept += 1
+                self.not_kept += 1
+
+    def _drop(self, item, exc):
+        self.dropped += 1
+        self._pending_dropped += 1
+        self._warn_once("record", f"dropped a bad record of {getattr(item, 'operation', '?')!r}: {exc}")
 
     def drain(self):
-        """Take every queued operation and instrument change since the last drain, as a Batch."""
-        with self._drain_lock:
+        """Take everything recorded since the last drain as one Batch (aggregates, rows, instruments)."""
+        with signals.holding(self._fold_lock):
             queue = self.queue
-            self._drop_excess(queue)
-            items = [queue.popleft() for _ in range(len(queue))]
-            return Batch(self._records(items), self.registry.take())
+            self._fold([queue.popleft() for _ in range(len(queue))])
+            instruments = self._instruments
+            for delta in self.registry.take():
+                _combine(instruments, delta)
+            batch = Batch((), instruments.values(), self._groups, self._rows, self._pending_not_kept,
+                          self._pending_dropped)  # fmt: skip
+            self._groups, self._rows, self._instruments = {}, [], {}
+            self._pending_not_kept = self._pending_dropped = 0
+        return batch
 
-    def _drop_excess(self, queue):
-        # An app recording faster than the store can write must not grow memory without bound.
-        excess = len(queue) - self.max_queued
-        if excess > 0:
-            for _ in range(excess):
-                queue.popleft()
-            self.dropped += excess
-            self._warn_once(f"dropped the {excess} oldest operations: recorded faster than the store writes")
+    def _give_back(self, batch):
+        with signals.holding(self._fold_lock):
+            self._groups = merge_into(batch.aggregates, self._groups)
+            rows = batch.rows + self._rows
+            excess = max(0, len(rows) - self.max_rows)
+            self._rows = rows[excess:]
+            self._pending_not_kept += batch.not_kept + excess
+            self._pending_dropped += batch.dropped
+            self.not_kept += excess
+            for delta in batch.instruments:
+                _combine(self._instruments, delta)
 
-    def _records(self, items):
-        if not items:
-            return []
-        cost_of = _cost_function()
-        prefix, seq = self._id_prefix, self._seq
-        records = []
-        for item in items:
-            tokens = item.prompt_tokens or item.completion_tokens
-            cost = cost_of(item.model, item.prompt_tokens, item.completion_tokens) if tokens else 0.0
-            records.append(item.to_record(f"{prefix}{next(seq):016x}", cost))
-        return records
-
-    def flush(self):
+    def flush(self, deadline=None):
         """Write everything recorded so far; return how many operations were written (0 on failure)."""
-        with self._flush_lock:
-            batch = self._with_pending(self.drain())
+        with signals.holding(self._flush_lock):
+            batch = self.drain()
             if not batch:
                 return 0
             try:
-                self.writer(batch)
+                self.writer(batch) if deadline is None else self.writer(batch, deadline)
             except Exception as exc:  # a broken store must never break the app
-                self._keep(batch, exc)
+                self._give_back(batch)
+                self.failures += 1
+                self._warn_once("write", f"flush failed ({type(exc).__name__}: {exc}); keeping the data")
                 return 0
-            self._pending_ops, self._pending_instruments = [], {}
-            return len(batch.operations)
+            return sum(agg.count for agg in batch.aggregates.values())
 
-    def _with_pending(self, batch):
-        if not self._pending_ops and not self._pending_instruments:
-            return batch
-        merged = dict(self._pending_instruments)
-        for delta in batch.instruments:
-            _combine(merged, delta)
-        return Batch(self._pending_ops + batch.operations, merged.values())
-
-    def _keep(self, batch, exc):
-        self.failures += 1
-        operations = batch.operations
-        excess = len(operations) - self.max_pending
-        if excess > 0:
-            self.dropped += excess
-            operations = operations[excess:]
-        self._pending_ops = operations
-        self._pending_instruments = {}
-        for delta in batch.instruments:
-            _combine(self._pending_instruments, delta)
-        self._warn_once(f"flush failed ({type(exc).__name__}: {exc}); keeping {len(operations)} operations")
-
-    def _warn_once(self, message):
-        if not self._warned:
-            self._warned = True
+    def _warn_once(self, kind, message):
+        if kind not in self._warned:
+            self._warned.add(kind)
             warnings.warn(f"devkit: metrics {message}", RuntimeWarning)
 
     @contextlib.contextmanager
@@ -167,14 +227,36 @@ class Recorder:
             yield self
 
     def stats(self):
-        """Counters about the recorder itself: queued, pending (unwritten), dropped, failures."""
-        return {"queued": len(self.queue), "pending": len(self._pending_ops),
-                "dropped": self.dropped, "failures": self.failures}  # fmt: skip
+        """Counters about the recorder: queued, pending raw rows, bad records dropped, raw rows not kept,
+        failed writes."""
+        return {"queued": len(self.queue), "pending": len(self._rows), "dropped": self.dropped,
+                "not_kept": self.not_kept, "failures": self.failures}  # fmt: skip
 
     def close(self):
-        """Stop the flusher and write what is left (runs at exit; safe to call twice)."""
+        """Stop the flusher and write what is left within EXIT_WAIT_S, else spill it (safe to call twice)."""
         self._stop.set()
-        self.flush()
+        self._wake.set()
+        self.flush_or_spill()
+
+    def flush_or_spill(self):
+        """Write what is recorded within EXIT_WAIT_S; keep what could not be written in a spill file."""
+        with signals.deferred():
+            self._flush_or_spill()
+
+    def _flush_or_spill(self):
+        deadline = time.monotonic() + EXIT_WAIT_S
+        held = self._flush_lock.acquire(timeout=EXIT_WAIT_S)
+        try:
+            if held:
+                self.flush(deadline)
+            batch = self.drain()
+            if batch:
+                self.spiller(batch)
+        except Exception as exc:  # exit must never raise into the app's shutdown
+            self._warn_once("exit", f"could not keep the last operations ({type(exc).__name__}: {exc})")
+        finally:
+            if held:
+                self._flush_lock.release()
 
     def before_fork(self):
         """Wait (up to a second) for a flush in progress, so no thread is inside sqlite at the fork."""
@@ -207,9 +289,23 @@ def _combine(merged, delta):
         seen.sketch = seen.sketch.merge(delta.sketch) if seen.sketch is not None else delta.sketch
 
 
+def _memo(cost_of):
+    # Most operations repeat (model, prompt, completion): looking the cost up again costs more.
+    known = {}
+
+    def cost(model, prompt, completion):
+        key = (model, prompt, completion)
+        value = known.get(key)
+        if value is None:
+            value = known[key] = cost_of(model, prompt, completion)
+        return value
+
+    return cost
+
+
 def _flush_interval_s():
     # Loads the config in the caller's thread, so the flusher never holds the config lock at a fork.
-    return float(metrics_setting("flush_interval_s", DEFAULT_FLUSH_INTERVAL_S))
+    return float(metrics_setting("flush_interval_s", SECTIONS["metrics"]["flush_interval_s"].default))
 
 
 def _cost_function():

@@ -8,6 +8,7 @@ import itertools
 import math
 import threading
 import time
+import warnings
 from array import array
 
 from devkit.core import sketch as _sk
@@ -18,6 +19,7 @@ _INV_LOG_GAMMA = _sk._INV_LOG_GAMMA
 _SLOT_OFFSET = _sk.MIN_INDEX - 1
 _MIN_VALUE = _sk.MIN_VALUE
 _MAX_VALUE = _sk.MAX_VALUE
+_WARNED_NON_FINITE = []
 _SPILL = 256  # CPython caches the ints -5..256, so list cells below this allocate nothing
 
 
@@ -41,8 +43,10 @@ class CounterSeries:
         if amount == 1:
             next(self._ticks)
             return
-        if not amount >= 0:
-            raise UsageError(f"counter {self.family.name}: inc() amount must be >= 0, got {amount!r}")
+        if not (amount >= 0 and math.isfinite(amount)):
+            raise UsageError(
+                f"counter {self.family.name}: inc() amount must be finite and >= 0, got {amount!r}"
+            )
         with self._lock:
             self._extra += amount
 
@@ -84,15 +88,15 @@ class GaugeSeries:
         self._dirty = False
 
     def set(self, value):
-        """Set the gauge to ``value``."""
-        value = float(value)
+        """Set the gauge to ``value`` (a finite number)."""
+        value = _finite(self, "set", value)
         with self._lock:
             self._value = value
             self._dirty = True
 
     def inc(self, amount=1):
         """Add ``amount`` (may be negative)."""
-        amount = float(amount)
+        amount = _finite(self, "inc", amount)
         with self._lock:
             self._value += amount
             self._dirty = True
@@ -142,12 +146,14 @@ class HistogramSeries:
         self._max = -math.inf
 
     def observe(self, value, _log=math.log, _ceil=math.ceil):
-        """Record one value (seconds for durations)."""
+        """Record one value (seconds for durations); NaN and infinities are ignored with one warning."""
         # Inlined bucket_slot(): the same slot, at a fraction of the cost.
         if _MIN_VALUE < value < _MAX_VALUE:
             slot = _ceil(_log(value) * _INV_LOG_GAMMA) - _SLOT_OFFSET
         else:
             slot = _edge_slot(self, value)
+            if slot is None:
+                return
         lock = self._lock
         lock.acquire()
         try:
@@ -197,9 +203,22 @@ class HistogramSeries:
 
 
 def _edge_slot(series, value):
-    if value != value:
-        raise UsageError(f"histogram {series.family.name}: observe() got NaN")
+    if not math.isfinite(value):
+        # Never raise into the app for one odd measurement: skip it and say so once.
+        if not _WARNED_NON_FINITE:
+            _WARNED_NON_FINITE.append(series.family.name)
+            warnings.warn(
+                f"devkit: histogram {series.family.name}: ignored observe({value!r})", RuntimeWarning
+            )
+        return None
     return _sk.bucket_slot(value)
+
+
+def _finite(series, method, value):
+    value = float(value)
+    if not math.isfinite(value):
+        raise UsageError(f"gauge {series.family.name}: {method}() needs a finite number, got {value!r}")
+    return value
 
 
 class Timer:

@@ -18,11 +18,14 @@ def store_path(cfg):
     return os.path.join(cfg.state_dir, DB_NAME)
 
 
-def open_store(cfg, clock=time.time):
-    """Open (creating when needed) the store of ``cfg`` with its prices and retention."""
-    return Store(
-        store_path(cfg), prices=cfg.cost, retention_days=cfg.get("metrics", "retention_days"), clock=clock
-    )
+def open_store(cfg, clock=time.time, busy_timeout_s=None):
+    """Open (creating when needed) the store of ``cfg`` with its prices and retention.
+
+    ``busy_timeout_s`` bounds the wait for another process's lock (default: the store's own).
+    """
+    extra = {} if busy_timeout_s is None else {"busy_timeout_s": busy_timeout_s}
+    return Store(store_path(cfg), prices=cfg.cost, retention_days=cfg.get("metrics", "retention_days"),
+                 clock=clock, **extra)  # fmt: skip
 
 
 def read_store(cfg, clock=time.time):

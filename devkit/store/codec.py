@@ -71,11 +71,11 @@ def sketch_from_row(blob, count, total, low, high):
     return merge_row(Sketch(), blob, count, total, low, high)
 
 
-def operation_row(epoch, record, cost):
-    """The ``operations`` row for one OperationRecord with its ``cost`` (``seq`` is assigned by SQLite)."""
+def operation_row(record, cost):
+    """The ``operations`` row (without epoch; ``seq`` is assigned by SQLite) of an OperationRecord."""
     cache = None if record.cache_hit is None else int(bool(record.cache_hit))
     labels = json.dumps(record.labels, sort_keys=True) if record.labels else None
-    return (epoch, record.id, float(record.ts), record.operation, record.model or None, record.status,
+    return (record.id, float(record.ts), record.operation, record.model or None, record.status,
             float(record.duration_ms), int(record.prompt_tokens or 0), int(record.completion_tokens or 0),
             cache, float(cost), record.error, record.detail, labels)  # fmt: skip
 

@@ -9,12 +9,14 @@ import time
 
 from devkit.config.schema import SECTIONS
 from devkit.errors import StoreError
-from devkit.store import reader, writer
+from devkit.store import reader, spill, writer
 from devkit.store.codec import merge_blobs
-from devkit.store.schema import connect, immediate
+from devkit.store.schema import BUSY_TIMEOUT_MS, connect, immediate
 
-DEFAULT_RETENTION_DAYS = SECTIONS["metrics"]["retention_days"].default
+DEFAULT_RETENTION_DAYS = float(SECTIONS["metrics"]["retention_days"].default)
 RESET_CHUNK = 20000
+# Present in meta while a reset is still deleting raw rows of older epochs.
+_OLD_ROWS_KEY = "old_operations"
 # Per path, when this process may next try to prune: short-lived Store objects (one per flush) share it.
 _NEXT_PRUNE_CHECK = {}
 
@@ -26,15 +28,14 @@ class Store:
     existing file for reading only: nothing is created, migrated or written.
     """
 
-    def __init__(
-        self, path, prices=None, retention_days=DEFAULT_RETENTION_DAYS, clock=time.time, readonly=False
-    ):
+    def __init__(self, path, prices=None, retention_days=DEFAULT_RETENTION_DAYS, clock=time.time,
+                 readonly=False, busy_timeout_s=BUSY_TIMEOUT_MS / 1000.0):  # fmt: skip
         self.path = os.path.abspath(os.fspath(path))
         self.prices = prices
         self.retention_days = float(retention_days)
         self.clock = clock
         self._lock = threading.RLock()
-        self._conn = _open(self.path, readonly)
+        self._conn = _open(self.path, readonly, busy_timeout_s)
 
     def close(self):
         """Close the connection (idempotent)."""
@@ -57,17 +58,36 @@ class Store:
             raise StoreError(f"{self.path}: store is closed")
         return self._conn
 
-    def write_batch(self, batch):
-        """Write ``batch`` in one transaction (pruning at most once a minute); return its reset epoch."""
+    def write_batch(self, batch, deadline=None, spill_name=None):
+        """Write ``batch`` in one transaction (pruning at most once a minute); return its reset epoch.
+
+        ``deadline`` (``time.monotonic()``) bounds the wait for another writer's lock.
+        """
         if not batch:
             return None
         now = self.clock()
         with self._lock, _errors(self.path, "write"):
-            epoch = writer.write(self.conn, batch, self.prices, now)
-            if now >= _NEXT_PRUNE_CHECK.get(self.path, 0.0):
-                _NEXT_PRUNE_CHECK[self.path] = now + writer.PRUNE_EVERY_S
+            epoch = writer.write(self.conn, batch, self.prices, now, deadline, spill_name)
+        if now >= _NEXT_PRUNE_CHECK.get(self.path, 0.0):
+            _NEXT_PRUNE_CHECK[self.path] = now + writer.PRUNE_EVERY_S
+            # The batch is committed: a busy store only postpones pruning, it must not fail the write.
+            with self._lock, _errors(self.path, "prune"), contextlib.suppress(sqlite3.OperationalError):
                 writer.prune(self.conn, now, self.retention_days)
         return epoch
+
+    def take_spills(self, deadline=None):
+        """Write every spill file waiting beside the store, each exactly once; return how many."""
+        taken = 0
+        for path in spill.spill_paths(self.path):
+            try:
+                batch = spill.read_spill(path)
+            except (OSError, ValueError, KeyError, TypeError):
+                continue  # half-written by a process still exiting, or not ours: left for a later writer
+            self.write_batch(batch, deadline, spill_name=os.path.basename(path))
+            with contextlib.suppress(OSError):
+                os.remove(path)
+            taken += 1
+        return taken
 
     def prune(self, now=None):
         """Prune now (unless another process did within the last minute); True when it ran."""
@@ -169,24 +189,30 @@ class Store:
         return json.loads(row[0]) if row else None
 
     def info(self):
-        """Path, size on disk (with -wal/-shm) and the number of raw operations kept."""
+        """Path, size on disk (with -wal), raw operations kept, raw rows not kept under overload,
+        bad records dropped, and spill files waiting to be taken in."""
         with self._lock, _errors(self.path, "read"):
             count = _count_operations(self.conn, self._epoch())
+            not_kept = writer.read_counter(self.conn, "operations_not_kept")
+            dropped = writer.read_counter(self.conn, "records_dropped")
         size = sum(os.path.getsize(p) for p in (self.path, self.path + "-wal") if os.path.exists(p))
-        return {"path": self.path, "size_bytes": size, "operations": count, "exists": True}
+        return {"path": self.path, "size_bytes": size, "operations": count, "exists": True,
+                "operations_not_kept": not_kept, "records_dropped": dropped,
+                "spills_pending": len(spill.spill_paths(self.path))}  # fmt: skip
 
 
 def _reset_sql(conn, now):
     epoch = writer.current_epoch(conn) + 1
     conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('epoch', ?)", (str(epoch),))
     conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('reset_ts', ?)", (repr(now),))
+    conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, '1')", (_OLD_ROWS_KEY,))
     for table in ("aggregates", "instruments"):
         conn.execute(f"DELETE FROM {table} WHERE epoch < ?", (epoch,))
 
 
 def _count_operations(conn, epoch):
     # A bare count(*) is several times faster; rows of older epochs only linger during a reset.
-    if conn.execute("SELECT 1 FROM operations WHERE epoch < ? LIMIT 1", (epoch,)).fetchone() is None:
+    if conn.execute("SELECT 1 FROM meta WHERE key = ?", (_OLD_ROWS_KEY,)).fetchone() is None:
         return conn.execute("SELECT count(*) FROM operations").fetchone()[0]
     return conn.execute("SELECT count(*) FROM operations WHERE epoch = ?", (epoch,)).fetchone()[0]
 
@@ -194,7 +220,10 @@ def _count_operations(conn, epoch):
 def _drop_old_operations(conn, limit):
     epoch = writer.current_epoch(conn)
     sql = "DELETE FROM operations WHERE seq IN (SELECT seq FROM operations WHERE epoch < ? LIMIT ?)"
-    return conn.execute(sql, (epoch, limit)).rowcount
+    dropped = conn.execute(sql, (epoch, limit)).rowcount
+    if not dropped:
+        conn.execute("DELETE FROM meta WHERE key = ?", (_OLD_ROWS_KEY,))
+    return dropped
 
 
 def _in_transaction(conn, func, *args):
@@ -202,14 +231,14 @@ def _in_transaction(conn, func, *args):
         return func(conn, *args)
 
 
-def _open(path, readonly=False):
+def _open(path, readonly=False, busy_timeout_s=BUSY_TIMEOUT_MS / 1000.0):
     if readonly:
         return _open_readonly(path)
     try:
         os.makedirs(os.path.dirname(path), exist_ok=True)
         for attempt in range(5):
             try:
-                conn = connect(path)
+                conn = connect(path, busy_timeout_s)
                 break
             except sqlite3.OperationalError as exc:
                 if "locked" not in str(exc).lower() or attempt == 4:

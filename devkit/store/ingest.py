@@ -1,10 +1,25 @@
 """Import JSON-lines events into the store: good lines written in batches, bad lines reported."""
 
-from devkit.core.events import EventError, read_events
+from devkit.core.events import MAX_LINE_BYTES, EventError, read_events
 from devkit.core.records import Batch
 
 BATCH_SIZE = 5000
 MAX_KEPT_ERRORS = 1000
+
+
+def bounded_lines(handle, limit=MAX_LINE_BYTES):
+    """Lines of a binary ``handle``; a line longer than ``limit`` comes as its first ``limit + 1`` bytes
+    (the rest is skipped unread into memory), so it is reported instead of filling memory."""
+    while True:
+        line = handle.readline(limit + 1)
+        if not line:
+            return
+        if len(line) > limit and not line.endswith(b"\n"):
+            while True:
+                rest = handle.readline(limit)
+                if not rest or rest.endswith(b"\n"):
+                    break
+        yield line
 
 
 def ingest(store, open_lines, strict=False, now=None, on_error=None, replayable=True):
@@ -13,7 +28,7 @@ def ingest(store, open_lines, strict=False, now=None, on_error=None, replayable=
     With ``strict`` nothing is written when any line is bad: a replayable source is read twice
     (flat memory), any other is held in memory. ``on_error(lineno, problem)`` sees each bad line.
     """
-    result = {"ingested": 0, "rejected": 0, "errors": []}
+    result = {"ingested": 0, "rejected": 0, "errors": [], "spills_taken": 0}
     if strict:
         records = _validate_all(open_lines(), now, result, on_error, keep=not replayable)
         if result["rejected"]:
@@ -27,6 +42,7 @@ def ingest(store, open_lines, strict=False, now=None, on_error=None, replayable=
         if len(pending) >= BATCH_SIZE:
             result["ingested"] += _flush(store, pending)
     result["ingested"] += _flush(store, pending)
+    result["spills_taken"] = store.take_spills()
     return result
 
 

@@ -204,12 +204,16 @@ def connect_readonly(path):
     return conn
 
 
+# Version 1 differs only in an index and the spill bookkeeping: readers use it as it is, the next writer upgrades it.
+OLDEST_READABLE_VERSION = 1
+
+
 def problem(conn):
     """Why the open store cannot be used (schema version, a missing table, a bad epoch), or None."""
     version = conn.execute("PRAGMA user_version").fetchone()[0]
     if version > SCHEMA_VERSION:
         return f"schema version {version} is newer than this devkit ({SCHEMA_VERSION})"
-    if version != SCHEMA_VERSION:
+    if version < OLDEST_READABLE_VERSION:
         return f"schema version {version}, expected {SCHEMA_VERSION} (not a devkit store?)"
     tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     missing = [name for name in REQUIRED_TABLES if name not in tables]

@@ -9,11 +9,11 @@ last reset" is a handful of rows whatever the store's size.
 import contextlib
 import sqlite3
 
-SCHEMA_VERSION = 1
-BUSY_TIMEOUT_MS = 30000
+from devkit.core.rollup import RES_TOTAL
 
-RES_TOTAL = 0
-RESOLUTIONS = (10, 60, 3600, RES_TOTAL)
+# Version 2: raw operations keep one index (ts) instead of two; spill files taken in are remembered.
+SCHEMA_VERSION = 2
+BUSY_TIMEOUT_MS = 30000
 # How long each resolution's rows live (seconds); totals live until the next reset.
 AGG_RETENTION_S = {10: 2 * 3600, 60: 30 * 86400, 3600: 400 * 86400}
 
@@ -24,7 +24,6 @@ CREATE TABLE IF NOT EXISTS operations (
     operation TEXT NOT NULL, model TEXT, status TEXT NOT NULL, duration_ms REAL NOT NULL,
     prompt_tokens INTEGER NOT NULL, completion_tokens INTEGER NOT NULL, cache_hit INTEGER,
     cost REAL NOT NULL, error TEXT, detail TEXT, labels TEXT);
-CREATE INDEX IF NOT EXISTS operations_epoch_ts ON operations (epoch, ts);
 CREATE INDEX IF NOT EXISTS operations_ts ON operations (ts);
 CREATE TABLE IF NOT EXISTS aggregates (
     epoch INTEGER NOT NULL, res INTEGER NOT NULL, bucket INTEGER NOT NULL,
@@ -40,16 +39,16 @@ CREATE TABLE IF NOT EXISTS instruments (
     help TEXT NOT NULL, value REAL NOT NULL, sketch BLOB, dur_sum REAL, dur_min REAL, dur_max REAL,
     count INTEGER, created_ts REAL NOT NULL, updated_ts REAL NOT NULL,
     PRIMARY KEY (epoch, name, labels)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS spills (name TEXT PRIMARY KEY, ts REAL NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS health (id INTEGER PRIMARY KEY CHECK (id = 1), ts REAL, report TEXT);
 """
 
 
-def connect(path):
+def connect(path, busy_timeout_s=BUSY_TIMEOUT_MS / 1000.0):
     """Open ``path`` in autocommit mode with WAL, a busy timeout and the current schema."""
-    conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000.0, isolation_level=None,
-                           check_same_thread=False)  # fmt: skip
+    conn = sqlite3.connect(path, timeout=busy_timeout_s, isolation_level=None, check_same_thread=False)
     try:
-        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_s * 1000)}")
         if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
             conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = NORMAL")
@@ -87,5 +86,7 @@ def _migrate(conn):
             for statement in _DDL.split(";"):
                 if statement.strip():
                     conn.execute(statement)
+            # Version 1 stores: readers filter the epoch on the ts index; this index only cost writes.
+            conn.execute("DROP INDEX IF EXISTS operations_epoch_ts")
             conn.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('epoch', '0')")
             conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")

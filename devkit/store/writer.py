@@ -1,12 +1,12 @@
-"""Writing one Batch in one transaction: raw operations, aggregates, instrument deltas, pruning."""
+"""Writing one Batch in one transaction: raw rows, rolled-up aggregates, instrument deltas, counters, pruning."""
 
 import json
 import sqlite3
 import time
 
-from devkit.core.sketch import bucket_slot
+from devkit.core.rollup import fold, merge_into, roll_up
 from devkit.store.codec import operation_row, pack_counts, pack_slots
-from devkit.store.schema import AGG_RETENTION_S, RESOLUTIONS, immediate
+from devkit.store.schema import AGG_RETENTION_S, BUSY_TIMEOUT_MS, immediate
 
 PRUNE_EVERY_S = 60.0
 _LOCK_RETRIES = 8
@@ -14,6 +14,10 @@ _LOCK_RETRIES = 8
 _INSERT_OPERATION = (
     "INSERT INTO operations (epoch, id, ts, operation, model, status, duration_ms, prompt_tokens,"
     " completion_tokens, cache_hit, cost, error, detail, labels) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+)
+_ADD_COUNTER = (
+    "INSERT INTO meta (key, value) VALUES (?, ?)"
+    " ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + CAST(excluded.value AS INTEGER)"
 )
 _UPSERT_AGGREGATE = """
 INSERT INTO aggregates (epoch, res, bucket, operation, model, status, count, prompt_tokens,
@@ -41,51 +45,6 @@ ON CONFLICT (epoch, name, labels) DO UPDATE SET
 """
 
 
-class _Aggregate:
-    """Running sums of one (resolution, bucket, operation, model, status) group of a batch."""
-
-    __slots__ = (
-        "count",
-        "prompt",
-        "completion",
-        "cost",
-        "hits",
-        "misses",
-        "slots",
-        "dsum",
-        "dmin",
-        "dmax",
-        "first",
-        "last",
-    )
-
-    def __init__(self, ts):
-        self.count = self.prompt = self.completion = self.hits = self.misses = 0
-        self.cost = self.dsum = 0.0
-        self.slots = {}
-        self.dmin = float("inf")
-        self.dmax = float("-inf")
-        self.first = self.last = ts
-
-    def add(self, rec, seconds, slot, cost):
-        """Fold one operation in."""
-        self.count += 1
-        self.prompt += rec.prompt_tokens or 0
-        self.completion += rec.completion_tokens or 0
-        self.cost += cost
-        if rec.cache_hit is not None:
-            if rec.cache_hit:
-                self.hits += 1
-            else:
-                self.misses += 1
-        self.slots[slot] = self.slots.get(slot, 0) + 1
-        self.dsum += seconds
-        self.dmin = min(self.dmin, seconds)
-        self.dmax = max(self.dmax, seconds)
-        self.first = min(self.first, rec.ts)
-        self.last = max(self.last, rec.ts)
-
-
 def record_cost(record, prices):
     """The record's cost, computed from ``prices(model, prompt, completion)`` when it is missing."""
     if record.cost or prices is None:
@@ -93,26 +52,22 @@ def record_cost(record, prices):
     return float(prices(record.model, record.prompt_tokens or 0, record.completion_tokens or 0) or 0.0)
 
 
-def aggregate(records, costs):
-    """Group operations by every resolution's bucket; returns {key: _Aggregate}."""
-    groups = {}
-    for rec, cost in zip(records, costs):
+def fold_records(records, prices):
+    """10 s aggregates and raw rows of OperationRecords (ingest, tests): one fold per record."""
+    groups, rows = {}, []
+    for rec in records:
+        cost = record_cost(rec, prices)
+        prompt, completion = int(rec.prompt_tokens or 0), int(rec.completion_tokens or 0)
         seconds = max(float(rec.duration_ms), 0.0) / 1000.0
-        slot = bucket_slot(seconds)
-        ts = float(rec.ts)
-        for res in RESOLUTIONS:
-            bucket = int(ts // res) * res if res else 0
-            key = (res, bucket, rec.operation, rec.model or "", rec.status)
-            group = groups.get(key)
-            if group is None:
-                group = groups[key] = _Aggregate(ts)
-            group.add(rec, seconds, slot, cost)
-    return groups
+        fold(groups, float(rec.ts), rec.operation, rec.model, rec.status, seconds, prompt, completion,
+             rec.cache_hit, cost)  # fmt: skip
+        rows.append(operation_row(rec, cost))
+    return groups, rows
 
 
-def aggregate_rows(epoch, groups):
-    """Parameter tuples for the aggregate upsert."""
-    for (res, bucket, operation, model, status), g in groups.items():
+def aggregate_rows(epoch, rolled):
+    """Parameter tuples for the aggregate upsert from rolled-up groups."""
+    for (res, bucket, operation, model, status), g in rolled.items():
         blob = pack_slots(sorted(g.slots.items()))
         yield (epoch, res, bucket, operation, model, status, g.count, g.prompt, g.completion, g.cost,
                g.hits, g.misses, g.dsum, g.dmin, g.dmax, blob, g.first, g.last)  # fmt: skip
@@ -130,29 +85,60 @@ def instrument_rows(epoch, deltas, now):
         yield (epoch, d.name, labels, d.kind, d.help or "", float(d.value or 0.0)) + hist + (now, now)
 
 
-def write(conn, batch, prices=None, now=None):
-    """Write ``batch`` in one IMMEDIATE transaction, retrying while another writer holds the lock."""
-    records = list(batch.operations)
-    costs = [record_cost(r, prices) for r in records]
-    groups = aggregate(records, costs)
+def write(conn, batch, prices=None, now=None, deadline=None, spill_name=None):
+    """Write ``batch`` in one IMMEDIATE transaction, retrying while another writer holds the lock.
+
+    With ``deadline`` (a ``time.monotonic()`` value) it gives up then, raising the lock error.
+    A ``spill_name`` is remembered in the same transaction; a name seen before writes nothing.
+    """
+    groups, rows = fold_records(batch.operations, prices)
     now = time.time() if now is None else now
-    for attempt in range(_LOCK_RETRIES):
+    # Fresh objects first: merge_into then changes only those, never the caller's aggregates.
+    rolled = roll_up(merge_into(groups, batch.aggregates), AGG_RETENTION_S, now)
+    rows.extend(batch.rows)
+    counters = {"operations_not_kept": batch.not_kept, "records_dropped": batch.dropped}
+    attempt = 0
+    while True:
+        _set_busy_timeout(conn, deadline)
         try:
-            return _write_once(conn, records, costs, groups, batch.instruments, now)
+            return _write_once(conn, rows, rolled, batch.instruments, counters, now, spill_name)
         except sqlite3.OperationalError as exc:
-            if not _is_lock_error(exc) or attempt == _LOCK_RETRIES - 1:
+            attempt += 1
+            if not _is_lock_error(exc) or attempt >= _LOCK_RETRIES or _past(deadline):
                 raise
-            time.sleep(0.05 * (attempt + 1))
-    return None
+            time.sleep(0.05 * attempt)
 
 
-def _write_once(conn, records, costs, groups, deltas, now):
+def _set_busy_timeout(conn, deadline):
+    if deadline is not None:
+        left_ms = max(0, int((deadline - time.monotonic()) * 1000))
+        conn.execute(f"PRAGMA busy_timeout = {min(left_ms, BUSY_TIMEOUT_MS)}")
+
+
+def _past(deadline):
+    return deadline is not None and time.monotonic() >= deadline
+
+
+def _write_once(conn, rows, rolled, deltas, counters, now, spill_name):
     with immediate(conn):
         epoch = current_epoch(conn)
-        conn.executemany(_INSERT_OPERATION, (operation_row(epoch, r, c) for r, c in zip(records, costs)))
-        conn.executemany(_UPSERT_AGGREGATE, aggregate_rows(epoch, groups))
+        if spill_name is not None:
+            if conn.execute("SELECT 1 FROM spills WHERE name = ?", (spill_name,)).fetchone():
+                return epoch
+            conn.execute("INSERT INTO spills (name, ts) VALUES (?, ?)", (spill_name, now))
+        conn.executemany(_INSERT_OPERATION, ((epoch,) + row for row in rows))
+        conn.executemany(_UPSERT_AGGREGATE, aggregate_rows(epoch, rolled))
         conn.executemany(_UPSERT_INSTRUMENT, instrument_rows(epoch, deltas, now))
+        for key, value in counters.items():
+            if value:
+                conn.execute(_ADD_COUNTER, (key, str(int(value))))
     return epoch
+
+
+def read_counter(conn, key):
+    """An integer counter kept in ``meta`` (0 when never written)."""
+    row = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+    return int(row[0]) if row else 0
 
 
 def current_epoch(conn):

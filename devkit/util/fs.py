@@ -12,7 +12,8 @@ TMP_PREFIX = ".tmp-"
 STORE_FILE = "devkit.db"
 STORE_FILES = (STORE_FILE, STORE_FILE + "-wal", STORE_FILE + "-shm", STORE_FILE + "-journal")
 STALE_TMP_AGE_S = 3600.0
-EXPORT_PREFIXES = ("devkit-export-", "devkit-operations-")
+# What devkit itself writes beside the store: scheduled exports and the recorder's spill files.
+EXPORT_PREFIXES = ("devkit-export-", "devkit-operations-", STORE_FILE + ".spill-")
 _OUR_TMP = re.compile(r"^\.tmp-[A-Za-z0-9_]{8}$")
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 _KINDS = {

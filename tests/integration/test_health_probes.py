@@ -9,6 +9,7 @@ import time
 from devkit.config import load_config
 from devkit.health import Registry
 from devkit.store import Store
+from devkit.store.schema import SCHEMA_VERSION
 from tests.integration._health_fakes import (
     closed_port_url,
     fake_401,
@@ -185,7 +186,7 @@ def test_store_no_store_yet_ok_and_corrupt(tmp_path):
     conn.execute("PRAGMA user_version = 99")
     conn.close()
     assert run(cfg, ["store"])["store"] == (
-        "fail", f"{db}: not a usable metrics store: schema version 99 is newer than this devkit (1)")  # fmt: skip
+        "fail", f"{db}: not a usable metrics store: schema version 99 is newer than this devkit ({SCHEMA_VERSION})")  # fmt: skip
     with open(db, "wb") as handle:
         handle.write(b"this is not a database at all" * 200)
     status, output = run(cfg, ["store"])["store"]

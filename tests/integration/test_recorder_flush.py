@@ -4,6 +4,7 @@ import json
 import subprocess
 import sys
 import textwrap
+import time
 import warnings
 
 import pytest
@@ -141,14 +142,22 @@ def test_forked_children_start_empty_and_flush_through_multiprocessing_exit(tmp_
     assert (totals["requests"], totals["prompt_tokens"]) == (10 + 2000 + 1, 2000)
 
 
-def _queue_operations(recorder, n):
+NOW = time.time()
+
+
+def _queue_operations(recorder, n, **fields):
     for i in range(n):
-        op = Operation("unit")
-        op.ts, op.duration_s = 1000.0 + i, 0.001
+        op = Operation(fields.get("operation", "unit"))
+        op.ts, op.duration_s = fields.get("ts", NOW - 100 + i), 0.001
+        op.prompt_tokens = fields.get("prompt", 1)
         recorder.queue.append(op)
 
 
-def test_a_failed_write_keeps_the_data_bounded_and_warns_once(tmp_path, monkeypatch):
+def _counts(batch):
+    return sum(a.count for a in batch.aggregates.values()), sum(a.prompt for a in batch.aggregates.values())
+
+
+def test_a_failed_write_keeps_every_count_raw_rows_bounded_and_warns_once(tmp_path, monkeypatch):
     monkeypatch.chdir(_project(tmp_path))
     written, failing = [], [True]
 
@@ -159,7 +168,7 @@ def test_a_failed_write_keeps_the_data_bounded_and_warns_once(tmp_path, monkeypa
 
     registry = Registry()
     recorder = Recorder(registry, writer=writer)
-    recorder.max_pending = 5
+    recorder.max_rows = 5
     counter = registry.get_or_create("counter", "retry_total")
     _queue_operations(recorder, 4)
     counter.inc(2)
@@ -170,13 +179,30 @@ def test_a_failed_write_keeps_the_data_bounded_and_warns_once(tmp_path, monkeypa
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert recorder.flush() == 0
-    assert recorder.stats() == {"queued": 0, "pending": 5, "dropped": 3, "failures": 2}
+    assert recorder.stats() == {"queued": 0, "pending": 5, "dropped": 0, "not_kept": 3, "failures": 2}
     failing[0] = False
-    assert recorder.flush() == 5
+    assert recorder.flush() == 8
     (batch,) = written
-    assert [op.ts for op in batch.operations] == [1003.0, 1000.0, 1001.0, 1002.0, 1003.0]
+    assert _counts(batch) == (8, 8) and len(batch.rows) == 5 and batch.not_kept == 3
     assert [(d.name, d.value) for d in batch.instruments] == [("retry_total", 5)]
     assert recorder.flush() == 0 and len(written) == 1
+
+
+def test_one_bad_record_alone_is_dropped_counted_and_later_flushes_work(tmp_path, monkeypatch):
+    monkeypatch.chdir(_project(tmp_path))
+    written = []
+    recorder = Recorder(Registry(), writer=written.append)
+    _queue_operations(recorder, 3)
+    _queue_operations(recorder, 1, ts=1e20)  # slipped past record-time checks: isolated at the fold
+    bad = Operation("bad")
+    bad.ts, bad.duration_s, bad.labels = NOW, 0.001, {"k": object()}
+    recorder.queue.append(bad)
+    _queue_operations(recorder, 2)
+    with pytest.warns(RuntimeWarning, match="dropped a bad record"):
+        assert recorder.flush() == 5
+    assert written[0].dropped == 2 and recorder.stats()["dropped"] == 2
+    _queue_operations(recorder, 4)
+    assert recorder.flush() == 4 and _counts(written[1]) == (4, 4)
 
 
 def test_drain_hands_over_instrument_changes_once(tmp_path, monkeypatch):
@@ -190,12 +216,14 @@ def test_drain_hands_over_instrument_changes_once(tmp_path, monkeypatch):
     assert not recorder.drain()
 
 
-def test_a_queue_longer_than_the_cap_drops_the_oldest_and_counts_them(tmp_path, monkeypatch):
+def test_a_queue_over_the_cap_is_folded_by_the_recording_thread_and_nothing_is_lost(tmp_path, monkeypatch):
     monkeypatch.chdir(_project(tmp_path))
-    recorder = Recorder(Registry(), writer=lambda batch: None)
+    written = []
+    recorder = Recorder(Registry(), writer=written.append)
     recorder.max_queued = 3
-    _queue_operations(recorder, 5)
-    with pytest.warns(RuntimeWarning, match="dropped the 2 oldest"):
-        batch = recorder.drain()
-    assert [op.ts for op in batch.operations] == [1002.0, 1003.0, 1004.0]
-    assert recorder.stats()["dropped"] == 2
+    for _ in range(10):
+        _queue_operations(recorder, 2)
+        recorder.pressure()
+        assert len(recorder.queue) <= 3
+    assert recorder.flush() == 20 and _counts(written[0]) == (20, 20) and len(written[0].rows) == 20
+    assert recorder.stats()["dropped"] == 0

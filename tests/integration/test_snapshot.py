@@ -73,7 +73,11 @@ def test_a_huge_since_gives_a_bounded_history(project):
 def test_any_since_and_recent_limit_are_safe(project):
     cfg = load_config(cwd=str(project), env=clean_env())
     snapshot = take(cfg, "3650d", NOW, recent_limit=10**20)
-    assert snapshot.since_ts == NOW - 3650 * 86400 and snapshot.totals["requests"] == 21 and len(snapshot.recent) == 21
+    assert (
+        snapshot.since_ts == NOW - 3650 * 86400
+        and snapshot.totals["requests"] == 21
+        and len(snapshot.recent) == 21
+    )
     for since in ("100000d", "1000000d", "9" * 400):
         code, out, err = run_at(project, "metrics", "export", "--since", since, "--format", "md")
         # Either the span is accepted (and the report is the whole, small history) or refused in one line.

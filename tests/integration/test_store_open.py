@@ -14,6 +14,7 @@ import pytest
 
 from devkit.core.records import Batch
 from devkit.store import Store
+from devkit.store.schema import SCHEMA_VERSION
 from tests.conftest import REPO_ROOT, clean_env
 from tests.integration._store_helpers import record, write_config
 
@@ -114,8 +115,8 @@ def test_corruption_is_one_line_and_exit_1_on_every_reader(cli, tmp_path):
 @pytest.mark.parametrize(
     "sql, problem",
     [
-        ("PRAGMA user_version = 99", "schema version 99 is newer than this devkit (1)"),
-        ("PRAGMA user_version = 0", "schema version 0, expected 1 (not a devkit store?)"),
+        ("PRAGMA user_version = 99", f"schema version 99 is newer than this devkit ({SCHEMA_VERSION})"),
+        ("PRAGMA user_version = 0", f"schema version 0, expected {SCHEMA_VERSION} (not a devkit store?)"),
         ("DROP TABLE aggregates", "missing table aggregates"),
         ("UPDATE meta SET value = 'abc' WHERE key = 'epoch'", "meta.epoch is 'abc', not a whole number"),
     ],

@@ -33,8 +33,8 @@ def test_optional_fields_get_defaults_and_ts_comes_from_now():
         ({"duration_ms": -1}, "duration_ms: expected a number >= 0, got -1"),
         ({"duration_ms": True}, "duration_ms: expected a number >= 0, got true"),
         ({"status": "fine"}, 'status: expected "ok" or "error", got "fine"'),
-        ({"prompt_tokens": 1.5}, "prompt_tokens: expected an integer >= 0, got 1.5"),
-        ({"completion_tokens": -3}, "completion_tokens: expected an integer >= 0, got -3"),
+        ({"prompt_tokens": 1.5}, "prompt_tokens: expected an integer from 0 to 1000000000000, got 1.5"),
+        ({"completion_tokens": -3}, "completion_tokens: expected an integer from 0 to 1000000000000, got -3"),
         ({"cache_hit": "yes"}, 'cache_hit: expected true or false, got "yes"'),
         ({"labels": {"a": 1}}, 'labels: expected an object of string values, got {"a": 1}'),
         ({"operation": ""}, 'operation: expected a non-empty string of at most 200 characters, got ""'),
@@ -74,8 +74,25 @@ def test_parse_event_rejects_invalid_json_and_non_objects():
 
 def test_read_events_numbers_lines_skips_blanks_and_keeps_going_after_errors():
     lines = [json.dumps(GOOD), "", "oops", json.dumps(dict(GOOD, status="ok")).encode(), b"\xff\xfe\n"]
-    results = list(read_events(lines, now=1.0))
+    results = list(read_events(lines, now=1700000001.0))
     assert [lineno for lineno, _ in results] == [1, 3, 4, 5]
     kinds = [type(item).__name__ for _, item in results]
     assert kinds == ["OperationRecord", "EventError", "OperationRecord", "EventError"]
     assert results[3][1].problem == "encoding: not valid UTF-8 at byte 0"
+
+
+def test_json_nested_100k_deep_is_one_line_error_and_later_lines_are_read():
+    deep = "[" * 100_000 + "]" * 100_000
+    good = json.dumps(GOOD)
+    results = list(read_events([deep, good]))
+    assert results[0][0] == 1 and results[0][1].problem == "json: nested too deeply"
+    assert results[1][0] == 2 and results[1][1].operation == GOOD["operation"]
+
+
+def test_a_timestamp_more_than_five_minutes_ahead_is_refused_with_its_line():
+    now = 1_800_000_000.0
+    line = json.dumps(dict(GOOD, ts=now + 301))
+    ((lineno, error),) = list(read_events(["", line], now=now))
+    assert lineno == 2 and str(error).startswith("line 2: ts: expected unix seconds")
+    ((_, ok),) = list(read_events([json.dumps(dict(GOOD, ts=now + 299))], now=now))
+    assert ok.ts == now + 299

@@ -56,8 +56,19 @@ def test_wrong_use_raises_a_usage_error_naming_the_metric():
         requests.labels(route="/x").inc(-1)
     with pytest.raises(UsageError, match="metric name"):
         Counter("2bad")
-    with pytest.raises(UsageError, match="NaN"):
-        Histogram("nan_seconds").observe(float("nan"))
+    with pytest.raises(UsageError, match="finite"):
+        Counter("inf_total").inc(float("inf"))
+    with pytest.raises(UsageError, match="finite"):
+        Gauge("nan_gauge").set(float("nan"))
+
+
+def test_histogram_observe_of_nan_or_infinity_never_raises_and_is_left_out():
+    histogram = Histogram("odd_seconds")
+    with pytest.warns(RuntimeWarning, match="ignored observe"):
+        for value in (float("inf"), float("nan"), float("-inf"), 0.5):
+            histogram.observe(value)
+    (delta,) = histogram.take()
+    assert (delta.sketch.count, delta.sketch.sum) == (1, 0.5)
 
 
 def test_label_sets_beyond_the_cap_fold_into_one_counted_overflow_series():

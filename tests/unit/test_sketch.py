@@ -2,6 +2,7 @@
 
 import math
 import random
+from fractions import Fraction
 
 import pytest
 
@@ -10,7 +11,9 @@ from devkit.metrics.instruments import Histogram
 
 
 def _exact(sorted_values, q):
-    return sorted_values[int(q * (len(sorted_values) - 1))]
+    # Nearest rank in exact arithmetic: the smallest value with at least q*n values at or below it.
+    rank = max(1, math.ceil(Fraction(str(q)) * len(sorted_values)))
+    return sorted_values[rank - 1]
 
 
 def _lognormal(n, seed):
@@ -69,3 +72,45 @@ def test_histogram_observe_fills_the_same_buckets_as_sketch_add():
     assert list(delta.sketch.counts) == list(reference.counts)
     assert (delta.sketch.count, delta.sketch.min, delta.sketch.max) == (len(values), -1.0, MAX_VALUE * 10)
     assert histogram.take() == []
+
+
+def test_p99_of_two_samples_is_the_worst_one():
+    sketch = Sketch()
+    for ms in (412, 30000):
+        sketch.add(ms / 1000.0)
+    assert abs(sketch.quantile(0.99) - 30.0) / 30.0 <= 0.01
+    assert abs(sketch.quantile(0.5) - 0.412) / 0.412 <= 0.01
+
+
+def test_one_outlier_among_twenty_shows_in_p99_and_p95_but_not_p50():
+    sketch = Sketch()
+    for value in [0.1] * 19 + [2.0]:
+        sketch.add(value)
+    assert sketch.quantile(0.99) == pytest.approx(2.0, rel=0.01)
+    assert sketch.quantile(0.95) == pytest.approx(0.1, rel=0.01)
+    assert sketch.quantile(0.5) == pytest.approx(0.1, rel=0.01)
+
+
+def _samples(kind, n, rng):
+    if kind == "lognormal":
+        return [rng.lognormvariate(-3.0, 1.2) for _ in range(n)]
+    if kind == "uniform":
+        return [rng.uniform(0.001, 5.0) for _ in range(n)]
+    if kind == "bimodal":
+        return [rng.gauss(0.05, 0.005) if rng.random() < 0.8 else rng.gauss(3.0, 0.3) for _ in range(n)]
+    return [0.01 * rng.paretovariate(1.5) for _ in range(n)]
+
+
+@pytest.mark.parametrize("kind", ["lognormal", "uniform", "bimodal", "pareto"])
+def test_nearest_rank_within_one_percent_for_every_n(kind):
+    rng = random.Random(kind)
+    sizes = list(range(1, 201)) + [1000, 4321, 50_000]
+    for n in sizes:
+        values = [abs(v) + 1e-6 for v in _samples(kind, n, rng)]
+        sketch = Sketch()
+        for value in values:
+            sketch.add(value)
+        ordered = sorted(values)
+        for q in (0.0, 0.25, 0.5, 0.9, 0.95, 0.99, 0.999, 1.0):
+            exact = _exact(ordered, q)
+            assert abs(sketch.quantile(q) - exact) / exact <= 0.01, (kind, n, q)

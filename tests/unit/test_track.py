@@ -6,9 +6,11 @@ import time
 import pytest
 
 import devkit
+from devkit.core.records import OperationRecord
 from devkit.errors import UsageError
 from devkit.metrics import settings
 from devkit.metrics.recorder import RECORDER
+from devkit.store.codec import operation_dict
 
 
 @pytest.fixture
@@ -22,7 +24,7 @@ def recorded(tmp_path, monkeypatch):
     settings.forget()
     with RECORDER.paused():
         RECORDER.drain()
-        yield lambda: RECORDER.drain().operations
+        yield lambda: [OperationRecord(**operation_dict(row)) for row in RECORDER.drain().rows]
     settings.forget()
 
 

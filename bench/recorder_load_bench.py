@@ -1,0 +1,206 @@
+"""Bench: the recorder under load, each scenario in a fresh child process against a real store.
+
+  exact     8 threads x N track() as fast as they go, then 4 processes x 4 threads x M:
+            `status --json` must show exactly every request and token.
+  rss       peak RSS growth of 1M and 4M track() calls over 50 label combinations (goal <= 64 MiB, flat).
+  steady    20,000 operations/s for S seconds: every raw row must be kept.
+  kill9     6 writer processes at 15k ops/s each, one killed with -9: operations lost vs flush interval.
+
+Usage: python3 bench/recorder_load_bench.py [--threads-calls N] [--proc-calls M] [--steady-s S] [--only NAME]
+"""
+
+import argparse
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+RSS_GOAL_MIB = 64
+
+THREADS_CHILD = """
+import sys, threading, devkit
+calls, threads = int(sys.argv[1]), int(sys.argv[2])
+def work(n):
+    for i in range(calls):
+        with devkit.track("chat", model="m" + str(i % 5)) as op:
+            op.tokens(prompt=n + 1, completion=2)
+ts = [threading.Thread(target=work, args=(n,)) for n in range(threads)]
+[t.start() for t in ts]
+[t.join() for t in ts]
+"""
+
+RSS_CHILD = """
+import resource, sys, devkit
+def peak():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+base = peak()
+marks = []
+for i in range(int(sys.argv[1])):
+    with devkit.track("op" + str(i % 10), model="m" + str(i % 5)) as op:
+        op.tokens(prompt=1)
+    if (i + 1) % 1_000_000 == 0:
+        marks.append(round(peak() - base, 1))
+print(marks)
+"""
+
+STEADY_CHILD = """
+import sys, time, devkit
+rate, seconds = int(sys.argv[1]), float(sys.argv[2])
+start = time.monotonic()
+done = 0
+while done < rate * seconds:
+    target = int((time.monotonic() - start) * rate)
+    while done < min(target, rate * seconds):
+        with devkit.track("steady"):
+            pass
+        done += 1
+    time.sleep(0.001)
+print(done)
+"""
+
+KILL_CHILD = """
+import os, sys, time, devkit
+rate, name = int(sys.argv[1]), sys.argv[2]
+start = time.monotonic()
+done = 0
+while True:
+    target = int((time.monotonic() - start) * rate)
+    while done < target:
+        with devkit.track("k" + name):
+            pass
+        done += 1
+    with open("progress.tmp-" + name, "w") as f:
+        f.write(str(done))
+    os.replace("progress.tmp-" + name, "progress-" + name)
+    time.sleep(0.002)
+"""
+
+
+def _python(code, args, cwd, **kw):
+    env = dict(os.environ, PYTHONPATH=REPO)
+    return subprocess.Popen([sys.executable, "-c", textwrap.dedent(code), *map(str, args)], cwd=cwd, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw)  # fmt: skip
+
+
+def _status(cwd):
+    env = dict(os.environ, PYTHONPATH=REPO)
+    out = subprocess.run([sys.executable, "-m", "devkit", "status", "--json"], cwd=cwd, env=env,
+                         capture_output=True, text=True, check=True).stdout  # fmt: skip
+    return json.loads(out)
+
+
+def _project(metrics=None):
+    cwd = tempfile.mkdtemp(prefix="devkit-load-")
+    with open(os.path.join(cwd, "devkit.json"), "w") as handle:
+        json.dump({"metrics": metrics or {}}, handle)
+    return cwd
+
+
+def exact(calls, proc_calls):
+    """8 threads x calls, then 4 processes x 4 threads x proc_calls; print totals and verdicts."""
+    ok = True
+    for procs, threads, n in ((1, 8, calls), (4, 4, proc_calls)):
+        cwd = _project()
+        started = time.perf_counter()
+        children = [_python(THREADS_CHILD, (n, threads), cwd) for _ in range(procs)]
+        errors = [child.communicate()[1] for child in children]
+        took = time.perf_counter() - started
+        spills = [name for name in os.listdir(os.path.join(cwd, ".devkit")) if ".spill-" in name]
+        if any(errors) or spills:
+            print(f"  children's stderr: {[e[-300:] for e in errors if e]}; spill files: {len(spills)}")
+        totals = _status(cwd)["totals"]
+        want = procs * threads * n
+        prompt = procs * n * sum(t + 1 for t in range(threads))
+        good = totals["requests"] == want and totals["prompt_tokens"] == prompt
+        ok &= good
+        print(
+            f"exact {procs}x{threads}x{n}: requests {totals['requests']} of {want}, prompt tokens"
+            f" {totals['prompt_tokens']} of {prompt}, {took:.1f} s, {'PASS' if good else 'FAIL'}"
+        )
+    return ok
+
+
+def rss(calls):
+    """Peak RSS growth at each million calls."""
+    out, err = _python(RSS_CHILD, (calls,), _project()).communicate()
+    marks = json.loads(out)
+    good = max(marks) <= RSS_GOAL_MIB and marks[-1] - marks[0] <= 8
+    print(
+        f"rss growth per million calls (MiB): {marks} (goal <= {RSS_GOAL_MIB}, flat) {'PASS' if good else 'FAIL'}"
+    )
+    return good
+
+
+def steady(seconds, rate=20_000):
+    """A steady rate for ``seconds``: raw rows kept must equal operations recorded."""
+    cwd = _project()
+    out, err = _python(STEADY_CHILD, (rate, seconds), cwd).communicate()
+    info = _status(cwd)
+    kept = info["store"]["operations"] if "store" in info else None
+    requests = info["totals"]["requests"]
+    good = requests == int(out) and kept in (None, requests)
+    print(
+        f"steady {rate}/s for {seconds} s: recorded {out.strip()}, counted {requests}, raw rows kept {kept}"
+        f" {'PASS' if good else 'FAIL'}"
+    )
+    return good
+
+
+def kill9(trials, rate=15_000, writers=6):
+    """Kill one of ``writers`` processes with -9 per trial; print the seconds of operations it lost."""
+    losses = []
+    for trial in range(trials):
+        cwd = _project()
+        children = [_python(KILL_CHILD, (rate, n), cwd) for n in range(writers)]
+        time.sleep(6.0)  # steady state: every writer past start-up and its first flushes
+        progress = os.path.join(cwd, "progress-0")
+        children[0].send_signal(signal.SIGKILL)
+        for child in children[1:]:
+            child.send_signal(signal.SIGTERM)
+        for child in children:
+            child.communicate()
+        with open(progress) as handle:
+            done = int(handle.read())
+        counted = sum(g["count"] for g in _breakdown(cwd) if g["operation"] == "k0")
+        losses.append(max(0, done - counted) / rate)
+    worst = max(losses)
+    print(f"  lost seconds per trial: {[round(x, 2) for x in losses]}")
+    print(
+        f"kill -9 at {writers} x {rate}/s, {trials} trials: lost seconds max {worst:.2f},"
+        f" mean {sum(losses) / len(losses):.2f} (goal <= flush interval + 0.25 = 1.25)"
+        f" {'PASS' if worst <= 1.25 else 'FAIL'}"
+    )
+    return worst <= 1.25
+
+
+def _breakdown(cwd):
+    sys.path.insert(0, REPO)
+    from devkit.store import Store
+
+    with Store(os.path.join(cwd, ".devkit", "devkit.db")) as store:
+        return store.breakdown()
+
+
+def main(argv=None):
+    """Run the chosen scenarios; exit 1 when any misses its goal."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--threads-calls", type=int, default=1_000_000)
+    parser.add_argument("--proc-calls", type=int, default=250_000)
+    parser.add_argument("--rss-calls", type=int, default=4_000_000)
+    parser.add_argument("--steady-s", type=float, default=30.0)
+    parser.add_argument("--kill-trials", type=int, default=20)
+    parser.add_argument("--only", choices=("exact", "rss", "steady", "kill9"))
+    args = parser.parse_args(argv)
+    runs = {"exact": lambda: exact(args.threads_calls, args.proc_calls), "rss": lambda: rss(args.rss_calls),
+            "steady": lambda: steady(args.steady_s), "kill9": lambda: kill9(args.kill_trials)}  # fmt: skip
+    results = [run() for name, run in runs.items() if args.only in (None, name)]
+    return 0 if all(results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
