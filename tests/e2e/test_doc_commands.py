@@ -1,4 +1,4 @@
-"""Every fenced sh/bash/console block of README.md and examples/README.md runs as written.
+"""Every fenced sh/bash/console block of README.md, examples/README.md and docs/*.md runs as written.
 
 Each block runs with ``sh -e`` in a fresh copy of the checkout: no install, no
 PYTHONPATH, nothing but the environment a user has. A block preceded by
@@ -7,6 +7,7 @@ PYTHONPATH, nothing but the environment a user has. A block preceded by
 """
 
 import fcntl
+import glob
 import os
 import re
 import shutil
@@ -19,7 +20,9 @@ import pytest
 
 from tests.conftest import REPO_ROOT, clean_env
 
-DOCS = ("README.md", os.path.join("examples", "README.md"))
+DOCS = ("README.md", os.path.join("examples", "README.md")) + tuple(
+    os.path.relpath(path, REPO_ROOT) for path in sorted(glob.glob(os.path.join(REPO_ROOT, "docs", "*.md")))
+)
 FENCE = re.compile(r"(<!-- doc-test: skip \(([^)]*)\) -->\n)?```(sh|bash|console)\n(.*?)^```", re.S | re.M)
 NOT_COPIED = (".git", ".venv*", "__pycache__", ".devkit", "dist", "build", ".pytest_cache", ".coverage",
               "report.md")  # fmt: skip
@@ -61,6 +64,7 @@ def test_the_docs_have_blocks_to_run():
     runnable = [case for case in CASES if case[2] is None]
     assert any("examples/llm_app.py" in case[3] for case in runnable)
     assert any(case[0] == "README.md" for case in runnable)
+    assert any(case[0] == os.path.join("docs", "OPERATIONS.md") for case in runnable)
 
 
 @pytest.mark.parametrize("name, index, reason, script", CASES, ids=[f"{c[0]}#{c[1]}" for c in CASES])
