@@ -76,6 +76,7 @@ def test_doc_block_runs_as_written(name, index, reason, script, tmp_path):
     env = clean_env()
     env.pop("PYTHONPATH", None)
     env.pop("OPENAI_API_KEY", None)  # a test never lends a real credential to the walk-through's OpenAI probe
+    env["TMPDIR"] = str(tmp_path)  # what a block makes with mktemp goes away with the test
     with _ports_of(script):
         code, out, err = _run_block(script, checkout, env, tmp_path)
     assert code == 0, f"{name} block {index} failed ({code}):\n{script}\n--- stdout\n{out}\n--- stderr\n{err}"
