@@ -62,3 +62,12 @@ def test_machinery_methods_stay_out_of_the_api_reference():
     reference = _read("docs/API.md")
     for internal in ("after_fork", "take", "series", "row", "to_record"):
         assert f".{internal}(" not in reference, internal
+
+
+def test_changelog_keeps_a_changelog_form():
+    headings = [line for line in _read("CHANGELOG.md").splitlines() if line.startswith("##")]
+    versions = [line for line in headings if line.startswith("## ")]
+    assert versions[0] == "## [Unreleased]"
+    assert f"## [{devkit.__version__}]" in versions, "the package's version has a section"
+    kinds = {"Added", "Changed", "Deprecated", "Removed", "Fixed", "Security"}
+    assert all(line[4:] in kinds for line in headings if line.startswith("### ")), headings
