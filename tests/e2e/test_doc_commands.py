@@ -24,7 +24,7 @@ DOCS = ("README.md", os.path.join("examples", "README.md")) + tuple(
     os.path.relpath(path, REPO_ROOT) for path in sorted(glob.glob(os.path.join(REPO_ROOT, "docs", "*.md")))
 )
 FENCE = re.compile(r"(<!-- doc-test: skip \(([^)]*)\) -->\n)?```(sh|bash|console)\n(.*?)^```", re.S | re.M)
-NOT_COPIED = (".git", ".venv*", "__pycache__", ".devkit", "dist", "build", ".pytest_cache", ".coverage",
+NOT_COPIED = (".git", ".venv*", "__pycache__", ".devkit", "dist", "build", ".pytest_cache", ".coverage*",
               "report.md")  # fmt: skip
 
 
