@@ -10,7 +10,7 @@ VPY = $(VENV)/bin/python
 VERSIONS = 3.9 3.10 3.11 3.12 3.13
 SOURCES = devkit tests bench examples bin/house-rules
 
-.PHONY: test test-all golden venv quick-check check coverage format lint pyz bench docs clean \
+.PHONY: test test-all golden venv quick-check check coverage coverage-dir format lint pyz bench docs clean \
 	backup restore cleanup cleanup-apply export validate
 
 $(VPY):
@@ -24,8 +24,18 @@ $(LINT_STAMP): $(VPY)
 
 venv: $(VPY)
 
-test: $(VPY)
-	$(VPY) -m pytest --cov=devkit --cov-report=term:skip-covered $(PYTEST_ARGS)
+# Coverage data goes to a sticky world-writable folder: the permission tests run the CLI as `nobody`, and
+# those subprocesses are measured too (pyproject.toml: patch = ["subprocess"]).
+COVERAGE_DIR = $(CURDIR)/.coverage-data
+COVERAGE_ENV = COVERAGE_FILE=$(COVERAGE_DIR)/.coverage
+
+coverage-dir:
+	rm -rf $(COVERAGE_DIR)
+	mkdir -p $(COVERAGE_DIR)
+	chmod 1777 $(COVERAGE_DIR)
+
+test: $(VPY) coverage-dir
+	$(COVERAGE_ENV) $(VPY) -m pytest --cov=devkit --cov-report=term:skip-covered $(PYTEST_ARGS)
 
 # Rewrite tests/golden/*.txt from the current screens after an intended change; review the diff.
 golden: $(VPY)
@@ -49,9 +59,9 @@ check: quick-check coverage pyz
 	$(PYTHON) dist/devkit.pyz --version
 	$(PYTHON) dist/devkit.pyz --json config show > /dev/null
 
-coverage: $(VPY)
-	rm -f .coverage .coverage.*
-	$(VPY) -m pytest --cov=devkit --cov-branch --cov-report=term:skip-covered --cov-fail-under=90 $(PYTEST_ARGS)
+coverage: $(VPY) coverage-dir
+	$(COVERAGE_ENV) $(VPY) -m pytest --cov=devkit --cov-branch --cov-report=term:skip-covered --cov-fail-under=90 \
+	  $(PYTEST_ARGS)
 
 format: $(LINT_STAMP)
 	$(VPY) -m isort $(SOURCES)
@@ -71,7 +81,7 @@ docs:
 	$(PYTHON) -m devkit._apidocs > docs/API.md
 
 clean:
-	rm -rf build dist .venv .venv-3.* .pytest_cache .coverage .coverage.*
+	rm -rf build dist .venv .venv-3.* .pytest_cache .coverage .coverage.* .coverage-data
 
 # Maintenance of the project's data (see docs/MAINTENANCE.md); DEVKIT = how to run devkit here.
 DEVKIT ?= $(PYTHON) -m devkit
