@@ -1,4 +1,4 @@
-"""Every fenced sh/bash/console block of README.md and examples/README.md runs as written.
+"""Every fenced sh/bash/console block of README.md, examples/README.md and docs/*.md runs as written.
 
 Each block runs with ``sh -e`` in a fresh copy of the checkout: no install, no
 PYTHONPATH, nothing but the environment a user has. A block preceded by
@@ -7,6 +7,7 @@ PYTHONPATH, nothing but the environment a user has. A block preceded by
 """
 
 import fcntl
+import glob
 import os
 import re
 import shutil
@@ -19,9 +20,11 @@ import pytest
 
 from tests.conftest import REPO_ROOT, clean_env
 
-DOCS = ("README.md", os.path.join("examples", "README.md"))
+DOCS = ("README.md", os.path.join("examples", "README.md")) + tuple(
+    os.path.relpath(path, REPO_ROOT) for path in sorted(glob.glob(os.path.join(REPO_ROOT, "docs", "*.md")))
+)
 FENCE = re.compile(r"(<!-- doc-test: skip \(([^)]*)\) -->\n)?```(sh|bash|console)\n(.*?)^```", re.S | re.M)
-NOT_COPIED = (".git", ".venv*", "__pycache__", ".devkit", "dist", "build", ".pytest_cache", ".coverage",
+NOT_COPIED = (".git", ".venv*", "__pycache__", ".devkit", "dist", "build", ".pytest_cache", ".coverage*",
               "report.md")  # fmt: skip
 
 
@@ -61,6 +64,7 @@ def test_the_docs_have_blocks_to_run():
     runnable = [case for case in CASES if case[2] is None]
     assert any("examples/llm_app.py" in case[3] for case in runnable)
     assert any(case[0] == "README.md" for case in runnable)
+    assert any(case[0] == os.path.join("docs", "OPERATIONS.md") for case in runnable)
 
 
 @pytest.mark.parametrize("name, index, reason, script", CASES, ids=[f"{c[0]}#{c[1]}" for c in CASES])
@@ -72,6 +76,7 @@ def test_doc_block_runs_as_written(name, index, reason, script, tmp_path):
     env = clean_env()
     env.pop("PYTHONPATH", None)
     env.pop("OPENAI_API_KEY", None)  # a test never lends a real credential to the walk-through's OpenAI probe
+    env["TMPDIR"] = str(tmp_path)  # what a block makes with mktemp goes away with the test
     with _ports_of(script):
         code, out, err = _run_block(script, checkout, env, tmp_path)
     assert code == 0, f"{name} block {index} failed ({code}):\n{script}\n--- stdout\n{out}\n--- stderr\n{err}"

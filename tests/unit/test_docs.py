@@ -6,13 +6,15 @@ import sys
 
 import pytest
 
+import devkit
+from devkit import _apidocs
 from devkit.commands import COMMANDS
 from tests.conftest import REPO_ROOT, clean_env
 
 
-def _generated():
+def _generated(module="devkit._docs"):
     env = clean_env({"PYTHONPATH": REPO_ROOT, "COLUMNS": "100"})
-    proc = subprocess.run([sys.executable, "-m", "devkit._docs"], cwd=REPO_ROOT, env=env,
+    proc = subprocess.run([sys.executable, "-m", module], cwd=REPO_ROOT, env=env,
                           capture_output=True, text=True, timeout=60)  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     return proc.stdout
@@ -38,3 +40,34 @@ def test_every_command_has_help_and_a_section_in_the_reference_and_readme():
         assert help_text.strip(), name
         assert f"### `devkit {name}`" in reference, name
         assert f"devkit {name}" in readme, name
+
+
+def test_api_reference_matches_the_docstrings():
+    assert _read("docs/API.md") == _generated("devkit._apidocs"), "docs/API.md is stale: run 'make docs'"
+
+
+def test_every_public_name_has_a_section_in_the_api_reference():
+    reference = _read("docs/API.md")
+    for name in devkit.__all__:
+        if name != "__version__":
+            assert f"`devkit.{name}" in reference, name
+    for dotted in _apidocs.API_CLASSES:
+        cls = dotted.rsplit(".", 1)[1]
+        assert f"### class `{cls}`" in reference, dotted
+        for method in _apidocs.METHODS[cls]:
+            assert f"#### `{cls}.{method}(" in reference, (dotted, method)
+
+
+def test_machinery_methods_stay_out_of_the_api_reference():
+    reference = _read("docs/API.md")
+    for internal in ("after_fork", "take", "series", "row", "to_record"):
+        assert f".{internal}(" not in reference, internal
+
+
+def test_changelog_keeps_a_changelog_form():
+    headings = [line for line in _read("CHANGELOG.md").splitlines() if line.startswith("##")]
+    versions = [line for line in headings if line.startswith("## ")]
+    assert versions[0] == "## [Unreleased]"
+    assert f"## [{devkit.__version__}]" in versions, "the package's version has a section"
+    kinds = {"Added", "Changed", "Deprecated", "Removed", "Fixed", "Security"}
+    assert all(line[4:] in kinds for line in headings if line.startswith("### ")), headings
