@@ -12,7 +12,8 @@ import sqlite3
 from devkit.core.rollup import RES_TOTAL
 
 # Version 2: raw operations keep one index (ts) instead of two; spill files taken in are remembered.
-SCHEMA_VERSION = 2
+# Version 3: ingested event ids are remembered (counted once) and so is how far each ingested file was read.
+SCHEMA_VERSION = 3
 BUSY_TIMEOUT_MS = 30000
 # How long each resolution's rows live (seconds); totals live until the next reset.
 AGG_RETENTION_S = {10: 2 * 3600, 60: 30 * 86400, 3600: 400 * 86400}
@@ -39,6 +40,11 @@ CREATE TABLE IF NOT EXISTS instruments (
     help TEXT NOT NULL, value REAL NOT NULL, sketch BLOB, dur_sum REAL, dur_min REAL, dur_max REAL,
     count INTEGER, created_ts REAL NOT NULL, updated_ts REAL NOT NULL,
     PRIMARY KEY (epoch, name, labels)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS seen_ids (id TEXT PRIMARY KEY, ts REAL NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS sources (
+    dev INTEGER NOT NULL, ino INTEGER NOT NULL, path TEXT NOT NULL, head TEXT NOT NULL,
+    head_len INTEGER NOT NULL, offset INTEGER NOT NULL, lineno INTEGER NOT NULL, ts REAL NOT NULL,
+    PRIMARY KEY (dev, ino)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS spills (name TEXT PRIMARY KEY, ts REAL NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS health (id INTEGER PRIMARY KEY CHECK (id = 1), ts REAL, report TEXT);
 """

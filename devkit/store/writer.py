@@ -4,7 +4,9 @@ import json
 import sqlite3
 import time
 
+from devkit.core.events import is_generated_id
 from devkit.core.rollup import fold, merge_into, roll_up
+from devkit.store import sources
 from devkit.store.codec import operation_row, pack_counts, pack_slots
 from devkit.store.schema import AGG_RETENTION_S, BUSY_TIMEOUT_MS, immediate
 
@@ -85,23 +87,22 @@ def instrument_rows(epoch, deltas, now):
         yield (epoch, d.name, labels, d.kind, d.help or "", float(d.value or 0.0)) + hist + (now, now)
 
 
-def write(conn, batch, prices=None, now=None, deadline=None, spill_name=None):
+def write(conn, batch, prices=None, now=None, deadline=None, spill_name=None, cursor=None, stats=None):
     """Write ``batch`` in one IMMEDIATE transaction, retrying while another writer holds the lock.
 
     With ``deadline`` (a ``time.monotonic()`` value) it gives up then, raising the lock error.
     A ``spill_name`` is remembered in the same transaction; a name seen before writes nothing.
+    Operations whose given id was counted before are left out (``stats["duplicates"]`` says how
+    many); an ingest ``cursor`` is committed with the rows it covers.
     """
-    groups, rows = fold_records(batch.operations, prices)
     now = time.time() if now is None else now
-    # Fresh objects first: merge_into then changes only those, never the caller's aggregates.
-    rolled = roll_up(merge_into(groups, batch.aggregates), AGG_RETENTION_S, now)
-    rows.extend(batch.rows)
     counters = {"operations_not_kept": batch.not_kept, "records_dropped": batch.dropped}
     attempt = 0
     while True:
         _set_busy_timeout(conn, deadline)
         try:
-            return _write_once(conn, rows, rolled, batch.instruments, counters, now, spill_name)
+            with immediate(conn):
+                return _write_once(conn, batch, prices, counters, now, spill_name, cursor, stats)
         except sqlite3.OperationalError as exc:
             attempt += 1
             if not _is_lock_error(exc) or attempt >= _LOCK_RETRIES or _past(deadline):
@@ -119,20 +120,33 @@ def _past(deadline):
     return deadline is not None and time.monotonic() >= deadline
 
 
-def _write_once(conn, rows, rolled, deltas, counters, now, spill_name):
-    with immediate(conn):
-        epoch = current_epoch(conn)
-        if spill_name is not None:
-            if conn.execute("SELECT 1 FROM spills WHERE name = ?", (spill_name,)).fetchone():
-                return epoch
-            conn.execute("INSERT INTO spills (name, ts) VALUES (?, ?)", (spill_name, now))
-        conn.executemany(_INSERT_OPERATION, ((epoch,) + row for row in rows))
-        conn.executemany(_UPSERT_AGGREGATE, aggregate_rows(epoch, rolled))
-        conn.executemany(_UPSERT_INSTRUMENT, instrument_rows(epoch, deltas, now))
-        for key, value in counters.items():
-            if value:
-                conn.execute(_ADD_COUNTER, (key, str(int(value))))
+def _write_once(conn, batch, prices, counters, now, spill_name, cursor, stats):
+    epoch = current_epoch(conn)
+    if spill_name is not None:
+        if conn.execute("SELECT 1 FROM spills WHERE name = ?", (spill_name,)).fetchone():
+            return epoch
+        conn.execute("INSERT INTO spills (name, ts) VALUES (?, ?)", (spill_name, now))
+    # Ids are checked inside the transaction, so two ingests of one file at once still count each event once.
+    records, duplicates = sources.unseen(conn, batch.operations, _is_given, now)
+    if stats is not None:
+        stats["duplicates"] = duplicates
+    groups, rows = fold_records(records, prices)
+    # Fresh objects first: merge_into then changes only those, never the caller's aggregates.
+    rolled = roll_up(merge_into(groups, batch.aggregates), AGG_RETENTION_S, now)
+    conn.executemany(_INSERT_OPERATION, ((epoch,) + row for row in rows))
+    conn.executemany(_INSERT_OPERATION, ((epoch,) + row for row in batch.rows))
+    conn.executemany(_UPSERT_AGGREGATE, aggregate_rows(epoch, rolled))
+    conn.executemany(_UPSERT_INSTRUMENT, instrument_rows(epoch, batch.instruments, now))
+    for key, value in counters.items():
+        if value:
+            conn.execute(_ADD_COUNTER, (key, str(int(value))))
+    if cursor is not None:
+        sources.commit(conn, cursor, now)
     return epoch
+
+
+def _is_given(op_id):
+    return op_id is not None and not is_generated_id(op_id)
 
 
 def read_counter(conn, key):
@@ -154,6 +168,7 @@ def prune(conn, now, retention_days):
         if last and now - float(last[0]) < PRUNE_EVERY_S:
             return False
         conn.execute("DELETE FROM operations WHERE ts < ?", (now - retention_days * 86400.0,))
+        sources.prune(conn, now - retention_days * 86400.0)
         for res, keep_s in AGG_RETENTION_S.items():
             conn.execute("DELETE FROM aggregates WHERE res = ? AND bucket < ?", (res, now - keep_s - res))
         conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('last_prune_ts', ?)", (repr(now),))
