@@ -4,6 +4,7 @@ import json
 import sys
 from array import array
 
+from devkit.core.events import is_generated_id
 from devkit.core.records import OPERATION_FIELDS
 from devkit.core.sketch import Sketch
 
@@ -72,15 +73,16 @@ def sketch_from_row(blob, count, total, low, high):
 
 
 def operation_row(record, cost):
-    """The ``operations`` row (without epoch; ``seq`` is assigned by SQLite) of an OperationRecord."""
+    """The ``operations`` row (without seq and epoch) of an OperationRecord; a made-up id is not stored."""
     cache = None if record.cache_hit is None else int(bool(record.cache_hit))
     labels = json.dumps(record.labels, sort_keys=True) if record.labels else None
-    return (record.id, float(record.ts), record.operation, record.model or None, record.status,
+    return (None if is_generated_id(record.id) else record.id, float(record.ts), record.operation, record.model or None, record.status,
             float(record.duration_ms), int(record.prompt_tokens or 0), int(record.completion_tokens or 0),
             cache, float(cost), record.error, record.detail, labels)  # fmt: skip
 
 
-OPERATION_COLUMNS = ", ".join(OPERATION_FIELDS)
+# A row stored without an id (the event came without one) shows ``#<seq>``: unique and stable in its store.
+OPERATION_COLUMNS = ", ".join(("coalesce(id, '#' || seq)",) + OPERATION_FIELDS[1:])
 
 
 def operation_dict(row):

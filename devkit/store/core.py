@@ -229,7 +229,7 @@ def _count_operations(conn, epoch):
 
 def _drop_old_operations(conn, limit):
     epoch = writer.current_epoch(conn)
-    sql = "DELETE FROM operations WHERE seq IN (SELECT seq FROM operations WHERE epoch < ? LIMIT ?)"
+    sql = "DELETE FROM operations WHERE (ts, seq) IN (SELECT ts, seq FROM operations WHERE epoch < ? LIMIT ?)"
     dropped = conn.execute(sql, (epoch, limit)).rowcount
     if not dropped:
         conn.execute("DELETE FROM meta WHERE key = ?", (_OLD_ROWS_KEY,))

@@ -1,11 +1,13 @@
 """Writing one Batch in one transaction: raw rows, rolled-up aggregates, instrument deltas, counters, pruning."""
 
+import itertools
 import json
+import math
 import sqlite3
 import time
 
 from devkit.core.events import is_generated_id
-from devkit.core.rollup import fold, merge_into, roll_up
+from devkit.core.rollup import FINEST_S, Aggregate, merge_into, roll_up
 from devkit.store import sources
 from devkit.store.codec import operation_row, pack_counts, pack_slots
 from devkit.store.schema import AGG_RETENTION_S, BUSY_TIMEOUT_MS, immediate
@@ -14,8 +16,8 @@ PRUNE_EVERY_S = 60.0
 _LOCK_RETRIES = 8
 
 _INSERT_OPERATION = (
-    "INSERT INTO operations (epoch, id, ts, operation, model, status, duration_ms, prompt_tokens,"
-    " completion_tokens, cache_hit, cost, error, detail, labels) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+    "INSERT INTO operations (seq, epoch, id, ts, operation, model, status, duration_ms, prompt_tokens,"
+    " completion_tokens, cache_hit, cost, error, detail, labels) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
 )
 _ADD_COUNTER = (
     "INSERT INTO meta (key, value) VALUES (?, ?)"
@@ -54,15 +56,25 @@ def record_cost(record, prices):
     return float(prices(record.model, record.prompt_tokens or 0, record.completion_tokens or 0) or 0.0)
 
 
-def fold_records(records, prices):
-    """10 s aggregates and raw rows of OperationRecords (ingest, tests): one fold per record."""
+def fold_records(records, prices, now=None):
+    """Aggregates (keyed like rollup.fold's) and raw rows of OperationRecords (ingest, the server, tests).
+
+    With ``now``, an operation too old for the 10 s (or 60 s) rows is folded straight into its
+    60 s (or hourly) bucket: roll_up then writes the same rows from far fewer groups (old logs).
+    """
     groups, rows = {}, []
+    past_10s = -math.inf if now is None else now - AGG_RETENTION_S[10] - 60
+    past_60s = -math.inf if now is None else now - AGG_RETENTION_S[60] - 3600
     for rec in records:
         cost = record_cost(rec, prices)
-        prompt, completion = int(rec.prompt_tokens or 0), int(rec.completion_tokens or 0)
-        seconds = max(float(rec.duration_ms), 0.0) / 1000.0
-        fold(groups, float(rec.ts), rec.operation, rec.model, rec.status, seconds, prompt, completion,
-             rec.cache_hit, cost)  # fmt: skip
+        ts = float(rec.ts)
+        step = FINEST_S if ts >= past_10s else 60 if ts >= past_60s else 3600
+        key = (int(ts // step) * step, rec.operation, rec.model or "", rec.status)
+        group = groups.get(key)
+        if group is None:
+            group = groups[key] = Aggregate(ts)
+        group.add(ts, max(float(rec.duration_ms), 0.0) / 1000.0, int(rec.prompt_tokens or 0),
+                  int(rec.completion_tokens or 0), rec.cache_hit, cost)  # fmt: skip
         rows.append(operation_row(rec, cost))
     return groups, rows
 
@@ -130,11 +142,10 @@ def _write_once(conn, batch, prices, counters, now, spill_name, cursor, stats):
     records, duplicates = sources.unseen(conn, batch.operations, _is_given, now)
     if stats is not None:
         stats["duplicates"] = duplicates
-    groups, rows = fold_records(records, prices)
+    groups, rows = fold_records(records, prices, now)
     # Fresh objects first: merge_into then changes only those, never the caller's aggregates.
     rolled = roll_up(merge_into(groups, batch.aggregates), AGG_RETENTION_S, now)
-    conn.executemany(_INSERT_OPERATION, ((epoch,) + row for row in rows))
-    conn.executemany(_INSERT_OPERATION, ((epoch,) + row for row in batch.rows))
+    _insert_operations(conn, epoch, rows, batch.rows)
     conn.executemany(_UPSERT_AGGREGATE, aggregate_rows(epoch, rolled))
     conn.executemany(_UPSERT_INSTRUMENT, instrument_rows(epoch, batch.instruments, now))
     for key, value in counters.items():
@@ -143,6 +154,18 @@ def _write_once(conn, batch, prices, counters, now, spill_name, cursor, stats):
     if cursor is not None:
         sources.commit(conn, cursor, now)
     return epoch
+
+
+def _insert_operations(conn, epoch, *row_lists):
+    count = sum(len(rows) for rows in row_lists)
+    if not count:
+        return
+    # seq only orders rows of one ts: a counter bumped once per batch, not a per-row max() lookup.
+    first = read_counter(conn, "next_seq") or 1
+    conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('next_seq', ?)", (str(first + count),))
+    seqs = itertools.count(first)
+    for rows in row_lists:
+        conn.executemany(_INSERT_OPERATION, ((next(seqs), epoch) + row for row in rows))
 
 
 def _is_given(op_id):
