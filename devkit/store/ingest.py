@@ -49,13 +49,15 @@ class FileReader:
         handle, cursor = self.handle, self.cursor
         while True:
             line = handle.readline(MAX_LINE_BYTES + 1)
-            if not line.endswith(b"\n"):
-                if not line or not final and len(line) <= MAX_LINE_BYTES:
-                    handle.seek(cursor.offset)
-                    return
+            if line.endswith(b"\n"):
+                cursor.offset += len(line)
+            elif not line or not final and len(line) <= MAX_LINE_BYTES:
+                handle.seek(cursor.offset)
+                return
+            else:
                 if len(line) > MAX_LINE_BYTES:
                     _skip_rest(handle, MAX_LINE_BYTES)
-            cursor.offset = handle.tell()
+                cursor.offset = handle.tell()
             cursor.lineno += 1
             yield line
 

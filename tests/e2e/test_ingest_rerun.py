@@ -96,7 +96,9 @@ def _start_follow(tmp_path):
 def _wait_for(cli, expected, limit_s=20.0):
     deadline = time.monotonic() + limit_s
     while time.monotonic() < deadline:
-        if _totals(cli)["requests"] == expected:
+        # The follower may still be creating the store on its first round.
+        result = cli("status", "--json")
+        if result.code == 0 and json.loads(result.out)["totals"]["requests"] == expected:
             return expected
         time.sleep(0.1)
     return _totals(cli)["requests"]

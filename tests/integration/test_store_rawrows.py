@@ -1,0 +1,43 @@
+"""Raw operation rows in schema 3: keyed by (ts, seq), made-up ids not stored, old stores copied over."""
+
+import sqlite3
+
+from devkit.core.events import validate_event
+from devkit.core.records import Batch
+from devkit.store import Store
+
+V2_DDL = """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);
+CREATE TABLE operations (seq INTEGER PRIMARY KEY, epoch INTEGER NOT NULL, id TEXT, ts REAL NOT NULL,
+    operation TEXT NOT NULL, model TEXT, status TEXT NOT NULL, duration_ms REAL NOT NULL,
+    prompt_tokens INTEGER NOT NULL, completion_tokens INTEGER NOT NULL, cache_hit INTEGER,
+    cost REAL NOT NULL, error TEXT, detail TEXT, labels TEXT);
+CREATE INDEX operations_ts ON operations (ts);
+INSERT INTO meta VALUES ('epoch', '0');
+INSERT INTO operations VALUES (41, 0, 'kept', 1700000000.0, 'chat', 'm', 'ok', 12.0, 3, 4, 1, 0.0, NULL, NULL,
+    '{"a": "b"}');
+PRAGMA user_version = 2;
+"""
+
+
+def test_a_version_2_store_is_copied_into_the_new_layout_and_seq_continues(tmp_path):
+    db = tmp_path / "devkit.db"
+    conn = sqlite3.connect(str(db))
+    conn.executescript(V2_DDL)
+    conn.close()
+    with Store(db, clock=lambda: 1700000100.0) as store:
+        event = validate_event(
+            {"operation": "embed", "duration_ms": 1, "status": "ok", "ts": 1700000001}, 1.8e9
+        )
+        store.write_batch(Batch([event]))
+        ops = store.recent(10)
+        assert [(op["id"], op["cache_hit"], op["labels"]) for op in ops] == [
+            ("#42", None, None),
+            ("kept", True, {"a": "b"}),
+        ]
+        assert [op["id"] for op in store.iter_operations()] == ["kept", "#42"]
+    conn = sqlite3.connect(str(db))
+    tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
+    assert "operations_ts" not in tables and not any(name.startswith("operations_before") for name in tables)
+    assert conn.execute("SELECT id FROM operations WHERE seq = 42").fetchone() == (None,)
+    conn.close()
