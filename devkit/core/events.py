@@ -9,10 +9,8 @@ An event is a JSON object::
 Token counts are at most MAX_TOKENS; ``ts`` lies from 2000 to 5 minutes after now; text is valid UTF-8.
 """
 
-import itertools
 import json
 import math
-import os
 import time
 
 from devkit.core.records import OperationRecord
@@ -31,16 +29,6 @@ KNOWN = REQUIRED + ("model", "prompt_tokens", "completion_tokens", "cache_hit", 
 
 
 _KNOWN_SET = frozenset(KNOWN)
-
-# Ids for events without one: short (they are stored on every raw row), a random per-process prefix
-# that ``~`` marks as generated, and a counter (uuid4 costs more per line).
-_ID_PREFIX = "~" + os.urandom(4).hex() + "."
-_ID_SEQ = itertools.count(1)
-
-
-def is_generated_id(value):
-    """True for an id this process made up for an event that came without one."""
-    return value.startswith(_ID_PREFIX)
 
 
 class EventError(ValidationError):
@@ -152,7 +140,7 @@ def validate_event(data, now=None):
     if "duration_ms" not in data:
         _check_fields(data)
     return OperationRecord(
-        id=_text(data, "id", MAX_NAME) or f"{_ID_PREFIX}{next(_ID_SEQ):x}",
+        id=_text(data, "id", MAX_NAME),
         ts=now if ts is None else float(ts),
         operation=_text(data, "operation", MAX_NAME, required=True),
         model=_text(data, "model", MAX_NAME),

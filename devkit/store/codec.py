@@ -4,7 +4,6 @@ import json
 import sys
 from array import array
 
-from devkit.core.events import is_generated_id
 from devkit.core.records import OPERATION_FIELDS
 from devkit.core.sketch import Sketch
 
@@ -13,10 +12,7 @@ _BIG_ENDIAN = sys.byteorder == "big"
 
 def pack_slots(pairs):
     """Pack ``(slot, count)`` pairs (sorted by slot) as little-endian int64 values."""
-    flat = array("q")
-    for slot, n in pairs:
-        flat.append(slot)
-        flat.append(n)
+    flat = array("q", [value for pair in pairs for value in pair])
     if _BIG_ENDIAN:
         flat.byteswap()
     return flat.tobytes()
@@ -73,12 +69,13 @@ def sketch_from_row(blob, count, total, low, high):
 
 
 def operation_row(record, cost):
-    """The ``operations`` row (without seq and epoch) of an OperationRecord; a made-up id is not stored."""
-    cache = None if record.cache_hit is None else int(bool(record.cache_hit))
-    labels = json.dumps(record.labels, sort_keys=True) if record.labels else None
-    return (None if is_generated_id(record.id) else record.id, float(record.ts), record.operation, record.model or None, record.status,
-            float(record.duration_ms), int(record.prompt_tokens or 0), int(record.completion_tokens or 0),
-            cache, float(cost), record.error, record.detail, labels)  # fmt: skip
+    """The ``operations`` row (without seq and epoch) of an OperationRecord (id None when it came without)."""
+    cache = record.cache_hit
+    labels = record.labels
+    return (record.id, float(record.ts), record.operation, record.model or None, record.status,
+            float(record.duration_ms), record.prompt_tokens or 0, record.completion_tokens or 0,
+            None if cache is None else int(bool(cache)), cost, record.error, record.detail,
+            json.dumps(labels, sort_keys=True) if labels else None)  # fmt: skip
 
 
 # A row stored without an id (the event came without one) shows ``#<seq>``: unique and stable in its store.

@@ -82,10 +82,10 @@ def commit(conn, cursor, now):
     )
 
 
-def unseen(conn, records, is_given, now):
-    """``records`` minus those whose given id was counted before (or earlier in ``records``);
-    the new ids are remembered (inside the caller's transaction). Returns (kept, duplicates)."""
-    given = [r.id for r in records if is_given(r.id)]
+def unseen(conn, records, now):
+    """``records`` minus those whose id was counted before (or earlier in ``records``); the new ids
+    are remembered (inside the caller's transaction). Returns (kept, duplicates)."""
+    given = [r.id for r in records if r.id is not None]
     if not given:
         return records, 0
     seen = set()
@@ -95,7 +95,7 @@ def unseen(conn, records, is_given, now):
         seen.update(row[0] for row in conn.execute(sql, chunk))
     kept, fresh = [], []
     for rec in records:
-        if is_given(rec.id):
+        if rec.id is not None:
             if rec.id in seen:
                 continue
             seen.add(rec.id)

@@ -6,7 +6,6 @@ import math
 import sqlite3
 import time
 
-from devkit.core.events import is_generated_id
 from devkit.core.rollup import FINEST_S, Aggregate, merge_into, roll_up
 from devkit.store import sources
 from devkit.store.codec import operation_row, pack_counts, pack_slots
@@ -66,14 +65,15 @@ def fold_records(records, prices, now=None):
     past_10s = -math.inf if now is None else now - AGG_RETENTION_S[10] - 60
     past_60s = -math.inf if now is None else now - AGG_RETENTION_S[60] - 3600
     for rec in records:
-        cost = record_cost(rec, prices)
+        cost = record_cost(rec, prices) if prices is not None or rec.cost else 0.0
         ts = float(rec.ts)
         step = FINEST_S if ts >= past_10s else 60 if ts >= past_60s else 3600
         key = (int(ts // step) * step, rec.operation, rec.model or "", rec.status)
         group = groups.get(key)
         if group is None:
             group = groups[key] = Aggregate(ts)
-        group.add(ts, max(float(rec.duration_ms), 0.0) / 1000.0, int(rec.prompt_tokens or 0),
+        duration = rec.duration_ms
+        group.add(ts, duration / 1000.0 if duration > 0 else 0.0, int(rec.prompt_tokens or 0),
                   int(rec.completion_tokens or 0), rec.cache_hit, cost)  # fmt: skip
         rows.append(operation_row(rec, cost))
     return groups, rows
@@ -81,10 +81,15 @@ def fold_records(records, prices, now=None):
 
 def aggregate_rows(epoch, rolled):
     """Parameter tuples for the aggregate upsert from rolled-up groups."""
-    for (res, bucket, operation, model, status), g in rolled.items():
+    # In key order: rows then fill pages one after another instead of splitting them (a denser store).
+    for (res, bucket, operation, model, status), g in sorted(rolled.items(), key=_first):
         blob = pack_slots(sorted(g.slots.items()))
         yield (epoch, res, bucket, operation, model, status, g.count, g.prompt, g.completion, g.cost,
                g.hits, g.misses, g.dsum, g.dmin, g.dmax, blob, g.first, g.last)  # fmt: skip
+
+
+def _first(item):
+    return item[0]
 
 
 def instrument_rows(epoch, deltas, now):
@@ -139,7 +144,7 @@ def _write_once(conn, batch, prices, counters, now, spill_name, cursor, stats):
             return epoch
         conn.execute("INSERT INTO spills (name, ts) VALUES (?, ?)", (spill_name, now))
     # Ids are checked inside the transaction, so two ingests of one file at once still count each event once.
-    records, duplicates = sources.unseen(conn, batch.operations, _is_given, now)
+    records, duplicates = sources.unseen(conn, batch.operations, now)
     if stats is not None:
         stats["duplicates"] = duplicates
     groups, rows = fold_records(records, prices, now)
@@ -166,10 +171,6 @@ def _insert_operations(conn, epoch, *row_lists):
     seqs = itertools.count(first)
     for rows in row_lists:
         conn.executemany(_INSERT_OPERATION, ((next(seqs), epoch) + row for row in rows))
-
-
-def _is_given(op_id):
-    return op_id is not None and not is_generated_id(op_id)
 
 
 def read_counter(conn, key):
