@@ -139,20 +139,30 @@ def validate_event(data, now=None):
             _fail("ts", "unix seconds from 2000 to 5 minutes from now", ts)
     if "duration_ms" not in data:
         _check_fields(data)
+    return _record(data, get, now if ts is None else float(ts), status)
+
+
+def _record(data, get, ts, status):
+    # Absent optional fields cost one dict lookup each: this runs for every ingested line.
+    prompt, completion = get("prompt_tokens", 0), get("completion_tokens", 0)
     return OperationRecord(
-        id=_text(data, "id", MAX_NAME),
-        ts=now if ts is None else float(ts),
-        operation=_text(data, "operation", MAX_NAME, required=True),
-        model=_text(data, "model", MAX_NAME),
-        status=status,
-        duration_ms=_duration(get("duration_ms"), data),
-        prompt_tokens=_tokens(get("prompt_tokens"), data, "prompt_tokens"),
-        completion_tokens=_tokens(get("completion_tokens"), data, "completion_tokens"),
-        cache_hit=_cache_hit(data),
-        cost=0.0,
-        error=_text(data, "error", MAX_TEXT),
-        detail=_text(data, "detail", MAX_TEXT),
-        labels=_labels(data),
+        None if get("id") is None else _text(data, "id", MAX_NAME),
+        ts,
+        _text(data, "operation", MAX_NAME, required=True),
+        None if get("model") is None else _text(data, "model", MAX_NAME),
+        status,
+        _duration(get("duration_ms"), data),
+        prompt if type(prompt) is int and 0 <= prompt <= MAX_TOKENS else _tokens(data, "prompt_tokens"),
+        (
+            completion
+            if type(completion) is int and 0 <= completion <= MAX_TOKENS
+            else _tokens(data, "completion_tokens")
+        ),
+        None if get("cache_hit") is None else _cache_hit(data),
+        0.0,
+        None if get("error") is None else _text(data, "error", MAX_TEXT),
+        None if get("detail") is None else _text(data, "detail", MAX_TEXT),
+        None if get("labels") is None else _labels(data),
     )
 
 
@@ -164,10 +174,7 @@ def _duration(value, data):
     return float(_number(data, "duration_ms", None))
 
 
-def _tokens(value, data, field):
-    # The common case (a small int) without the general checks: this runs for every ingested line.
-    if type(value) is int and 0 <= value <= MAX_TOKENS:
-        return value
+def _tokens(data, field):
     return _number(data, field, 0, integer=True)
 
 
