@@ -1,6 +1,7 @@
 """``devkit metrics``: per operation/model table, token breakdown, reset, ingest, push (and export when present)."""
 
 import argparse
+import contextlib
 import os
 import stat
 
@@ -172,8 +173,9 @@ def _ingest_into(ctx, args, store, regular, on_error):
             return ingest.follow(store, full, stop, ctx.clock, on_error,
                                  lambda what, path: ctx.info(f"{args.file}: {what}"))  # fmt: skip
     if not regular:
-        return ingest.ingest(store, lambda: ingest.bounded_lines(_stdin_or_pipe(ctx, full, args.file)),
-                             args.strict, ctx.clock(), on_error, replayable=False)  # fmt: skip
+        with _stdin_or_pipe(ctx, full, args.file) as handle:
+            return ingest.ingest(store, lambda: ingest.bounded_lines(handle), args.strict, ctx.clock(), on_error,
+                                 replayable=False)  # fmt: skip
     with _progress(ctx, args.file) as progress:
         return ingest.ingest_file(store, full, args.strict, ctx.clock(), on_error,
                                   lambda offset: progress.advance(offset - progress.done))  # fmt: skip
@@ -181,8 +183,8 @@ def _ingest_into(ctx, args, store, regular, on_error):
 
 def _stdin_or_pipe(ctx, full, path):
     if path == "-":
-        # Bytes, so a line that is not UTF-8 is reported like any other bad line.
-        return getattr(ctx.stdin, "buffer", ctx.stdin)
+        # Bytes, so a line that is not UTF-8 is reported like any other bad line; stdin stays open.
+        return contextlib.nullcontext(getattr(ctx.stdin, "buffer", ctx.stdin))
     try:
         return open(full, "rb")
     except OSError as exc:

@@ -5,19 +5,16 @@ import sqlite3
 from devkit.core.events import validate_event
 from devkit.core.records import Batch
 from devkit.store import Store
+from tests.integration.test_recorder_faults import V1_DDL
 
-V2_DDL = """
-CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);
-CREATE TABLE operations (seq INTEGER PRIMARY KEY, epoch INTEGER NOT NULL, id TEXT, ts REAL NOT NULL,
-    operation TEXT NOT NULL, model TEXT, status TEXT NOT NULL, duration_ms REAL NOT NULL,
-    prompt_tokens INTEGER NOT NULL, completion_tokens INTEGER NOT NULL, cache_hit INTEGER,
-    cost REAL NOT NULL, error TEXT, detail TEXT, labels TEXT);
-CREATE INDEX operations_ts ON operations (ts);
-INSERT INTO meta VALUES ('epoch', '0');
-INSERT INTO operations VALUES (41, 0, 'kept', 1700000000.0, 'chat', 'm', 'ok', 12.0, 3, 4, 1, 0.0, NULL, NULL,
-    '{"a": "b"}');
-PRAGMA user_version = 2;
-"""
+# Version 2 is version 1 without the (epoch, ts) index.
+V2_DDL = (
+    V1_DDL.replace("CREATE INDEX operations_epoch_ts ON operations (epoch, ts);", "")
+    .replace("PRAGMA user_version = 1;", "PRAGMA user_version = 2;")
+    .replace("'old1', 1700000000.0", "'kept', 1700000000.0")
+    + "INSERT INTO operations VALUES (41, 0, NULL, 1699999999.0, 'chat', 'm', 'ok', 1.0, 0, 0, 1, 0.0, NULL, NULL,"
+    ' \'{"a": "b"}\');'
+)
 
 
 def test_a_version_2_store_is_copied_into_the_new_layout_and_seq_continues(tmp_path):
@@ -33,9 +30,10 @@ def test_a_version_2_store_is_copied_into_the_new_layout_and_seq_continues(tmp_p
         ops = store.recent(10)
         assert [(op["id"], op["cache_hit"], op["labels"]) for op in ops] == [
             ("#42", None, None),
-            ("kept", True, {"a": "b"}),
+            ("kept", None, None),
+            ("#41", True, {"a": "b"}),
         ]
-        assert [op["id"] for op in store.iter_operations()] == ["kept", "#42"]
+        assert [op["id"] for op in store.iter_operations()] == ["#41", "kept", "#42"]
     conn = sqlite3.connect(str(db))
     tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
     assert "operations_ts" not in tables and not any(name.startswith("operations_before") for name in tables)
