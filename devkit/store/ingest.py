@@ -203,8 +203,18 @@ def _from_reader(store, reader, strict, now, on_error, result, on_batch, final=T
     before = result["ingested"]
     _load(store, lines, reader, strict, now, on_error, result, True, on_batch)
     if reader.cursor.offset != start.offset:
-        result["files"].append({"path": reader.handle.name, "from_line": start.lineno + 1,
-                                "to_line": reader.cursor.lineno, "ingested": result["ingested"] - before})  # fmt: skip
+        _note_file(result["files"], reader.handle.name, start.lineno, reader.cursor.lineno,
+                   result["ingested"] - before)  # fmt: skip
+
+
+def _note_file(files, path, after_line, to_line, ingested):
+    # A follower reads one file in many small steps: one entry per run of lines, so the summary stays small.
+    last = files[-1] if files else None
+    if last is not None and last["path"] == path and last["to_line"] == after_line:
+        last["to_line"] = to_line
+        last["ingested"] += ingested
+    elif len(files) < MAX_KEPT_ERRORS:
+        files.append({"path": path, "from_line": after_line + 1, "to_line": to_line, "ingested": ingested})
 
 
 def _load(store, open_lines, reader, strict, now, on_error, result, replayable, on_batch=None):

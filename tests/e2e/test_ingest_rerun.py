@@ -135,5 +135,8 @@ def test_follow_across_kill_9_rotation_and_restart_counts_every_line_once(cli, t
             proc.kill()
             proc.wait(10)
     assert proc.returncode == 0, err
-    assert "Traceback" not in err and json.loads(out)["rejected"] == 0
+    summary = json.loads(out)
+    assert "Traceback" not in err and (summary["ingested"], summary["rejected"]) == (525 - 400, 0)
+    assert [(f["path"].rsplit("/", 1)[1], f["from_line"], f["to_line"]) for f in summary["files"]] == [
+        ("app.jsonl.1", 401, 450), ("app.jsonl", 1, 50), ("app.jsonl", 1, 25)]  # fmt: skip
     assert _totals(cli)["requests"] == 525
