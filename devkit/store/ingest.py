@@ -245,7 +245,7 @@ def _flush(store, pending, reader, result, on_batch):
     result["duplicates"] += stats.get("duplicates", 0)
     del pending[:]
     if cursor is not None:
-        reader.committed = cursor.offset
+        reader.committed = reader.cursor.stored = cursor.offset
         if on_batch is not None:
             on_batch(cursor.offset)
 

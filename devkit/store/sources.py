@@ -8,6 +8,8 @@ hash of its first bytes (up to HEAD_BYTES), so rotation, truncation and inode re
 import hashlib
 import os
 
+from devkit.errors import LockBusyError
+
 HEAD_BYTES = 1024
 _ID_CHUNK = 500
 
@@ -15,11 +17,13 @@ _ID_CHUNK = 500
 class Cursor:
     """Where reading one file stands: identity, head hash, byte offset after the last line read, lines read."""
 
-    __slots__ = ("dev", "ino", "path", "head", "head_len", "offset", "lineno")
+    __slots__ = ("dev", "ino", "path", "head", "head_len", "offset", "lineno", "stored")
 
     def __init__(self, dev, ino, path, head="", head_len=0, offset=0, lineno=0):
         self.dev, self.ino, self.path = dev, ino, path
         self.head, self.head_len, self.offset, self.lineno = head, head_len, offset, lineno
+        # The offset the store holds for this file (None: none yet); a commit expects it unchanged.
+        self.stored = offset if head_len else None
 
 
 def head_hash(fd, length):
@@ -49,6 +53,7 @@ def resume(conn, path, fd):
             (head_hash(fd, HEAD_BYTES), HEAD_BYTES),
         ).fetchone()
     cursor = Cursor(st.st_dev, st.st_ino, path)
+    cursor.stored = _stored_offset(conn, cursor)
     if row is not None:
         head, head_len, offset, lineno = row
         if offset <= st.st_size and head_hash(fd, head_len) == head:
@@ -65,8 +70,18 @@ def last_read(conn, path):
     return None if row is None else Cursor(*row)
 
 
+def _stored_offset(conn, cursor):
+    row = conn.execute(
+        "SELECT offset FROM sources WHERE dev = ? AND ino = ?", (cursor.dev, cursor.ino)
+    ).fetchone()
+    return None if row is None else row[0]
+
+
 def commit(conn, cursor, now):
-    """Record ``cursor`` (inside the caller's transaction)."""
+    """Record ``cursor`` (inside the caller's transaction); LockBusyError when another ingest of the same
+    file committed since this one read its offset (the transaction is then rolled back)."""
+    if _stored_offset(conn, cursor) != cursor.stored:
+        raise LockBusyError(f"{cursor.path}: another ingest of this file is running; nothing written from it")
     conn.execute(
         "INSERT OR REPLACE INTO sources (dev, ino, path, head, head_len, offset, lineno, ts) VALUES (?,?,?,?,?,?,?,?)",
         (

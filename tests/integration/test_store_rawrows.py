@@ -1,10 +1,14 @@
 """Raw operation rows in schema 3: keyed by (ts, seq), made-up ids not stored, old stores copied over."""
 
+import json
 import sqlite3
+
+import pytest
 
 from devkit.core.events import validate_event
 from devkit.core.records import Batch
-from devkit.store import Store
+from devkit.errors import LockBusyError
+from devkit.store import Store, ingest
 from tests.integration.test_recorder_faults import V1_DDL
 
 # Version 2 is version 1 without the (epoch, ts) index.
@@ -39,3 +43,19 @@ def test_a_version_2_store_is_copied_into_the_new_layout_and_seq_continues(tmp_p
     assert "operations_ts" not in tables and not any(name.startswith("operations_before") for name in tables)
     assert conn.execute("SELECT id FROM operations WHERE seq = 42").fetchone() == (None,)
     conn.close()
+
+
+def test_two_ingests_of_one_file_at_once_never_count_a_line_twice(tmp_path):
+    log = tmp_path / "app.jsonl"
+    line = json.dumps({"operation": "chat", "duration_ms": 1.0, "status": "ok", "ts": 1700000000})
+    log.write_text((line + "\n") * 10)
+    with Store(tmp_path / "devkit.db", clock=lambda: 1700000100.0) as store:
+        slow = ingest.open_reader(store, str(log))
+        assert ingest.ingest_file(store, str(log), now=1700000100.0)["ingested"] == 10
+        list(slow.lines())
+        with pytest.raises(LockBusyError, match="another ingest of this file is running"):
+            store.write_batch(Batch([]), cursor=slow.snapshot())
+        slow.close()
+        assert store.totals()["requests"] == 10
+        log.write_text((line + "\n") * 12)
+        assert ingest.ingest_file(store, str(log), now=1700000100.0)["ingested"] == 2
