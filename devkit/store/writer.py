@@ -18,6 +18,10 @@ _INSERT_OPERATION = (
     "INSERT INTO operations (seq, epoch, id, ts, operation, model, status, duration_ms, prompt_tokens,"
     " completion_tokens, cache_hit, cost, error, detail, labels) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
 )
+_INSERT_PLAIN = (
+    "INSERT INTO operations (seq, epoch, ts, operation, model, status, duration_ms, prompt_tokens,"
+    " completion_tokens, cost) VALUES (?,{epoch},?,?,?,?,?,?,?,?)"
+)
 _ADD_COUNTER = (
     "INSERT INTO meta (key, value) VALUES (?, ?)"
     " ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + CAST(excluded.value AS INTEGER)"
@@ -55,15 +59,16 @@ def record_cost(record, prices):
     return float(prices(record.model, record.prompt_tokens or 0, record.completion_tokens or 0) or 0.0)
 
 
-def fold_records(records, prices, now=None):
-    """Aggregates (keyed like rollup.fold's) and raw rows of OperationRecords (ingest, the server, tests).
+def fold_records(records, prices, now, seqs):
+    """Aggregates (keyed like rollup.fold's) and raw rows of OperationRecords (ingest, the server).
 
-    With ``now``, an operation too old for the 10 s (or 60 s) rows is folded straight into its
-    60 s (or hourly) bucket: roll_up then writes the same rows from far fewer groups (old logs).
+    Returns ``(groups, rows, plain)``: ``plain`` holds the rows with no id, cache flag, error, detail
+    or labels as ``_INSERT_PLAIN`` tuples (seq from ``seqs``), ``rows`` the others as operation_row
+    tuples. An operation too old for the 10 s (or 60 s) rows is folded straight into its 60 s (or
+    hourly) bucket: roll_up then writes the same rows from far fewer groups (old logs).
     """
-    groups, rows = {}, []
-    past_10s = -math.inf if now is None else now - AGG_RETENTION_S[10] - 60
-    past_60s = -math.inf if now is None else now - AGG_RETENTION_S[60] - 3600
+    groups, rows, plain = {}, [], []
+    past_10s, past_60s = now - AGG_RETENTION_S[10] - 60, now - AGG_RETENTION_S[60] - 3600
     for rec in records:
         cost = record_cost(rec, prices) if prices is not None or rec.cost else 0.0
         ts = float(rec.ts)
@@ -72,11 +77,24 @@ def fold_records(records, prices, now=None):
         group = groups.get(key)
         if group is None:
             group = groups[key] = Aggregate(ts)
-        duration = rec.duration_ms
-        group.add(ts, duration / 1000.0 if duration > 0 else 0.0, int(rec.prompt_tokens or 0),
-                  int(rec.completion_tokens or 0), rec.cache_hit, cost)  # fmt: skip
-        rows.append(operation_row(rec, cost))
-    return groups, rows
+        duration, prompt, completion = (
+            rec.duration_ms,
+            int(rec.prompt_tokens or 0),
+            int(rec.completion_tokens or 0),
+        )
+        group.add(ts, duration / 1000.0 if duration > 0 else 0.0, prompt, completion, rec.cache_hit, cost)
+        if (
+            rec.id is None
+            and rec.cache_hit is None
+            and rec.error is None
+            and rec.detail is None
+            and not rec.labels
+        ):
+            plain.append((next(seqs), ts, rec.operation, rec.model or None, rec.status, float(duration), prompt,
+                          completion, cost))  # fmt: skip
+        else:
+            rows.append(operation_row(rec, cost))
+    return groups, rows, plain
 
 
 def aggregate_rows(epoch, rolled):
@@ -147,10 +165,11 @@ def _write_once(conn, batch, prices, counters, now, spill_name, cursor, stats):
     records, duplicates = sources.unseen(conn, batch.operations, now)
     if stats is not None:
         stats["duplicates"] = duplicates
-    groups, rows = fold_records(records, prices, now)
+    seqs = itertools.count(read_counter(conn, "next_seq") or 1)
+    groups, rows, plain = fold_records(records, prices, now, seqs)
     # Fresh objects first: merge_into then changes only those, never the caller's aggregates.
     rolled = roll_up(merge_into(groups, batch.aggregates), AGG_RETENTION_S, now)
-    _insert_operations(conn, epoch, rows, batch.rows)
+    _insert_operations(conn, epoch, seqs, plain, rows, batch.rows)
     conn.executemany(_UPSERT_AGGREGATE, aggregate_rows(epoch, rolled))
     conn.executemany(_UPSERT_INSTRUMENT, instrument_rows(epoch, batch.instruments, now))
     for key, value in counters.items():
@@ -161,16 +180,15 @@ def _write_once(conn, batch, prices, counters, now, spill_name, cursor, stats):
     return epoch
 
 
-def _insert_operations(conn, epoch, *row_lists):
-    count = sum(len(rows) for rows in row_lists)
-    if not count:
+def _insert_operations(conn, epoch, seqs, plain, *row_lists):
+    if not plain and not any(row_lists):
         return
-    # seq only orders rows of one ts: a counter bumped once per batch, not a per-row max() lookup.
-    first = read_counter(conn, "next_seq") or 1
-    conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('next_seq', ?)", (str(first + count),))
-    seqs = itertools.count(first)
+    # Binding a NULL costs as much as a value: rows without the optional columns leave them out.
+    conn.executemany(_INSERT_PLAIN.format(epoch=int(epoch)), plain)
     for rows in row_lists:
         conn.executemany(_INSERT_OPERATION, ((next(seqs), epoch) + row for row in rows))
+    # seq only orders rows of one ts: a counter kept in meta, bumped once per batch.
+    conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('next_seq', ?)", (str(next(seqs)),))
 
 
 def read_counter(conn, key):
