@@ -7,6 +7,7 @@ never counts a line twice or skips one. ``follow`` tails a growing log like ``ta
 
 import copy
 import os
+import time
 
 from devkit.core.events import MAX_LINE_BYTES, EventError, read_events
 from devkit.core.records import Batch
@@ -121,7 +122,7 @@ def ingest_file(store, path, strict=False, now=None, on_error=None, on_batch=Non
     return result
 
 
-def follow(store, path, stop, now=None, on_error=None, on_event=None, poll_s=POLL_S):
+def follow(store, path, stop, now=time.time, on_error=None, on_event=None, poll_s=POLL_S):
     """Tail ``path`` like ``tail -F`` until ``stop`` (a threading.Event) is set: new lines as they are
     completed, the rest of the old file after a rotation, from the start after a truncation.
     ``now()`` gives the validation clock; ``on_event(what, path)`` hears of rotations and truncations."""
