@@ -1,6 +1,7 @@
 """``devkit metrics``: per operation/model table, token breakdown, reset, ingest, push (and export when present)."""
 
 import argparse
+import contextlib
 import os
 import stat
 
@@ -24,9 +25,13 @@ def add_arguments(parser):
     ingest = sub.add_parser("ingest", help="import JSON-lines events from FILE or - (stdin)",
                             description="Import JSON-lines events (FILE may be a FIFO or /dev/fd/N; lines up to 1 MiB). Bad lines are "
                             "reported as FILE:LINE: field: problem and skipped (exit 1); with --strict nothing is "
-                            "written (exit 2). A missing FILE or a directory is a usage error (exit 2).")  # fmt: skip
+                            "written (exit 2). A missing FILE or a directory is a usage error (exit 2). A regular FILE is read "
+                            "from where the last ingest of it stopped (its rotated-away rest first); events with an "
+                            "\"id\" are counted once however often they are ingested.")  # fmt: skip
     ingest.add_argument("file", metavar="FILE", help="JSON-lines file, or - for stdin")
     ingest.add_argument("--strict", action="store_true", help="reject the whole input when any line is bad")
+    ingest.add_argument("--follow", "-f", action="store_true",
+                        help="keep reading FILE as it grows, across rotation and truncation, until Ctrl-C")  # fmt: skip
     metrics_export.add_arguments(sub.add_parser("export", help="export metrics"))
     metrics_push.add_arguments(
         sub.add_parser("push", help="push metrics to an OpenTelemetry collector (OTLP/HTTP JSON)")
@@ -131,24 +136,59 @@ def _clock(ts):
 
 def _ingest(ctx, args):
     from devkit.store import open_store
-    from devkit.store.ingest import ingest
 
     label = "<stdin>" if args.file == "-" else args.file
     regular = args.file != "-" and _check_source(os.path.join(ctx.cwd, args.file), args.file)
-    progress = _progress(ctx, args.file)
+    if args.follow and not regular:
+        raise UsageError(f"{label}: --follow needs a regular file")
 
     def on_error(lineno, problem):
         ctx.err(f"{label}:{lineno}: {problem}")
 
-    with open_store(ctx.config) as store, progress:
-        result = ingest(store, _opener(ctx, args.file, progress), args.strict, ctx.clock(), on_error,
-                        replayable=regular)  # fmt: skip
+    with open_store(ctx.config) as store:
+        result = _ingest_into(ctx, args, store, regular, on_error)
     if args.strict and result["rejected"]:
         result["ingested"] = 0
-    emit(ctx, result, lambda c, d: _ingest_summary(d, label, args.strict))
+    for entry in result["files"]:
+        ctx.detail(
+            f"{entry['path']}: lines {entry['from_line']}-{entry['to_line']}, {entry['ingested']} ingested"
+        )
+    if result["duplicates"]:
+        ctx.info(f"{label}: {result['duplicates']} event(s) with an id already counted were skipped")
+    emit(ctx, result, lambda c, d: _ingest_summary(d, label, args.strict), notice=not result["rejected"])
     if result["rejected"]:
         return EXIT_USAGE if args.strict else EXIT_FAILED
     return 0
+
+
+def _ingest_into(ctx, args, store, regular, on_error):
+    from devkit.store import ingest
+
+    full = os.path.join(ctx.cwd, args.file)
+    if args.follow:
+        from devkit.service import stop_on_signals
+
+        ctx.info(f"{args.file}: following (Ctrl-C to stop)")
+        with stop_on_signals() as stop:
+            return ingest.follow(store, full, stop, ctx.clock, on_error,
+                                 lambda what, path: ctx.info(f"{args.file}: {what}"))  # fmt: skip
+    if not regular:
+        with _stdin_or_pipe(ctx, full, args.file) as handle:
+            return ingest.ingest(store, lambda: ingest.bounded_lines(handle), args.strict, ctx.clock(), on_error,
+                                 replayable=False)  # fmt: skip
+    with _progress(ctx, args.file) as progress:
+        return ingest.ingest_file(store, full, args.strict, ctx.clock(), on_error,
+                                  lambda offset: progress.advance(offset - progress.done))  # fmt: skip
+
+
+def _stdin_or_pipe(ctx, full, path):
+    if path == "-":
+        # Bytes, so a line that is not UTF-8 is reported like any other bad line; stdin stays open.
+        return contextlib.nullcontext(getattr(ctx.stdin, "buffer", ctx.stdin))
+    try:
+        return open(full, "rb")
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot read: {exc.strerror}") from None
 
 
 def _ingest_summary(data, label, strict):
@@ -168,33 +208,6 @@ def _check_source(full, path):
     if stat.S_ISDIR(mode):
         raise UsageError(f"{path}: is a directory, not a JSON-lines file")
     return stat.S_ISREG(mode)
-
-
-def _opener(ctx, path, progress):
-    from devkit.store.ingest import bounded_lines
-
-    def open_lines():
-        if path == "-":
-            # Bytes, so a line that is not UTF-8 is reported like any other bad line.
-            return bounded_lines(getattr(ctx.stdin, "buffer", ctx.stdin))
-        return _file_lines(ctx, path, progress)
-
-    return open_lines
-
-
-def _file_lines(ctx, path, progress):
-    from devkit.store.ingest import bounded_lines
-
-    full = os.path.join(ctx.cwd, path)
-    try:
-        handle = open(full, "rb")
-    except OSError as exc:
-        raise UsageError(f"{path}: cannot read: {exc.strerror}") from None
-    with handle:
-        progress.done = 0
-        for line in bounded_lines(handle):
-            progress.advance(len(line))
-            yield line
 
 
 def _progress(ctx, path):

@@ -9,10 +9,8 @@ An event is a JSON object::
 Token counts are at most MAX_TOKENS; ``ts`` lies from 2000 to 5 minutes after now; text is valid UTF-8.
 """
 
-import itertools
 import json
 import math
-import os
 import time
 
 from devkit.core.records import OperationRecord
@@ -24,14 +22,13 @@ MAX_TOKENS = 10**12  # per operation: sums over billions of operations stay exac
 MIN_TS = 946684800.0  # 2000-01-01: earlier is a unit mistake (or a broken clock)
 MAX_FUTURE_S = 300.0
 MAX_LINE_BYTES = 1 << 20
+_MISSING = object()
 REQUIRED = ("operation", "duration_ms", "status")
 KNOWN = REQUIRED + ("model", "prompt_tokens", "completion_tokens", "cache_hit", "error", "ts", "labels", "id",
                     "detail")  # fmt: skip
 
 
-# Ids for events without one: a random per-process prefix and a counter (uuid4 costs more per line).
-_ID_PREFIX = os.urandom(8).hex()
-_ID_SEQ = itertools.count(1)
+_KNOWN_SET = frozenset(KNOWN)
 
 
 class EventError(ValidationError):
@@ -69,6 +66,13 @@ def _fail(field, expected, value):
 
 def _text(data, field, limit, required=False):
     value = data.get(field)
+    if (
+        type(value) is str
+        and value.isascii()
+        and 0 < len(value) <= limit
+        and (not required or value[0] > " ")
+    ):
+        return value
     if value is None and not required:
         return None
     if not isinstance(value, str) or not value.strip() and required or len(value) > limit:
@@ -120,29 +124,58 @@ def _check_fields(data):
 
 def validate_event(data, now=None):
     """Turn one decoded event into an OperationRecord; raise EventError naming the bad field."""
-    _check_fields(data)
-    status = data["status"]
-    if status not in ("ok", "error"):
+    if type(data) is not dict or not _KNOWN_SET.issuperset(data) or len(data) < 3 or "operation" not in data:
+        _check_fields(data)
+    status = data.get("status", _MISSING)
+    if status != "ok" and status != "error":
+        _check_fields(data)
         _fail("status", '"ok" or "error"', status)
     now = float(time.time() if now is None else now)
-    ts = _number(data, "ts", None)
-    if ts is not None and not MIN_TS <= ts <= now + MAX_FUTURE_S:
-        _fail("ts", "unix seconds from 2000 to 5 minutes from now", ts)
+    get = data.get
+    ts = get("ts")
+    if ts is not None:
+        ts = _number(data, "ts", None)
+        if not MIN_TS <= ts <= now + MAX_FUTURE_S:
+            _fail("ts", "unix seconds from 2000 to 5 minutes from now", ts)
+    if "duration_ms" not in data:
+        _check_fields(data)
+    return _record(data, get, now if ts is None else float(ts), status)
+
+
+def _record(data, get, ts, status):
+    # Absent optional fields cost one dict lookup each: this runs for every ingested line.
+    prompt, completion = get("prompt_tokens", 0), get("completion_tokens", 0)
     return OperationRecord(
-        id=_text(data, "id", MAX_NAME) or f"{_ID_PREFIX}{next(_ID_SEQ):016x}",
-        ts=now if ts is None else float(ts),
-        operation=_text(data, "operation", MAX_NAME, required=True),
-        model=_text(data, "model", MAX_NAME),
-        status=status,
-        duration_ms=float(_number(data, "duration_ms", None)),
-        prompt_tokens=_number(data, "prompt_tokens", 0, integer=True),
-        completion_tokens=_number(data, "completion_tokens", 0, integer=True),
-        cache_hit=_cache_hit(data),
-        cost=0.0,
-        error=_text(data, "error", MAX_TEXT),
-        detail=_text(data, "detail", MAX_TEXT),
-        labels=_labels(data),
+        None if get("id") is None else _text(data, "id", MAX_NAME),
+        ts,
+        _text(data, "operation", MAX_NAME, required=True),
+        None if get("model") is None else _text(data, "model", MAX_NAME),
+        status,
+        _duration(get("duration_ms"), data),
+        prompt if type(prompt) is int and 0 <= prompt <= MAX_TOKENS else _tokens(data, "prompt_tokens"),
+        (
+            completion
+            if type(completion) is int and 0 <= completion <= MAX_TOKENS
+            else _tokens(data, "completion_tokens")
+        ),
+        None if get("cache_hit") is None else _cache_hit(data),
+        0.0,
+        None if get("error") is None else _text(data, "error", MAX_TEXT),
+        None if get("detail") is None else _text(data, "detail", MAX_TEXT),
+        None if get("labels") is None else _labels(data),
     )
+
+
+def _duration(value, data):
+    if type(value) is float and 0.0 <= value < math.inf:
+        return value
+    if value is None:
+        _fail("duration_ms", "a number >= 0", value)
+    return float(_number(data, "duration_ms", None))
+
+
+def _tokens(data, field):
+    return _number(data, field, 0, integer=True)
 
 
 def parse_event(text, lineno=None, now=None):
@@ -161,9 +194,9 @@ def parse_event(text, lineno=None, now=None):
         raise EventError(exc.problem, lineno) from None
 
 
-def read_events(lines, now=None):
+def read_events(lines, now=None, first_lineno=1):
     """Yield ``(lineno, OperationRecord or EventError)`` for each non-blank line (str or UTF-8 bytes)."""
-    for lineno, line in enumerate(lines, 1):
+    for lineno, line in enumerate(lines, first_lineno):
         try:
             if len(line) > MAX_LINE_BYTES:
                 raise EventError(f"line: longer than {MAX_LINE_BYTES} bytes", lineno)

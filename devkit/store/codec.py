@@ -12,10 +12,7 @@ _BIG_ENDIAN = sys.byteorder == "big"
 
 def pack_slots(pairs):
     """Pack ``(slot, count)`` pairs (sorted by slot) as little-endian int64 values."""
-    flat = array("q")
-    for slot, n in pairs:
-        flat.append(slot)
-        flat.append(n)
+    flat = array("q", [value for pair in pairs for value in pair])
     if _BIG_ENDIAN:
         flat.byteswap()
     return flat.tobytes()
@@ -72,15 +69,17 @@ def sketch_from_row(blob, count, total, low, high):
 
 
 def operation_row(record, cost):
-    """The ``operations`` row (without epoch; ``seq`` is assigned by SQLite) of an OperationRecord."""
-    cache = None if record.cache_hit is None else int(bool(record.cache_hit))
-    labels = json.dumps(record.labels, sort_keys=True) if record.labels else None
+    """The ``operations`` row (without seq and epoch) of an OperationRecord (id None when it came without)."""
+    cache = record.cache_hit
+    labels = record.labels
     return (record.id, float(record.ts), record.operation, record.model or None, record.status,
-            float(record.duration_ms), int(record.prompt_tokens or 0), int(record.completion_tokens or 0),
-            cache, float(cost), record.error, record.detail, labels)  # fmt: skip
+            float(record.duration_ms), record.prompt_tokens or 0, record.completion_tokens or 0,
+            None if cache is None else int(bool(cache)), cost, record.error, record.detail,
+            json.dumps(labels, sort_keys=True) if labels else None)  # fmt: skip
 
 
-OPERATION_COLUMNS = ", ".join(OPERATION_FIELDS)
+# A row stored without an id (the event came without one) shows ``#<seq>``: unique and stable in its store.
+OPERATION_COLUMNS = ", ".join(("coalesce(id, '#' || seq)",) + OPERATION_FIELDS[1:])
 
 
 def operation_dict(row):

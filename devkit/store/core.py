@@ -9,7 +9,7 @@ import time
 
 from devkit.config.schema import SECTIONS
 from devkit.errors import StoreError
-from devkit.store import reader, spill, writer
+from devkit.store import reader, sources, spill, writer
 from devkit.store.codec import merge_blobs
 from devkit.store.schema import BUSY_TIMEOUT_MS, connect, immediate
 
@@ -58,22 +58,29 @@ class Store:
             raise StoreError(f"{self.path}: store is closed")
         return self._conn
 
-    def write_batch(self, batch, deadline=None, spill_name=None):
+    def write_batch(self, batch, deadline=None, spill_name=None, cursor=None, stats=None):
         """Write ``batch`` in one transaction (pruning at most once a minute); return its reset epoch.
 
-        ``deadline`` (``time.monotonic()``) bounds the wait for another writer's lock.
+        ``deadline`` (``time.monotonic()``) bounds the wait for another writer's lock; an ingest
+        ``cursor`` is committed with the batch; ``stats["duplicates"]`` counts events left out as seen.
         """
-        if not batch:
+        if not batch and cursor is None:
             return None
         now = self.clock()
         with self._lock, _errors(self.path, "write"):
-            epoch = writer.write(self.conn, batch, self.prices, now, deadline, spill_name)
+            epoch = writer.write(self.conn, batch, self.prices, now, deadline, spill_name, cursor, stats)
         if now >= _NEXT_PRUNE_CHECK.get(self.path, 0.0):
             _NEXT_PRUNE_CHECK[self.path] = now + writer.PRUNE_EVERY_S
             # The batch is committed: a busy store only postpones pruning, it must not fail the write.
             with self._lock, _errors(self.path, "prune"), contextlib.suppress(sqlite3.OperationalError):
                 writer.prune(self.conn, now, self.retention_days)
         return epoch
+
+    def file_cursor(self, path, fd=None):
+        """Where ingest stands in the open file ``fd`` (see store.sources.resume); without ``fd``,
+        the cursor last committed for ``path`` whatever file it was, or None."""
+        with self._lock, _errors(self.path, "read"):
+            return sources.last_read(self.conn, path) if fd is None else sources.resume(self.conn, path, fd)
 
     def take_spills(self, deadline=None):
         """Write every spill file waiting beside the store, each exactly once; return how many."""
@@ -208,6 +215,9 @@ def _reset_sql(conn, now):
     conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, '1')", (_OLD_ROWS_KEY,))
     for table in ("aggregates", "instruments"):
         conn.execute(f"DELETE FROM {table} WHERE epoch < ?", (epoch,))
+    # After a reset everything counts anew: files are read again from the start, ids count once more.
+    conn.execute("DELETE FROM seen_ids")
+    conn.execute("DELETE FROM sources")
 
 
 def _count_operations(conn, epoch):
@@ -219,7 +229,7 @@ def _count_operations(conn, epoch):
 
 def _drop_old_operations(conn, limit):
     epoch = writer.current_epoch(conn)
-    sql = "DELETE FROM operations WHERE seq IN (SELECT seq FROM operations WHERE epoch < ? LIMIT ?)"
+    sql = "DELETE FROM operations WHERE (ts, seq) IN (SELECT ts, seq FROM operations WHERE epoch < ? LIMIT ?)"
     dropped = conn.execute(sql, (epoch, limit)).rowcount
     if not dropped:
         conn.execute("DELETE FROM meta WHERE key = ?", (_OLD_ROWS_KEY,))

@@ -1,10 +1,21 @@
-"""Import JSON-lines events into the store: good lines written in batches, bad lines reported."""
+"""Import JSON-lines events into the store: good lines written in batches, bad lines reported.
+
+A regular file is read from where the last ingest of it stopped (store.sources); the byte offset
+is committed in the same transaction as the rows it covers, so a rerun, a crash or a kill -9
+never counts a line twice or skips one. ``follow`` tails a growing log like ``tail -F``.
+"""
+
+import copy
+import os
+import time
 
 from devkit.core.events import MAX_LINE_BYTES, EventError, read_events
 from devkit.core.records import Batch
+from devkit.store.sources import seal
 
 BATCH_SIZE = 5000
 MAX_KEPT_ERRORS = 1000
+POLL_S = 0.2
 
 
 def bounded_lines(handle, limit=MAX_LINE_BYTES):
@@ -15,24 +26,203 @@ def bounded_lines(handle, limit=MAX_LINE_BYTES):
         if not line:
             return
         if len(line) > limit and not line.endswith(b"\n"):
-            while True:
-                rest = handle.readline(limit)
-                if not rest or rest.endswith(b"\n"):
-                    break
+            _skip_rest(handle, limit)
         yield line
 
 
+def _skip_rest(handle, limit):
+    while True:
+        rest = handle.readline(limit)
+        if not rest or rest.endswith(b"\n"):
+            return
+
+
+class FileReader:
+    """An open regular file read from its cursor; the cursor moves past each line as it is handed out."""
+
+    def __init__(self, handle, cursor):
+        self.handle, self.cursor = handle, cursor
+        self.committed = cursor.offset
+        handle.seek(cursor.offset)
+
+    def lines(self, final=True):
+        """Complete lines from the cursor on; an unfinished last line waits unless ``final``."""
+        handle, cursor = self.handle, self.cursor
+        while True:
+            line = handle.readline(MAX_LINE_BYTES + 1)
+            if line.endswith(b"\n"):
+                cursor.offset += len(line)
+            elif not line or not final and len(line) <= MAX_LINE_BYTES:
+                handle.seek(cursor.offset)
+                return
+            else:
+                if len(line) > MAX_LINE_BYTES:
+                    _skip_rest(handle, MAX_LINE_BYTES)
+                cursor.offset = handle.tell()
+            cursor.lineno += 1
+            yield line
+
+    def truncated(self):
+        """True (and the cursor back at the start) when the file is now shorter than what was read."""
+        if os.fstat(self.handle.fileno()).st_size >= self.cursor.offset:
+            return False
+        self.cursor.offset = self.cursor.lineno = self.cursor.head_len = 0
+        self.cursor.head = ""
+        self.committed = -1
+        self.handle.seek(0)
+        return True
+
+    def replaced(self, path):
+        """True when ``path`` now names another file (rotated); False while it is missing."""
+        try:
+            st = os.stat(path)
+        except FileNotFoundError:
+            return False
+        return (st.st_dev, st.st_ino) != (self.cursor.dev, self.cursor.ino)
+
+    def snapshot(self):
+        """A copy of the cursor with its head hash, ready to commit."""
+        return seal(copy.copy(self.cursor), self.handle.fileno())
+
+    def close(self):
+        """Close the file."""
+        self.handle.close()
+
+
+def new_result():
+    """The summary dict every ingest returns."""
+    return {"ingested": 0, "rejected": 0, "duplicates": 0, "errors": [], "spills_taken": 0, "files": []}
+
+
 def ingest(store, open_lines, strict=False, now=None, on_error=None, replayable=True):
-    """Validate and write events from ``open_lines()``; returns {ingested, rejected, errors}.
+    """Validate and write events from ``open_lines()`` (a pipe or stdin: no cursor); returns the summary.
 
     With ``strict`` nothing is written when any line is bad: a replayable source is read twice
     (flat memory), any other is held in memory. ``on_error(lineno, problem)`` sees each bad line.
     """
-    result = {"ingested": 0, "rejected": 0, "errors": [], "spills_taken": 0}
+    result = new_result()
+    _load(store, lambda: (open_lines(), 1), None, strict, now, on_error, result, replayable)
+    result["spills_taken"] = store.take_spills()
+    return result
+
+
+def ingest_file(store, path, strict=False, now=None, on_error=None, on_batch=None):
+    """Ingest what is new in the regular file ``path`` (and the unread rest of the file it was before a
+    rotation); returns the summary with one ``files`` entry per file read."""
+    result = new_result()
+    rotated = rotated_reader(store, path)
+    if rotated is not None:
+        with rotated.handle:
+            _from_reader(store, rotated, strict, now, on_error, result, on_batch)
+    reader = open_reader(store, path)
+    with reader.handle:
+        reader.truncated()
+        _from_reader(store, reader, strict, now, on_error, result, on_batch)
+    result["spills_taken"] = store.take_spills()
+    return result
+
+
+def follow(store, path, stop, now=time.time, on_error=None, on_event=None, poll_s=POLL_S):
+    """Tail ``path`` like ``tail -F`` until ``stop`` (a threading.Event) is set: new lines as they are
+    completed, the rest of the old file after a rotation, from the start after a truncation.
+    ``now()`` gives the validation clock; ``on_event(what, path)`` hears of rotations and truncations."""
+    result, reader = new_result(), None
+    on_event = on_event or (lambda what, name: None)
+    while True:
+        if reader is None:
+            reader = _reopen(store, path, now, on_error, result, on_event)
+        if reader is not None:
+            if reader.truncated():
+                on_event("truncated", path)
+            _from_reader(store, reader, False, now(), on_error, result, None, final=False)
+            if reader.replaced(path):
+                _from_reader(store, reader, False, now(), on_error, result, None)
+                reader.close()
+                reader = None
+                on_event("rotated", path)
+                continue
+        if stop.wait(poll_s):
+            break
+    if reader is not None:
+        reader.close()
+    result["spills_taken"] = store.take_spills()
+    return result
+
+
+def _reopen(store, path, now, on_error, result, on_event):
+    rotated = rotated_reader(store, path)
+    if rotated is not None:
+        with rotated.handle:
+            _from_reader(store, rotated, False, now(), on_error, result, None)
+        on_event("rotated", path)
+    try:
+        return open_reader(store, path)
+    except FileNotFoundError:
+        return None
+
+
+def open_reader(store, path, name=None):
+    """A FileReader for ``path`` at the cursor the store has for it (``name`` is the path it is followed by)."""
+    handle = open(path, "rb")
+    try:
+        return FileReader(handle, store.file_cursor(name or path, handle.fileno()))
+    except BaseException:
+        handle.close()
+        raise
+
+
+def rotated_reader(store, path):
+    """A reader for the file ``path`` named when last read, when that file was rotated away under another
+    name in the same directory and still has unread lines; else None."""
+    last = store.file_cursor(path)
+    if last is None:
+        return None
+    try:
+        st = os.stat(path)
+        if (st.st_dev, st.st_ino) == (last.dev, last.ino):
+            return None
+    except FileNotFoundError:
+        pass
+    folder, base = os.path.split(path)
+    with os.scandir(folder or ".") as entries:
+        for entry in entries:
+            if entry.name != base and entry.name.startswith(base) and entry.is_file(follow_symlinks=False):
+                st = entry.stat(follow_symlinks=False)
+                if (st.st_dev, st.st_ino) == (last.dev, last.ino) and st.st_size > last.offset:
+                    return open_reader(store, entry.path, name=path)
+    return None
+
+
+def _from_reader(store, reader, strict, now, on_error, result, on_batch, final=True):
+    start = copy.copy(reader.cursor)
+
+    def lines():
+        reader.cursor.offset, reader.cursor.lineno = start.offset, start.lineno
+        reader.handle.seek(start.offset)
+        return reader.lines(final), start.lineno + 1
+
+    before = result["ingested"]
+    _load(store, lines, reader, strict, now, on_error, result, True, on_batch)
+    if reader.cursor.offset != start.offset:
+        _note_file(result["files"], reader.handle.name, start.lineno, reader.cursor.lineno,
+                   result["ingested"] - before)  # fmt: skip
+
+
+def _note_file(files, path, after_line, to_line, ingested):
+    # A follower reads one file in many small steps: one entry per run of lines, so the summary stays small.
+    last = files[-1] if files else None
+    if last is not None and last["path"] == path and last["to_line"] == after_line:
+        last["to_line"] = to_line
+        last["ingested"] += ingested
+    elif len(files) < MAX_KEPT_ERRORS:
+        files.append({"path": path, "from_line": after_line + 1, "to_line": to_line, "ingested": ingested})
+
+
+def _load(store, open_lines, reader, strict, now, on_error, result, replayable, on_batch=None):
     if strict:
         records = _validate_all(open_lines(), now, result, on_error, keep=not replayable)
         if result["rejected"]:
-            return result
+            return
         source = iter(records) if records is not None else _good_only(open_lines(), now)
     else:
         source = _good_only(open_lines(), now, result, on_error)
@@ -40,18 +230,25 @@ def ingest(store, open_lines, strict=False, now=None, on_error=None, replayable=
     for record in source:
         pending.append(record)
         if len(pending) >= BATCH_SIZE:
-            result["ingested"] += _flush(store, pending)
-    result["ingested"] += _flush(store, pending)
-    result["spills_taken"] = store.take_spills()
-    return result
+            _flush(store, pending, reader, result, on_batch)
+    _flush(store, pending, reader, result, on_batch)
 
 
-def _flush(store, pending):
-    count = len(pending)
-    if count:
-        store.write_batch(Batch(pending))
-        del pending[:]
-    return count
+def _flush(store, pending, reader, result, on_batch):
+    cursor = None
+    if reader is not None:
+        cursor = reader.snapshot()
+        if not pending and cursor.offset == reader.committed:
+            return
+    stats = {}
+    store.write_batch(Batch(pending), cursor=cursor, stats=stats)
+    result["ingested"] += len(pending) - stats.get("duplicates", 0)
+    result["duplicates"] += stats.get("duplicates", 0)
+    del pending[:]
+    if cursor is not None:
+        reader.committed = reader.cursor.stored = cursor.offset
+        if on_batch is not None:
+            on_batch(cursor.offset)
 
 
 def _note(result, lineno, error, on_error):
@@ -62,8 +259,9 @@ def _note(result, lineno, error, on_error):
         on_error(lineno, error.problem)
 
 
-def _good_only(lines, now, result=None, on_error=None):
-    for lineno, item in read_events(lines, now):
+def _good_only(source, now, result=None, on_error=None):
+    lines, first = source
+    for lineno, item in read_events(lines, now, first):
         if isinstance(item, EventError):
             if result is not None:
                 _note(result, lineno, item, on_error)
@@ -71,9 +269,10 @@ def _good_only(lines, now, result=None, on_error=None):
             yield item
 
 
-def _validate_all(lines, now, result, on_error, keep):
+def _validate_all(source, now, result, on_error, keep):
+    lines, first = source
     records = [] if keep else None
-    for lineno, item in read_events(lines, now):
+    for lineno, item in read_events(lines, now, first):
         if isinstance(item, EventError):
             _note(result, lineno, item, on_error)
         elif keep and not result["rejected"]:

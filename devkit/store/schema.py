@@ -12,7 +12,9 @@ import sqlite3
 from devkit.core.rollup import RES_TOTAL
 
 # Version 2: raw operations keep one index (ts) instead of two; spill files taken in are remembered.
-SCHEMA_VERSION = 2
+# Version 3: raw operations are one b-tree keyed by (ts, seq), no index beside it, and keep no made-up ids;
+# ingested event ids are remembered (counted once) and so is how far each ingested file was read.
+SCHEMA_VERSION = 3
 BUSY_TIMEOUT_MS = 30000
 # How long each resolution's rows live (seconds); totals live until the next reset.
 AGG_RETENTION_S = {10: 2 * 3600, 60: 30 * 86400, 3600: 400 * 86400}
@@ -20,11 +22,11 @@ AGG_RETENTION_S = {10: 2 * 3600, 60: 30 * 86400, 3600: 400 * 86400}
 _DDL = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
 CREATE TABLE IF NOT EXISTS operations (
-    seq INTEGER PRIMARY KEY, epoch INTEGER NOT NULL, id TEXT, ts REAL NOT NULL,
+    ts REAL NOT NULL, seq INTEGER NOT NULL, epoch INTEGER NOT NULL, id TEXT,
     operation TEXT NOT NULL, model TEXT, status TEXT NOT NULL, duration_ms REAL NOT NULL,
     prompt_tokens INTEGER NOT NULL, completion_tokens INTEGER NOT NULL, cache_hit INTEGER,
-    cost REAL NOT NULL, error TEXT, detail TEXT, labels TEXT);
-CREATE INDEX IF NOT EXISTS operations_ts ON operations (ts);
+    cost REAL NOT NULL, error TEXT, detail TEXT, labels TEXT,
+    PRIMARY KEY (ts, seq)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS aggregates (
     epoch INTEGER NOT NULL, res INTEGER NOT NULL, bucket INTEGER NOT NULL,
     operation TEXT NOT NULL, model TEXT NOT NULL, status TEXT NOT NULL,
@@ -39,6 +41,11 @@ CREATE TABLE IF NOT EXISTS instruments (
     help TEXT NOT NULL, value REAL NOT NULL, sketch BLOB, dur_sum REAL, dur_min REAL, dur_max REAL,
     count INTEGER, created_ts REAL NOT NULL, updated_ts REAL NOT NULL,
     PRIMARY KEY (epoch, name, labels)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS seen_ids (id TEXT PRIMARY KEY, ts REAL NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS sources (
+    dev INTEGER NOT NULL, ino INTEGER NOT NULL, path TEXT NOT NULL, head TEXT NOT NULL,
+    head_len INTEGER NOT NULL, offset INTEGER NOT NULL, lineno INTEGER NOT NULL, ts REAL NOT NULL,
+    PRIMARY KEY (dev, ino)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS spills (name TEXT PRIMARY KEY, ts REAL NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS health (id INTEGER PRIMARY KEY CHECK (id = 1), ts REAL, report TEXT);
 """
@@ -83,10 +90,38 @@ def _migrate(conn):
                 f"schema version {version} is newer than this devkit ({SCHEMA_VERSION})"
             )
         if version < SCHEMA_VERSION:
+            if version:
+                _rekey_operations(conn)
             for statement in _DDL.split(";"):
                 if statement.strip():
                     conn.execute(statement)
-            # Version 1 stores: readers filter the epoch on the ts index; this index only cost writes.
-            conn.execute("DROP INDEX IF EXISTS operations_epoch_ts")
+            if version:
+                _copy_operations(conn)
             conn.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('epoch', '0')")
             conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+
+_OLD_OPERATIONS = "operations_before_v3"
+_OPERATION_COPY = ("ts, seq, epoch, id, operation, model, status, duration_ms, prompt_tokens, completion_tokens,"
+                   " cache_hit, cost, error, detail, labels")  # fmt: skip
+
+
+def _rekey_operations(conn):
+    """Versions 1-2 kept raw operations in a rowid table plus ts index(es): move it aside for the copy."""
+    sql = conn.execute(
+        "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'operations'"
+    ).fetchone()
+    if sql is not None and "WITHOUT ROWID" not in sql[0].upper():
+        conn.execute(f"ALTER TABLE operations RENAME TO {_OLD_OPERATIONS}")
+
+
+def _copy_operations(conn):
+    """Copy the moved-aside rows into the (ts, seq) table; the next seq continues after the old ones."""
+    if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (_OLD_OPERATIONS,)).fetchone():
+        return
+    conn.execute(
+        f"INSERT INTO operations ({_OPERATION_COPY}) SELECT {_OPERATION_COPY} FROM {_OLD_OPERATIONS}"
+    )
+    conn.execute(f"INSERT OR REPLACE INTO meta (key, value) SELECT 'next_seq', coalesce(max(seq), 0) + 1"
+                 f" FROM {_OLD_OPERATIONS}")  # fmt: skip
+    conn.execute(f"DROP TABLE {_OLD_OPERATIONS}")

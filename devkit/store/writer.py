@@ -1,10 +1,13 @@
 """Writing one Batch in one transaction: raw rows, rolled-up aggregates, instrument deltas, counters, pruning."""
 
+import itertools
 import json
+import math
 import sqlite3
 import time
 
-from devkit.core.rollup import fold, merge_into, roll_up
+from devkit.core.rollup import FINEST_S, Aggregate, merge_into, roll_up
+from devkit.store import sources
 from devkit.store.codec import operation_row, pack_counts, pack_slots
 from devkit.store.schema import AGG_RETENTION_S, BUSY_TIMEOUT_MS, immediate
 
@@ -12,8 +15,12 @@ PRUNE_EVERY_S = 60.0
 _LOCK_RETRIES = 8
 
 _INSERT_OPERATION = (
-    "INSERT INTO operations (epoch, id, ts, operation, model, status, duration_ms, prompt_tokens,"
-    " completion_tokens, cache_hit, cost, error, detail, labels) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+    "INSERT INTO operations (seq, epoch, id, ts, operation, model, status, duration_ms, prompt_tokens,"
+    " completion_tokens, cache_hit, cost, error, detail, labels) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+)
+_INSERT_PLAIN = (
+    "INSERT INTO operations (seq, epoch, ts, operation, model, status, duration_ms, prompt_tokens,"
+    " completion_tokens, cost) VALUES (?,{epoch},?,?,?,?,?,?,?,?)"
 )
 _ADD_COUNTER = (
     "INSERT INTO meta (key, value) VALUES (?, ?)"
@@ -52,25 +59,55 @@ def record_cost(record, prices):
     return float(prices(record.model, record.prompt_tokens or 0, record.completion_tokens or 0) or 0.0)
 
 
-def fold_records(records, prices):
-    """10 s aggregates and raw rows of OperationRecords (ingest, tests): one fold per record."""
-    groups, rows = {}, []
+def fold_records(records, prices, now, seqs):
+    """Aggregates (keyed like rollup.fold's) and raw rows of OperationRecords (ingest, the server).
+
+    Returns ``(groups, rows, plain)``: ``plain`` holds the rows with no id, cache flag, error, detail
+    or labels as ``_INSERT_PLAIN`` tuples (seq from ``seqs``), ``rows`` the others as operation_row
+    tuples. An operation too old for the 10 s (or 60 s) rows is folded straight into its 60 s (or
+    hourly) bucket: roll_up then writes the same rows from far fewer groups (old logs).
+    """
+    groups, rows, plain = {}, [], []
+    past_10s, past_60s = now - AGG_RETENTION_S[10] - 60, now - AGG_RETENTION_S[60] - 3600
     for rec in records:
-        cost = record_cost(rec, prices)
-        prompt, completion = int(rec.prompt_tokens or 0), int(rec.completion_tokens or 0)
-        seconds = max(float(rec.duration_ms), 0.0) / 1000.0
-        fold(groups, float(rec.ts), rec.operation, rec.model, rec.status, seconds, prompt, completion,
-             rec.cache_hit, cost)  # fmt: skip
-        rows.append(operation_row(rec, cost))
-    return groups, rows
+        cost = record_cost(rec, prices) if prices is not None or rec.cost else 0.0
+        ts = float(rec.ts)
+        step = FINEST_S if ts >= past_10s else 60 if ts >= past_60s else 3600
+        key = (int(ts // step) * step, rec.operation, rec.model or "", rec.status)
+        group = groups.get(key)
+        if group is None:
+            group = groups[key] = Aggregate(ts)
+        duration, prompt, completion = (
+            rec.duration_ms,
+            int(rec.prompt_tokens or 0),
+            int(rec.completion_tokens or 0),
+        )
+        group.add(ts, duration / 1000.0 if duration > 0 else 0.0, prompt, completion, rec.cache_hit, cost)
+        if (
+            rec.id is None
+            and rec.cache_hit is None
+            and rec.error is None
+            and rec.detail is None
+            and not rec.labels
+        ):
+            plain.append((next(seqs), ts, rec.operation, rec.model or None, rec.status, float(duration), prompt,
+                          completion, cost))  # fmt: skip
+        else:
+            rows.append(operation_row(rec, cost))
+    return groups, rows, plain
 
 
 def aggregate_rows(epoch, rolled):
     """Parameter tuples for the aggregate upsert from rolled-up groups."""
-    for (res, bucket, operation, model, status), g in rolled.items():
+    # In key order: rows then fill pages one after another instead of splitting them (a denser store).
+    for (res, bucket, operation, model, status), g in sorted(rolled.items(), key=_first):
         blob = pack_slots(sorted(g.slots.items()))
         yield (epoch, res, bucket, operation, model, status, g.count, g.prompt, g.completion, g.cost,
                g.hits, g.misses, g.dsum, g.dmin, g.dmax, blob, g.first, g.last)  # fmt: skip
+
+
+def _first(item):
+    return item[0]
 
 
 def instrument_rows(epoch, deltas, now):
@@ -85,23 +122,22 @@ def instrument_rows(epoch, deltas, now):
         yield (epoch, d.name, labels, d.kind, d.help or "", float(d.value or 0.0)) + hist + (now, now)
 
 
-def write(conn, batch, prices=None, now=None, deadline=None, spill_name=None):
+def write(conn, batch, prices=None, now=None, deadline=None, spill_name=None, cursor=None, stats=None):
     """Write ``batch`` in one IMMEDIATE transaction, retrying while another writer holds the lock.
 
     With ``deadline`` (a ``time.monotonic()`` value) it gives up then, raising the lock error.
     A ``spill_name`` is remembered in the same transaction; a name seen before writes nothing.
+    Operations whose given id was counted before are left out (``stats["duplicates"]`` says how
+    many); an ingest ``cursor`` is committed with the rows it covers.
     """
-    groups, rows = fold_records(batch.operations, prices)
     now = time.time() if now is None else now
-    # Fresh objects first: merge_into then changes only those, never the caller's aggregates.
-    rolled = roll_up(merge_into(groups, batch.aggregates), AGG_RETENTION_S, now)
-    rows.extend(batch.rows)
     counters = {"operations_not_kept": batch.not_kept, "records_dropped": batch.dropped}
     attempt = 0
     while True:
         _set_busy_timeout(conn, deadline)
         try:
-            return _write_once(conn, rows, rolled, batch.instruments, counters, now, spill_name)
+            with immediate(conn):
+                return _write_once(conn, batch, prices, counters, now, spill_name, cursor, stats)
         except sqlite3.OperationalError as exc:
             attempt += 1
             if not _is_lock_error(exc) or attempt >= _LOCK_RETRIES or _past(deadline):
@@ -119,20 +155,40 @@ def _past(deadline):
     return deadline is not None and time.monotonic() >= deadline
 
 
-def _write_once(conn, rows, rolled, deltas, counters, now, spill_name):
-    with immediate(conn):
-        epoch = current_epoch(conn)
-        if spill_name is not None:
-            if conn.execute("SELECT 1 FROM spills WHERE name = ?", (spill_name,)).fetchone():
-                return epoch
-            conn.execute("INSERT INTO spills (name, ts) VALUES (?, ?)", (spill_name, now))
-        conn.executemany(_INSERT_OPERATION, ((epoch,) + row for row in rows))
-        conn.executemany(_UPSERT_AGGREGATE, aggregate_rows(epoch, rolled))
-        conn.executemany(_UPSERT_INSTRUMENT, instrument_rows(epoch, deltas, now))
-        for key, value in counters.items():
-            if value:
-                conn.execute(_ADD_COUNTER, (key, str(int(value))))
+def _write_once(conn, batch, prices, counters, now, spill_name, cursor, stats):
+    epoch = current_epoch(conn)
+    if spill_name is not None:
+        if conn.execute("SELECT 1 FROM spills WHERE name = ?", (spill_name,)).fetchone():
+            return epoch
+        conn.execute("INSERT INTO spills (name, ts) VALUES (?, ?)", (spill_name, now))
+    # Ids are checked inside the transaction, so two ingests of one file at once still count each event once.
+    records, duplicates = sources.unseen(conn, batch.operations, now)
+    if stats is not None:
+        stats["duplicates"] = duplicates
+    seqs = itertools.count(read_counter(conn, "next_seq") or 1)
+    groups, rows, plain = fold_records(records, prices, now, seqs)
+    # Fresh objects first: merge_into then changes only those, never the caller's aggregates.
+    rolled = roll_up(merge_into(groups, batch.aggregates), AGG_RETENTION_S, now)
+    _insert_operations(conn, epoch, seqs, plain, rows, batch.rows)
+    conn.executemany(_UPSERT_AGGREGATE, aggregate_rows(epoch, rolled))
+    conn.executemany(_UPSERT_INSTRUMENT, instrument_rows(epoch, batch.instruments, now))
+    for key, value in counters.items():
+        if value:
+            conn.execute(_ADD_COUNTER, (key, str(int(value))))
+    if cursor is not None:
+        sources.commit(conn, cursor, now)
     return epoch
+
+
+def _insert_operations(conn, epoch, seqs, plain, *row_lists):
+    if not plain and not any(row_lists):
+        return
+    # Binding a NULL costs as much as a value: rows without the optional columns leave them out.
+    conn.executemany(_INSERT_PLAIN.format(epoch=int(epoch)), plain)
+    for rows in row_lists:
+        conn.executemany(_INSERT_OPERATION, ((next(seqs), epoch) + row for row in rows))
+    # seq only orders rows of one ts: a counter kept in meta, bumped once per batch.
+    conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('next_seq', ?)", (str(next(seqs)),))
 
 
 def read_counter(conn, key):
@@ -154,6 +210,7 @@ def prune(conn, now, retention_days):
         if last and now - float(last[0]) < PRUNE_EVERY_S:
             return False
         conn.execute("DELETE FROM operations WHERE ts < ?", (now - retention_days * 86400.0,))
+        sources.prune(conn, now - retention_days * 86400.0)
         for res, keep_s in AGG_RETENTION_S.items():
             conn.execute("DELETE FROM aggregates WHERE res = ? AND bucket < ?", (res, now - keep_s - res))
         conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('last_prune_ts', ?)", (repr(now),))
