@@ -30,7 +30,8 @@ def build_manifest(created_ts, sources, entries):
     so the keys are written once, not once per file.
     """
     files = [e for e in entries if e["type"] == "file"]
-    present = [k for k in COLUMNS if any(k in e for e in entries)] or ["path"]
+    keys = set().union(*entries)
+    present = ([k for k in COLUMNS if k in keys] + sorted(keys.difference(COLUMNS))) or ["path"]
     return {
         "format": FORMAT,
         "devkit_version": devkit.__version__,

@@ -32,7 +32,8 @@ def ustar_header(name, kind, mode, uid, gid, size, mtime, linkname=""):
         b"%011o\0" % size, b"%011o\0" % mtime, b"        ", kind, linkname.encode("ascii").ljust(100, b"\0"),
         _USTAR, bytes(80),
     )).ljust(BLOCK, b"\0")  # fmt: skip
-    return head[:148] + b"%06o\0 " % sum(head) + head[156:]
+    # Everything past the magic and version (offset 265) is zero here, so it adds nothing to the sum.
+    return head[:148] + b"%06o\0 " % sum(head[:265]) + head[156:]
 
 
 def _number(field):
