@@ -129,7 +129,7 @@ class TarStream:
     @staticmethod
     def _header(block, extra):
         stored = _number(block[148:156])
-        if stored != sum(block[:148]) + 256 + sum(block[156:]) and stored != _signed_sum(block):
+        if stored != sum(block) - sum(block[148:156]) + 256 and stored != _signed_sum(block):
             raise ValueError("a tar header is damaged (bad checksum)")
         name, kind = _text(block[0:100]), block[156:157]
         if block[257:265] == _USTAR and block[345] != 0:
