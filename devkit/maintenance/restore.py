@@ -38,20 +38,9 @@ def restore_backup(path, target, state_dir, only=(), dry_run=False, force=False,
     max_bytes = SECTIONS["backup"]["max_bytes"].default if max_bytes is None else max_bytes
     with storage_lock(state_dir, "restore"):
         if not dry_run and not only and not _occupied(target):
-            started = time.perf_counter()
-            try:
-                written, wanted, by_path = restore_in_one_pass(path, target, max_members, max_bytes)
-            except NeedsFullCheck:
-                pass
-            else:
-                return _summary(
-                    path,
-                    target,
-                    wanted,
-                    by_path,
-                    False,
-                    dict(written=written, seconds=time.perf_counter() - started),
-                )
+            summary = _one_pass(path, target, max_members, max_bytes)
+            if summary is not None:
+                return summary
         members, by_path = _checked(path, max_members, max_bytes)
         wanted = select(members, by_path, only)
         occupied = _occupied(target)
@@ -67,6 +56,18 @@ def restore_backup(path, target, state_dir, only=(), dry_run=False, force=False,
         summary["written"] = extract_into_place(path, target, set(wanted), by_path, checked)
         summary["seconds"] = time.perf_counter() - started
     return summary
+
+
+def _one_pass(path, target, max_members, max_bytes):
+    """Restore into a new or empty target reading the archive once; None when it must be checked in full."""
+    started = time.perf_counter()
+    try:
+        written, wanted, by_path = restore_in_one_pass(path, target, max_members, max_bytes)
+    except NeedsFullCheck:
+        return None
+    return _summary(
+        path, target, wanted, by_path, False, {"written": written, "seconds": time.perf_counter() - started}
+    )
 
 
 def _summary(path, target, wanted, by_path, occupied, extra):
