@@ -177,12 +177,20 @@ class GzipReader:
     the file and checks that the last gzip member was complete.
     """
 
-    def __init__(self, path):
+    def __init__(self, path, threaded=False):
         self.handle = open(path, "rb")
         self.decoder = zlib.decompressobj(GZIP_WBITS)
         self.buffer = b""
         self.offset = 0
         self.at_end = False
+        self.ahead = _ReadAhead(self._decompress_more) if threaded else None
+
+    def _next(self):
+        chunk = self._decompress_more() if self.ahead is None else self.ahead.next()
+        if chunk is None:
+            self.at_end = True
+            return b""
+        return chunk
 
     def _decompress_more(self):
         decoder = self.decoder
@@ -190,13 +198,11 @@ class GzipReader:
             # Concatenated gzip members are one valid stream (gzip and GNU tar read them so).
             data = decoder.unused_data or self.handle.read(CHUNK)
             if not data:
-                self.at_end = True
-                return b""
+                return None
             self.decoder = decoder = zlib.decompressobj(GZIP_WBITS)
         else:
             data = decoder.unconsumed_tail or self.handle.read(CHUNK)
             if not data:
-                self.at_end = True
                 raise ValueError("the gzip stream ends early (truncated archive)")
         try:
             return decoder.decompress(data, CHUNK)
@@ -206,7 +212,7 @@ class GzipReader:
     def read(self, size=-1):
         """Up to ``size`` decompressed bytes (all with -1); b"" only at the true end."""
         while (size < 0 or len(self.buffer) - self.offset < size) and not self.at_end:
-            chunk = self._decompress_more()
+            chunk = self._next()
             self.buffer = self.buffer[self.offset :] + chunk
             self.offset = 0
         end = len(self.buffer) if size < 0 else self.offset + size
@@ -220,12 +226,14 @@ class GzipReader:
         trailing = len(self.buffer) - self.offset
         self.buffer, self.offset = b"", 0
         while not self.at_end:
-            trailing += len(self._decompress_more())
+            trailing += len(self._next())
             if trailing > MAX_TRAILING_BYTES:
                 raise ValueError(f"more than {MAX_TRAILING_BYTES} bytes follow the end of the tar archive")
 
     def close(self):
-        """Close the underlying file."""
+        """Stop the read-ahead thread, if any, and close the underlying file."""
+        if self.ahead is not None:
+            self.ahead.stop()
         self.handle.close()
 
     def __enter__(self):
@@ -234,6 +242,45 @@ class GzipReader:
     def __exit__(self, *exc):
         self.close()
         return False
+
+
+class _ReadAhead(threading.Thread):
+    """Calls ``produce`` (decompress the next chunk) in a second thread, up to 4 chunks ahead.
+
+    zlib releases the GIL while it inflates, so decompressing overlaps with hashing and
+    writing in the reading thread; an exception is handed over in order, at its place.
+    """
+
+    def __init__(self, produce):
+        super().__init__(daemon=True)
+        self.produce, self.chunks, self.stopped = produce, queue.Queue(maxsize=4), False
+        self.start()
+
+    def run(self):
+        while not self.stopped:
+            try:
+                item = (self.produce(), None)
+            except BaseException as exc:  # noqa: BLE001 - re-raised in the reading thread
+                item = (None, exc)
+            self.chunks.put(item)
+            if item[0] is None:
+                return
+
+    def next(self):
+        """The next chunk, None at the end of the stream; raises what the producer raised."""
+        chunk, error = self.chunks.get()
+        if error is not None:
+            raise error
+        return chunk
+
+    def stop(self):
+        """End the thread, draining what it queued so it never blocks (idempotent)."""
+        self.stopped = True
+        while self.is_alive():
+            try:
+                self.chunks.get(timeout=0.05)
+            except queue.Empty:
+                pass
 
 
 def remove_leftovers(directory):

@@ -29,6 +29,14 @@ def extract_into_place(path, target, wanted, by_path, checked):
 
     ``checked`` holds ``member_key`` of every member the checking pass accepted, in order.
     """
+    return into_place(
+        target, lambda staging: (_extract(path, staging, wanted, by_path, checked), wanted, by_path)
+    )[0]
+
+
+def into_place(target, fill):
+    """Run ``fill(staging)`` -> (written, names, by_path) in a fresh folder inside ``target``, then move
+    the tree into place and set folder attributes; any failure removes the folder (and a new target)."""
     made_target = not os.path.exists(target)
     try:
         os.makedirs(target, exist_ok=True)
@@ -36,9 +44,9 @@ def extract_into_place(path, target, wanted, by_path, checked):
     except OSError as exc:
         raise OperationError(f"cannot restore into {target}: {exc.strerror or exc}") from None
     try:
-        written = _extract(path, staging, wanted, by_path, checked)
-        _move_into(staging, target)
-        _apply_dir_attributes(target, wanted, by_path)
+        result = fill(staging)
+        move_into(staging, target)
+        apply_dir_attributes(target, result[1], result[2])
     except BaseException as exc:
         shutil.rmtree(staging, ignore_errors=True)
         if made_target:
@@ -47,10 +55,11 @@ def extract_into_place(path, target, wanted, by_path, checked):
             raise OperationError(f"cannot restore into {target}: {exc.strerror or exc}") from None
         raise
     os.rmdir(staging)
-    return written
+    return result
 
 
-def _refuse(name, problem):
+def refuse(name, problem):
+    """An ``ArchiveRefused`` for one member (or the archive): ``<name>: refused: <problem>``."""
     line = f"{shown(name)}: refused: {problem}"
     return ArchiveRefused(line, [line])
 
@@ -58,42 +67,60 @@ def _refuse(name, problem):
 def _extract(path, staging, wanted, by_path, checked):
     written, index, made = 0, 0, set()
     try:
-        with GzipReader(path) as reader:
+        with GzipReader(path, threaded=True) as reader:
             stream = TarStream(reader, CHUNK)
             for info in stream:
                 if info.name == MANIFEST_NAME and info.isfile():
                     continue
                 if index >= len(checked) or member_key(info) != checked[index]:
-                    raise _refuse(info.name, "the archive changed after it was checked")
+                    raise refuse(info.name, "the archive changed after it was checked")
                 index += 1
                 if info.name in wanted:
-                    written += _write_member(stream, info, staging, by_path[info.name], made)
+                    written += _write_checked(stream, info, staging, by_path[info.name], made)
             reader.finish()
     except ValueError as exc:
-        raise _refuse(os.path.basename(path), f"cannot be read to its end ({exc})") from None
+        raise refuse(os.path.basename(path), f"cannot be read to its end ({exc})") from None
     if index != len(checked):
-        raise _refuse(os.path.basename(path), "the archive changed after it was checked")
+        raise refuse(os.path.basename(path), "the archive changed after it was checked")
     return written
 
 
-def _write_member(stream, info, staging, entry, made):
+def _write_checked(stream, info, staging, entry, made):
+    digest = write_member(stream, info, staging, entry, made)
+    if digest is None:
+        return 0
+    if digest != entry.get("sha256"):
+        raise refuse(info.name, "content differs from the manifest (sha256 mismatch)")
+    return 1
+
+
+def write_member(stream, info, staging, entry, made):
+    """Write one checked member under ``staging``; return a file's sha256 (hex), None for others.
+
+    With ``entry`` None (the manifest is not read yet) the header's mode is used and mtimes are left.
+    """
     dst = os.path.join(staging, *info.name.split("/"))
-    _make_parents(staging, info.name, made)
+    make_parents(staging, info.name, made)
     if info.isdir():
         if info.name not in made:
             os.mkdir(dst, 0o700)
             made.add(info.name)
-        return 0
+        return None
     if info.issym():
         os.symlink(info.linkname, dst)
-        if os.utime in os.supports_follow_symlinks:
-            os.utime(dst, ns=(_mtime_ns(entry, info),) * 2, follow_symlinks=False)
-        return 0
+        if entry is not None:
+            set_link_mtime(dst, mtime_ns(entry, info))
+        return None
     if info.islnk():
         os.link(os.path.join(staging, *info.linkname.split("/")), dst)
-        return 0
-    _write_file(stream, info, dst, entry)
-    return 1
+        return None
+    return _write_file(stream, info, dst, entry)
+
+
+def set_link_mtime(path, mtime_ns):
+    """Set a symlink's own mtime where the platform can."""
+    if os.utime in os.supports_follow_symlinks:
+        os.utime(path, ns=(mtime_ns, mtime_ns), follow_symlinks=False)
 
 
 def _write_file(stream, info, dst, entry):
@@ -103,18 +130,20 @@ def _write_file(stream, info, dst, entry):
         for chunk in stream.chunks(info):
             digest.update(chunk)
             out.write(chunk)
-        os.fchmod(fd, entry.get("mode", info.mode) & 0o1777)
-        os.utime(fd, ns=(_mtime_ns(entry, info),) * 2)
-    if digest.hexdigest() != entry.get("sha256"):
-        raise _refuse(info.name, "content differs from the manifest (sha256 mismatch)")
+        os.fchmod(fd, (info.mode if entry is None else entry.get("mode", info.mode)) & 0o1777)
+        if entry is not None:
+            os.utime(fd, ns=(mtime_ns(entry, info),) * 2)
+    return digest.hexdigest()
 
 
-def _mtime_ns(entry, info):
+def mtime_ns(entry, info):
+    """The manifest's nanosecond mtime, else the header's whole seconds."""
     value = entry.get("mtime_ns")
     return value if isinstance(value, int) else int(info.mtime) * 1_000_000_000
 
 
-def _make_parents(staging, name, made):
+def make_parents(staging, name, made):
+    """Create the folders above ``name`` under ``staging`` (owner-only until moved), once each."""
     parts = name.split("/")[:-1]
     for depth in range(1, len(parts) + 1):
         relative = "/".join(parts[:depth])
@@ -123,12 +152,12 @@ def _make_parents(staging, name, made):
             made.add(relative)
 
 
-def _move_into(source, target):
+def move_into(source, target):
     """Move everything under ``source`` into ``target``, merging folders that exist in both."""
     for name in os.listdir(source):
         src, dst = os.path.join(source, name), os.path.join(target, name)
         if _is_real_dir(src) and _is_real_dir(dst):
-            _move_into(src, dst)
+            move_into(src, dst)
             os.rmdir(src)
         else:
             os.replace(src, dst)
@@ -138,7 +167,8 @@ def _is_real_dir(path):
     return os.path.isdir(path) and not os.path.islink(path)
 
 
-def _apply_dir_attributes(target, wanted, by_path):
+def apply_dir_attributes(target, wanted, by_path):
+    """Set each restored folder's mode and mtime from the manifest, deepest first."""
     folders = [name for name in wanted if by_path[name].get("type") == "dir"]
     for name in sorted(folders, key=lambda n: n.count("/"), reverse=True):
         entry, path = by_path[name], os.path.join(target, *name.split("/"))

@@ -13,6 +13,7 @@ from devkit.errors import OperationError, UsageError
 from devkit.maintenance.archive import MANIFEST_NAME
 from devkit.maintenance.extract import extract_into_place, member_key
 from devkit.maintenance.manifest import parse_manifest
+from devkit.maintenance.onepass import NeedsFullCheck, restore_in_one_pass
 from devkit.maintenance.safety import ArchiveRefused, check_members, shown
 from devkit.maintenance.verify import scan_archive
 from devkit.util.lock import storage_lock
@@ -36,23 +37,49 @@ def restore_backup(path, target, state_dir, only=(), dry_run=False, force=False,
     max_members = SECTIONS["backup"]["max_members"].default if max_members is None else max_members
     max_bytes = SECTIONS["backup"]["max_bytes"].default if max_bytes is None else max_bytes
     with storage_lock(state_dir, "restore"):
+        if not dry_run and not only and not _occupied(target):
+            summary = _one_pass(path, target, max_members, max_bytes)
+            if summary is not None:
+                return summary
         members, by_path = _checked(path, max_members, max_bytes)
         wanted = select(members, by_path, only)
-        changes = plan_changes(target, wanted, by_path)
         occupied = _occupied(target)
-        summary = {"name": os.path.basename(path), "path": os.path.abspath(path), "target": target,
-                   "entries": len(wanted), "files": sum(1 for n in wanted if by_path[n]["type"] == "file"),
-                   "changes": changes, "target_was_empty": not occupied, "dry_run": bool(dry_run)}  # fmt: skip
+        summary = _summary(path, target, wanted, by_path, occupied, dict(dry_run=bool(dry_run)))
         if dry_run:
             return summary
         if occupied and not force:
-            replaced = sum(1 for c in changes if c["action"] == "replace")
+            replaced = sum(1 for c in summary["changes"] if c["action"] == "replace")
             raise TargetNotEmpty(f"target {target}: not empty ({replaced} existing file(s) would be replaced)",
-                                 changes)  # fmt: skip
+                                 summary["changes"])  # fmt: skip
         started = time.perf_counter()
         checked = [member_key(m) for m in members]
         summary["written"] = extract_into_place(path, target, set(wanted), by_path, checked)
         summary["seconds"] = time.perf_counter() - started
+    return summary
+
+
+def _one_pass(path, target, max_members, max_bytes):
+    """Restore into a new or empty target reading the archive once; None when it must be checked in full."""
+    started = time.perf_counter()
+    try:
+        written, wanted, by_path = restore_in_one_pass(path, target, max_members, max_bytes)
+    except NeedsFullCheck:
+        return None
+    return _summary(
+        path, target, wanted, by_path, False, {"written": written, "seconds": time.perf_counter() - started}
+    )
+
+
+def _summary(path, target, wanted, by_path, occupied, extra):
+    changes = (
+        plan_changes(target, wanted, by_path)
+        if occupied
+        else [{"path": n, "action": "create"} for n in wanted]
+    )
+    summary = {"name": os.path.basename(path), "path": os.path.abspath(path), "target": target,
+               "entries": len(wanted), "files": sum(1 for n in wanted if by_path[n]["type"] == "file"),
+               "changes": changes, "target_was_empty": not occupied, "dry_run": False}  # fmt: skip
+    summary.update(extra)
     return summary
 
 

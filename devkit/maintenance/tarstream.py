@@ -32,7 +32,8 @@ def ustar_header(name, kind, mode, uid, gid, size, mtime, linkname=""):
         b"%011o\0" % size, b"%011o\0" % mtime, b"        ", kind, linkname.encode("ascii").ljust(100, b"\0"),
         _USTAR, bytes(80),
     )).ljust(BLOCK, b"\0")  # fmt: skip
-    return head[:148] + b"%06o\0 " % sum(head) + head[156:]
+    # Everything past the magic and version (offset 265) is zero here, so it adds nothing to the sum.
+    return head[:148] + b"%06o\0 " % sum(head[:265]) + head[156:]
 
 
 def _number(field):
@@ -128,7 +129,7 @@ class TarStream:
     @staticmethod
     def _header(block, extra):
         stored = _number(block[148:156])
-        if stored != sum(block[:148]) + 256 + sum(block[156:]) and stored != _signed_sum(block):
+        if stored != sum(block) - sum(block[148:156]) + 256 and stored != _signed_sum(block):
             raise ValueError("a tar header is damaged (bad checksum)")
         name, kind = _text(block[0:100]), block[156:157]
         if block[257:265] == _USTAR and block[345] != 0:

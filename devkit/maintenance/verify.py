@@ -27,7 +27,7 @@ def scan_archive(path, hash_data=True, max_members=None, max_bytes=None):
     members, seen, manifest_bytes, problems = [], {}, None, []
     caps = _caps(max_members, max_bytes)
     try:
-        with GzipReader(path) as reader:
+        with GzipReader(path, threaded=True) as reader:
             stream = TarStream(reader, CHUNK)
             for info in stream:
                 members.append(info)

@@ -110,3 +110,22 @@ def test_a_truncated_archive_is_refused_before_anything_is_written(made):
         restore_backup(result["path"], str(tmp_path / "t"), str(tmp_path / "state"))
     assert str(caught.value) == f"{result['name']}: the gzip stream ends early (truncated archive)"
     assert not os.path.exists(str(tmp_path / "t"))
+
+
+def test_a_new_target_reads_the_archive_once_an_occupied_one_twice(made, monkeypatch):
+    from devkit.maintenance import archive, extract, onepass, verify
+
+    opened = []
+
+    class Counting(archive.GzipReader):
+        def __init__(self, path, threaded=False):
+            opened.append(path)
+            super().__init__(path, threaded)
+
+    for module in (onepass, extract, verify):
+        monkeypatch.setattr(module, "GzipReader", Counting)
+    tmp_path, data, result = made
+    restore_backup(result["path"], str(tmp_path / "back"), str(tmp_path / "state"))
+    assert len(opened) == 1 and snapshot(str(tmp_path / "back" / "data")) == snapshot(data)
+    restore_backup(result["path"], str(tmp_path / "back"), str(tmp_path / "state"), force=True)
+    assert len(opened) == 3 and snapshot(str(tmp_path / "back" / "data")) == snapshot(data)

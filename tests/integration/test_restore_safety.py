@@ -153,3 +153,25 @@ def test_tarfiles_data_filter_is_a_second_opinion():
     info, _ = member("data/link", kind=tarfile.SYMTYPE, linkname="/etc/passwd")
     assert filter_problem(info).startswith("tarfile's data filter refuses it (")
     assert filter_problem(member("data/ok.json", b"{}")[0]) is None
+
+
+HOSTILE_NAMES = ["/etc/passwd", "//x", "../x", "a/../../x", "a/./../../x", "./../x", "a/b/../../../x", "a\\..\\x",
+                 "..", "a/..", "x/\x00/y", "c:/x", "a//../x", "/", ".", "", "a/\n../x", "a/" + "../" * 50 + "x"]  # fmt: skip
+
+
+@pytest.mark.skipif(not hasattr(tarfile, "data_filter"), reason="this Python has no tarfile data filter")
+@pytest.mark.parametrize("kind", [tarfile.REGTYPE, tarfile.AREGTYPE, tarfile.DIRTYPE])
+def test_our_checks_refuse_every_plain_member_the_data_filter_refuses(kind):
+    """Plain files and folders skip the data filter: our own checks must refuse all it refuses."""
+    from devkit.maintenance.safety import _FILTER_DEST, MemberChecker
+
+    refused_by_filter = 0
+    for name in HOSTILE_NAMES + ["data/ok.json", "data/a..b", "data/.hidden"]:
+        info = tarfile.TarInfo(name)
+        info.type, info.mode = kind, 0o644
+        try:
+            tarfile.data_filter(info, _FILTER_DEST)
+        except (tarfile.FilterError, ValueError):
+            refused_by_filter += 1
+            assert MemberChecker({}, 10, 10).check(info, by_manifest=False) is not None, name
+    assert refused_by_filter >= 5
