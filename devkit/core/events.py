@@ -4,7 +4,11 @@ An event is a JSON object::
 
     {"operation": str, "model": str?, "duration_ms": number >= 0, "status": "ok"|"error",
      "prompt_tokens": int >= 0?, "completion_tokens": int >= 0?, "cache_hit": bool?,
-     "error": str?, "ts": unix seconds?, "labels": {str: str}?, "id": str?, "detail": str?}
+     "error": str?, "ts": unix seconds?, "labels": {str: str}?, "id": str?, "detail": str?,
+     "cached_prompt_tokens": int >= 0?, "reasoning_tokens": int >= 0?, "ttft_ms": number >= 0?, "chunks": int >= 1?}
+
+Cached prompt and reasoning tokens are parts of the prompt and completion counts (never more than
+them); ``ttft_ms`` is the time to the first streamed chunk, within ``duration_ms``.
 
 Token counts are at most MAX_TOKENS; ``ts`` lies from 2000 to 5 minutes after now; text is valid UTF-8.
 """
@@ -26,7 +30,7 @@ MAX_FUTURE_S = 300.0
 MAX_LINE_BYTES = 1 << 20
 REQUIRED = ("operation", "duration_ms", "status")
 KNOWN = REQUIRED + ("model", "prompt_tokens", "completion_tokens", "cache_hit", "error", "ts", "labels", "id",
-                    "detail")  # fmt: skip
+                    "detail", "cached_prompt_tokens", "reasoning_tokens", "ttft_ms", "chunks")  # fmt: skip
 
 
 # Ids for events without one: a random per-process prefix and a counter (uuid4 costs more per line).
@@ -118,6 +122,24 @@ def _check_fields(data):
             raise EventError(f"{field}: unknown field (known: {', '.join(KNOWN)})")
 
 
+def _llm_fields(data, prompt, completion, duration_ms):
+    """cached_prompt_tokens, reasoning_tokens, ttft_ms and chunks, each checked against its whole."""
+    cached = _number(data, "cached_prompt_tokens", 0, integer=True)
+    if cached > prompt:
+        _fail("cached_prompt_tokens", f"at most prompt_tokens ({prompt})", cached)
+    reasoning = _number(data, "reasoning_tokens", 0, integer=True)
+    if reasoning > completion:
+        _fail("reasoning_tokens", f"at most completion_tokens ({completion})", reasoning)
+    ttft = _number(data, "ttft_ms", None)
+    if ttft is not None and ttft > duration_ms:
+        _fail("ttft_ms", f"at most duration_ms ({duration_ms})", ttft)
+    chunks = _number(data, "chunks", None, integer=True)
+    if chunks is not None and (chunks < 1 or ttft is None):
+        _fail("chunks", "an integer >= 1 with ttft_ms", chunks)
+    return {"cached_prompt_tokens": cached, "reasoning_tokens": reasoning,
+            "ttft_ms": None if ttft is None else float(ttft), "chunks": chunks}  # fmt: skip
+
+
 def validate_event(data, now=None):
     """Turn one decoded event into an OperationRecord; raise EventError naming the bad field."""
     _check_fields(data)
@@ -128,20 +150,24 @@ def validate_event(data, now=None):
     ts = _number(data, "ts", None)
     if ts is not None and not MIN_TS <= ts <= now + MAX_FUTURE_S:
         _fail("ts", "unix seconds from 2000 to 5 minutes from now", ts)
+    duration_ms = float(_number(data, "duration_ms", None))
+    prompt = _number(data, "prompt_tokens", 0, integer=True)
+    completion = _number(data, "completion_tokens", 0, integer=True)
     return OperationRecord(
         id=_text(data, "id", MAX_NAME) or f"{_ID_PREFIX}{next(_ID_SEQ):016x}",
         ts=now if ts is None else float(ts),
         operation=_text(data, "operation", MAX_NAME, required=True),
         model=_text(data, "model", MAX_NAME),
         status=status,
-        duration_ms=float(_number(data, "duration_ms", None)),
-        prompt_tokens=_number(data, "prompt_tokens", 0, integer=True),
-        completion_tokens=_number(data, "completion_tokens", 0, integer=True),
+        duration_ms=duration_ms,
+        prompt_tokens=prompt,
+        completion_tokens=completion,
         cache_hit=_cache_hit(data),
         cost=0.0,
         error=_text(data, "error", MAX_TEXT),
         detail=_text(data, "detail", MAX_TEXT),
         labels=_labels(data),
+        **_llm_fields(data, prompt, completion, duration_ms),
     )
 
 

@@ -77,7 +77,8 @@ def operation_row(record, cost):
     labels = json.dumps(record.labels, sort_keys=True) if record.labels else None
     return (record.id, float(record.ts), record.operation, record.model or None, record.status,
             float(record.duration_ms), int(record.prompt_tokens or 0), int(record.completion_tokens or 0),
-            cache, float(cost), record.error, record.detail, labels)  # fmt: skip
+            cache, float(cost), record.error, record.detail, labels, int(record.cached_prompt_tokens or 0),
+            int(record.reasoning_tokens or 0), record.ttft_ms, record.chunks)  # fmt: skip
 
 
 OPERATION_COLUMNS = ", ".join(OPERATION_FIELDS)

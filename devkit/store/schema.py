@@ -9,10 +9,11 @@ last reset" is a handful of rows whatever the store's size.
 import contextlib
 import sqlite3
 
-from devkit.core.rollup import RES_TOTAL
+from devkit.core.rollup import RES_TOTAL, STREAM_DISTS
 
 # Version 2: raw operations keep one index (ts) instead of two; spill files taken in are remembered.
-SCHEMA_VERSION = 2
+# Version 3: cached and reasoning token sums, time-to-first-token, time-per-chunk and tokens/s sketches.
+SCHEMA_VERSION = 3
 BUSY_TIMEOUT_MS = 30000
 # How long each resolution's rows live (seconds); totals live until the next reset.
 AGG_RETENTION_S = {10: 2 * 3600, 60: 30 * 86400, 3600: 400 * 86400}
@@ -23,7 +24,7 @@ CREATE TABLE IF NOT EXISTS operations (
     seq INTEGER PRIMARY KEY, epoch INTEGER NOT NULL, id TEXT, ts REAL NOT NULL,
     operation TEXT NOT NULL, model TEXT, status TEXT NOT NULL, duration_ms REAL NOT NULL,
     prompt_tokens INTEGER NOT NULL, completion_tokens INTEGER NOT NULL, cache_hit INTEGER,
-    cost REAL NOT NULL, error TEXT, detail TEXT, labels TEXT);
+    cost REAL NOT NULL, error TEXT, detail TEXT, labels TEXT{ops_v3});
 CREATE INDEX IF NOT EXISTS operations_ts ON operations (ts);
 CREATE TABLE IF NOT EXISTS aggregates (
     epoch INTEGER NOT NULL, res INTEGER NOT NULL, bucket INTEGER NOT NULL,
@@ -31,7 +32,7 @@ CREATE TABLE IF NOT EXISTS aggregates (
     count INTEGER NOT NULL, prompt_tokens INTEGER NOT NULL, completion_tokens INTEGER NOT NULL,
     cost REAL NOT NULL, cache_hits INTEGER NOT NULL, cache_misses INTEGER NOT NULL,
     dur_sum REAL NOT NULL, dur_min REAL NOT NULL, dur_max REAL NOT NULL, sketch BLOB NOT NULL,
-    created_ts REAL NOT NULL, last_ts REAL NOT NULL,
+    created_ts REAL NOT NULL, last_ts REAL NOT NULL{aggs_v3},
     PRIMARY KEY (epoch, res, bucket, operation, model, status)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS aggregates_res_bucket ON aggregates (res, bucket);
 CREATE TABLE IF NOT EXISTS instruments (
@@ -42,6 +43,17 @@ CREATE TABLE IF NOT EXISTS instruments (
 CREATE TABLE IF NOT EXISTS spills (name TEXT PRIMARY KEY, ts REAL NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS health (id INTEGER PRIMARY KEY CHECK (id = 1), ts REAL, report TEXT);
 """
+# Columns version 3 added (ALTER TABLE adds them to older stores): (table, name, declaration).
+V3_COLUMNS = [("operations", "cached_prompt_tokens", "INTEGER NOT NULL DEFAULT 0"),
+              ("operations", "reasoning_tokens", "INTEGER NOT NULL DEFAULT 0"), ("operations", "ttft_ms", "REAL"),
+              ("operations", "chunks", "INTEGER"), ("aggregates", "cached_prompt_tokens", "INTEGER NOT NULL DEFAULT 0"),
+              ("aggregates", "reasoning_tokens", "INTEGER NOT NULL DEFAULT 0")]  # fmt: skip
+for _name in STREAM_DISTS:
+    V3_COLUMNS += [("aggregates", f"{_name}_sketch", "BLOB"), ("aggregates", f"{_name}_count", "INTEGER NOT NULL DEFAULT 0"),
+                   ("aggregates", f"{_name}_sum", "REAL NOT NULL DEFAULT 0"), ("aggregates", f"{_name}_min", "REAL"),
+                   ("aggregates", f"{_name}_max", "REAL")]  # fmt: skip
+_DDL = _DDL.format(**{key: "".join(f", {n} {d}" for t, n, d in V3_COLUMNS if t == table)
+                      for key, table in (("ops_v3", "operations"), ("aggs_v3", "aggregates"))})  # fmt: skip
 
 
 def connect(path, busy_timeout_s=BUSY_TIMEOUT_MS / 1000.0):
@@ -86,7 +98,20 @@ def _migrate(conn):
             for statement in _DDL.split(";"):
                 if statement.strip():
                     conn.execute(statement)
+            _add_columns(conn)
             # Version 1 stores: readers filter the epoch on the ts index; this index only cost writes.
             conn.execute("DROP INDEX IF EXISTS operations_epoch_ts")
             conn.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('epoch', '0')")
             conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+
+def table_columns(conn, table):
+    """The column names of ``table`` in the open store."""
+    return {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
+
+
+def _add_columns(conn):
+    have = {table: table_columns(conn, table) for table in ("operations", "aggregates")}
+    for table, name, declaration in V3_COLUMNS:
+        if name not in have[table]:
+            conn.execute(f"ALTER TABLE {table} ADD COLUMN {name} {declaration}")

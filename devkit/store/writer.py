@@ -4,7 +4,7 @@ import json
 import sqlite3
 import time
 
-from devkit.core.rollup import fold, merge_into, roll_up
+from devkit.core.rollup import STREAM_DISTS, fold, merge_into, roll_up, stream_values
 from devkit.store.codec import operation_row, pack_counts, pack_slots
 from devkit.store.schema import AGG_RETENTION_S, BUSY_TIMEOUT_MS, immediate
 
@@ -13,23 +13,40 @@ _LOCK_RETRIES = 8
 
 _INSERT_OPERATION = (
     "INSERT INTO operations (epoch, id, ts, operation, model, status, duration_ms, prompt_tokens,"
-    " completion_tokens, cache_hit, cost, error, detail, labels) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+    " completion_tokens, cache_hit, cost, error, detail, labels, cached_prompt_tokens, reasoning_tokens, ttft_ms,"
+    " chunks) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
 )
 _ADD_COUNTER = (
     "INSERT INTO meta (key, value) VALUES (?, ?)"
     " ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + CAST(excluded.value AS INTEGER)"
 )
-_UPSERT_AGGREGATE = """
+_LLM_COLUMNS = ["cached_prompt_tokens", "reasoning_tokens"] + [
+    f"{name}_{part}" for name in STREAM_DISTS for part in ("sketch", "count", "sum", "min", "max")
+]
+_LLM_UPDATES = "".join(
+    (
+        f", cached_prompt_tokens = cached_prompt_tokens + excluded.cached_prompt_tokens"
+        f", reasoning_tokens = reasoning_tokens + excluded.reasoning_tokens"
+        if name is None
+        else f", {name}_sketch = devkit_merge({name}_sketch, excluded.{name}_sketch)"
+        f", {name}_count = {name}_count + excluded.{name}_count, {name}_sum = {name}_sum + excluded.{name}_sum"
+        f", {name}_min = min(coalesce({name}_min, excluded.{name}_min), coalesce(excluded.{name}_min, {name}_min))"
+        f", {name}_max = max(coalesce({name}_max, excluded.{name}_max), coalesce(excluded.{name}_max, {name}_max))"
+    )
+    for name in (None,) + STREAM_DISTS
+)
+_UPSERT_AGGREGATE = f"""
 INSERT INTO aggregates (epoch, res, bucket, operation, model, status, count, prompt_tokens,
-    completion_tokens, cost, cache_hits, cache_misses, dur_sum, dur_min, dur_max, sketch, created_ts, last_ts)
-VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+    completion_tokens, cost, cache_hits, cache_misses, dur_sum, dur_min, dur_max, sketch, created_ts, last_ts,
+    {", ".join(_LLM_COLUMNS)})
+VALUES ({",".join("?" * (18 + len(_LLM_COLUMNS)))})
 ON CONFLICT (epoch, res, bucket, operation, model, status) DO UPDATE SET
     count = count + excluded.count, prompt_tokens = prompt_tokens + excluded.prompt_tokens,
     completion_tokens = completion_tokens + excluded.completion_tokens, cost = cost + excluded.cost,
     cache_hits = cache_hits + excluded.cache_hits, cache_misses = cache_misses + excluded.cache_misses,
     dur_sum = dur_sum + excluded.dur_sum, dur_min = min(dur_min, excluded.dur_min),
     dur_max = max(dur_max, excluded.dur_max), sketch = devkit_merge(sketch, excluded.sketch),
-    created_ts = min(created_ts, excluded.created_ts), last_ts = max(last_ts, excluded.last_ts)
+    created_ts = min(created_ts, excluded.created_ts), last_ts = max(last_ts, excluded.last_ts){_LLM_UPDATES}
 """
 _UPSERT_INSTRUMENT = """
 INSERT INTO instruments (epoch, name, labels, kind, help, value, sketch, dur_sum, dur_min, dur_max,
@@ -59,10 +76,28 @@ def fold_records(records, prices):
         cost = record_cost(rec, prices)
         prompt, completion = int(rec.prompt_tokens or 0), int(rec.completion_tokens or 0)
         seconds = max(float(rec.duration_ms), 0.0) / 1000.0
-        fold(groups, float(rec.ts), rec.operation, rec.model, rec.status, seconds, prompt, completion,
-             rec.cache_hit, cost)  # fmt: skip
+        group = fold(groups, float(rec.ts), rec.operation, rec.model, rec.status, seconds, prompt, completion,
+                     rec.cache_hit, cost)  # fmt: skip
+        if rec.cached_prompt_tokens or rec.reasoning_tokens or rec.ttft_ms is not None:
+            group.add_llm(
+                rec.cached_prompt_tokens or 0, rec.reasoning_tokens or 0, _record_stream(rec, seconds)
+            )
         rows.append(operation_row(rec, cost))
     return groups, rows
+
+
+def _record_stream(rec, seconds):
+    """The streaming values of an ingested record: its ttft_ms, chunks and the rest of its duration."""
+    if rec.ttft_ms is None:
+        return None
+    ttft_s = rec.ttft_ms / 1000.0
+    return stream_values(ttft_s, seconds - ttft_s, rec.chunks or 1, int(rec.completion_tokens or 0))
+
+
+def _dist_fields(dist):
+    if dist is None or not dist.count:
+        return (None, 0, 0.0, None, None)
+    return (pack_slots(sorted(dist.slots.items())), dist.count, dist.sum, dist.min, dist.max)
 
 
 def aggregate_rows(epoch, rolled):
@@ -70,7 +105,8 @@ def aggregate_rows(epoch, rolled):
     for (res, bucket, operation, model, status), g in rolled.items():
         blob = pack_slots(sorted(g.slots.items()))
         yield (epoch, res, bucket, operation, model, status, g.count, g.prompt, g.completion, g.cost,
-               g.hits, g.misses, g.dsum, g.dmin, g.dmax, blob, g.first, g.last)  # fmt: skip
+               g.hits, g.misses, g.dsum, g.dmin, g.dmax, blob, g.first, g.last, g.cached,
+               g.reasoning) + _dist_fields(g.ttft) + _dist_fields(g.tpot) + _dist_fields(g.tps)  # fmt: skip
 
 
 def instrument_rows(epoch, deltas, now):
@@ -95,7 +131,8 @@ def write(conn, batch, prices=None, now=None, deadline=None, spill_name=None):
     now = time.time() if now is None else now
     # Fresh objects first: merge_into then changes only those, never the caller's aggregates.
     rolled = roll_up(merge_into(groups, batch.aggregates), AGG_RETENTION_S, now)
-    rows.extend(batch.rows)
+    # Rows from spill files of older versions lack the LLM columns: they were not streamed.
+    rows.extend(row + (0, 0, None, None)[len(row) - 13 :] if len(row) < 17 else row for row in batch.rows)
     counters = {"operations_not_kept": batch.not_kept, "records_dropped": batch.dropped}
     attempt = 0
     while True:
