@@ -121,11 +121,20 @@ def breakdown(rows):
 def totals(groups):
     """Sum breakdown groups into the totals dict."""
     out = {"requests": 0, "errors": 0, "prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0,
-           "cost": 0.0, "cache_hits": 0, "cache_misses": 0, "first_ts": None, "last_ts": None}  # fmt: skip
+           "cost": 0.0, "cache_hits": 0, "cache_misses": 0, "cached_prompt_tokens": 0, "reasoning_tokens": 0,
+           "first_ts": None, "last_ts": None}  # fmt: skip
     for g in groups:
         out["requests"] += g["count"]
         out["errors"] += g["count"] if g["status"] == "error" else 0
-        for key in ("prompt_tokens", "completion_tokens", "cost", "cache_hits", "cache_misses"):
+        for key in (
+            "prompt_tokens",
+            "completion_tokens",
+            "cost",
+            "cache_hits",
+            "cache_misses",
+            "cached_prompt_tokens",
+            "reasoning_tokens",
+        ):
             out[key] += g[key]
         out["first_ts"] = (
             g["created_ts"] if out["first_ts"] is None else min(out["first_ts"], g["created_ts"])

@@ -66,7 +66,12 @@ def record_cost(record, prices):
     """The record's cost, computed from ``prices(model, prompt, completion)`` when it is missing."""
     if record.cost or prices is None:
         return float(record.cost or 0.0)
-    return float(prices(record.model, record.prompt_tokens or 0, record.completion_tokens or 0) or 0.0)
+    cached = int(record.cached_prompt_tokens or 0)
+    # Cached prompt tokens are priced apart only by a ``prices`` that takes them (Config.cost does).
+    extra = (cached,) if cached else ()
+    return float(
+        prices(record.model, record.prompt_tokens or 0, record.completion_tokens or 0, *extra) or 0.0
+    )
 
 
 def fold_records(records, prices):
