@@ -213,7 +213,7 @@ def _grouped(breakdown, keys, percentiles_too=False):
         row["requests"] += g["count"]
         row["errors"] += g["count"] if g["status"] == "error" else 0
         for field in SUM_FIELDS:
-            row[field] += g[field]
+            row[field] += g.get(field) or 0
         row["total_tokens"] = row["prompt_tokens"] + row["completion_tokens"]
         row["_sketch"].merge(g["sketch"])
         for name in _STREAM_SKETCHES:
