@@ -85,9 +85,11 @@ class Operation:
         now = _perf()
         if self.t_first is None:
             self.t_first = now
+            return self
+        # [cached prompt tokens, reasoning tokens, chunks after the first, arrival of the last]
         llm = self.llm
         if llm is None:
-            llm = self.llm = [0, 0, 1, now]
+            self.llm = [0, 0, 1, now]
         else:
             llm[2] += 1
             llm[3] = now
@@ -113,7 +115,7 @@ class Operation:
         self.tokens(prompt=found.prompt_tokens, completion=found.completion_tokens)
         llm = self.llm
         if llm is None:
-            llm = self.llm = [0, 0, 0, None]
+            llm = self.llm = [0, 0, 0, 0.0]
         llm[0] = min(llm[0] + found.cached_prompt_tokens, self.prompt_tokens)
         llm[1] = min(llm[1] + found.reasoning_tokens, self.completion_tokens)
         return found
@@ -134,9 +136,12 @@ class Operation:
         if t_first is None:
             return None
         llm = self.llm
-        chunks, t_last = (llm[2], llm[3]) if llm is not None and llm[3] is not None else (1, None)
-        end = self._t0 + self.duration_s if t_last is None else t_last
-        return stream_values(t_first - self._t0, end - t_first, chunks, self.completion_tokens) + (chunks,)
+        later = 0 if llm is None else llm[2]
+        # Without later chunks marked, generation is taken to last until the block ends.
+        end = llm[3] if later else self._t0 + self.duration_s
+        return stream_values(t_first - self._t0, end - t_first, later + 1, self.completion_tokens) + (
+            later + 1,
+        )
 
     def row(self, op_id, cost, status):
         """The store row of the finished operation; raises when its labels cannot be kept."""
