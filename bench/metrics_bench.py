@@ -52,6 +52,7 @@ def devkit_cases():
         "labels(...).inc()": "cl.labels(route='/chat', code='200').inc()",
         "Histogram.observe()": "h.observe(0.1)",
         "with track(...)": "with track('chat'):\n    pass",
+        "track + first_token()": "with track('chat') as op:\n    op.first_token()",
         "with Histogram.time()": "with h.time():\n    pass",
     }
     return cases, names, RECORDER
@@ -169,6 +170,25 @@ def report_end_to_end(recorder, per_thread):
     return 0 if ok else 1
 
 
+FIRST_TOKEN_GOAL_NS = 150.0
+
+
+def report_first_token(number, repeat):
+    """Print what op.first_token() adds to ``with track()`` (interleaved runs); return 1 over its goal."""
+    dk_cases, dk_names, recorder = devkit_cases()
+    plain, marked = [], []
+    for _ in range(repeat):
+        plain.append(measure(dk_cases["with track(...)"], dk_names, number, 1, between=recorder.flush))
+        marked.append(measure(dk_cases["track + first_token()"], dk_names, number, 1, between=recorder.flush))
+    added = statistics.median(marked) - statistics.median(plain)
+    ok = added < FIRST_TOKEN_GOAL_NS
+    print(
+        f"{'op.first_token() adds':<24}{added:>8.0f}   (with: {statistics.median(marked):.0f}, without:"
+        f" {statistics.median(plain):.0f})  < {FIRST_TOKEN_GOAL_NS:.0f} ns {'PASS' if ok else 'FAIL'}"
+    )
+    return 0 if ok else 1
+
+
 def results_recorder():
     """The process-wide recorder the cases used."""
     from devkit.metrics.recorder import RECORDER
@@ -223,6 +243,7 @@ def main(argv=None):
         os.chdir(scratch)  # an empty project: the recorder loads default settings, writes nowhere
         results = run_all(args.number, args.repeat)
         failures = report(results)
+        failures += report_first_token(args.number, args.repeat)
         failures += report_end_to_end(results_recorder(), args.e2e)
         os.chdir(REPO)
     return 1 if failures else 0
