@@ -11,6 +11,7 @@ import time
 import pytest
 
 from devkit.store import Store
+from devkit.store.schema import SCHEMA_VERSION
 from tests.conftest import REPO_ROOT, clean_env
 
 
@@ -225,7 +226,7 @@ def test_a_version_1_store_is_migrated_and_keeps_its_operations(tmp_path):
         assert (info["operations"], info["operations_not_kept"], info["records_dropped"]) == (1, 0, 0)
     conn = sqlite3.connect(str(db))
     indexes = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == 2
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     assert "operations_epoch_ts" not in indexes and "operations_ts" in indexes
     conn.close()
 
