@@ -98,9 +98,8 @@ class Aggregate:
                  "first", "last", "cached", "reasoning") + STREAM_DISTS  # fmt: skip
 
     def __init__(self, ts):
-        self.count = self.prompt = self.completion = self.hits = self.misses = self.cached = (
-            self.reasoning
-        ) = 0
+        self.count = self.prompt = self.completion = self.hits = self.misses = 0
+        self.cached = self.reasoning = 0
         self.ttft = self.tpot = self.tps = None
         self.cost = self.dsum = 0.0
         self.slots = {}
@@ -191,7 +190,10 @@ class Aggregate:
 
 
 def fold(groups, ts, operation, model, status, seconds, prompt, completion, cache_hit, cost):
-    """Fold one operation into ``groups`` ({(bucket, operation, model, status): Aggregate}) at 10 s; return its Aggregate."""
+    """Fold one operation into ``groups`` ({(bucket, operation, model, status): Aggregate}) at 10 s.
+
+    Returns the series' Aggregate (the caller may add the operation's LLM fields to it).
+    """
     key = (int(ts // FINEST_S) * FINEST_S, operation, model or "", status)
     group = groups.get(key)
     if group is None:
