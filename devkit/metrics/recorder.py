@@ -154,6 +154,7 @@ class Recorder:
         groups, rows, max_rows = self._groups, self._rows, self.max_rows
         low, high = MIN_TS, now + MAX_FUTURE_S
         seq, id_base = self._seq, self._id_base
+        not_kept = 0
         for item in items:
             try:
                 ts, model = item.ts, item.model
@@ -165,8 +166,7 @@ class Recorder:
                 if len(rows) < max_rows:
                     rows.append(item.row(hex(id_base + next(seq))[2:], cost, status))
                 else:
-                    self._pending_not_kept += 1
-                    self.not_kept += 1
+                    not_kept += 1
             except Exception as exc:  # only this record is lost: counted and reported once
                 self._drop(item, exc)
                 continue
@@ -177,6 +177,8 @@ class Recorder:
             group.add(ts, item.duration_s, prompt, completion, item.cache_hit, cost)
             if item.llm is not None or item.t_first is not None:
                 group.add_llm(*_llm_fields(item))
+        self._pending_not_kept += not_kept
+        self.not_kept += not_kept
 
     def _drop(self, item, exc):
         self.dropped += 1
