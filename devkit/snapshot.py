@@ -10,6 +10,7 @@ import os
 import time
 
 import devkit
+from devkit.core.rollup import STREAM_DISTS
 from devkit.util import parse_duration
 
 # The one percentile list: status, metrics, every export and the Prometheus summary use it.
@@ -207,7 +208,7 @@ def _grouped(breakdown, keys, percentiles_too=False):
         if row is None:
             row = rows[ident] = {k: g[k] for k in keys}
             row.update(requests=0, errors=0, total_tokens=0, _sketch=Sketch())
-            row.update(("_" + name, Sketch()) for name in _STREAM_SKETCHES)
+            row.update(("_" + name, Sketch()) for name in STREAM_DISTS)
             row.update((field, 0) for field in SUM_FIELDS)
             row["cost"] = 0.0
         row["requests"] += g["count"]
@@ -216,21 +217,18 @@ def _grouped(breakdown, keys, percentiles_too=False):
             row[field] += g.get(field) or 0
         row["total_tokens"] = row["prompt_tokens"] + row["completion_tokens"]
         row["_sketch"].merge(g["sketch"])
-        for name in _STREAM_SKETCHES:
+        for name in STREAM_DISTS:
             if g.get(name) is not None:
                 row["_" + name].merge(g[name])
     out = [rows[k] for k in sorted(rows)]
     for row in out:
         sketch = row.pop("_sketch")
         row["cost"] = round(row["cost"], 6)
-        row.update(stream_summary({name: row.pop("_" + name) for name in _STREAM_SKETCHES}))
+        row.update(stream_summary({name: row.pop("_" + name) for name in STREAM_DISTS}))
         if percentiles_too:
             row["count"] = row.pop("requests")
             row.update(percentiles(sketch))
     return out
-
-
-_STREAM_SKETCHES = ("ttft", "tpot", "tps")
 
 
 def stream_summary(sketches):

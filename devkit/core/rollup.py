@@ -36,12 +36,19 @@ class Dist:
 
     def add(self, value):
         """Count one value."""
-        slot = bucket_slot(value)
-        self.slots[slot] = self.slots.get(slot, 0) + 1
+        # Inlined bucket_slot() for the usual range, as in Aggregate.add.
+        if _sk.MIN_VALUE < value < _sk.MAX_VALUE:
+            slot = math.ceil(math.log(value) * _INV_LOG_GAMMA) - _SLOT_OFFSET
+        else:
+            slot = bucket_slot(value)
+        slots = self.slots
+        slots[slot] = slots.get(slot, 0) + 1
         self.count += 1
         self.sum += value
-        self.min = min(self.min, value)
-        self.max = max(self.max, value)
+        if value < self.min:
+            self.min = value
+        if value > self.max:
+            self.max = value
 
     def merge(self, other):
         """Add ``other``'s values into this one; return self."""
@@ -140,13 +147,19 @@ class Aggregate:
         self.reasoning += reasoning
         if stream is None:
             return
-        for name, value in zip(STREAM_DISTS, stream):
-            if value is not None:
-                dist = getattr(self, name)
-                if dist is None:
-                    dist = Dist()
-                    setattr(self, name, dist)
-                dist.add(value)
+        first, per_chunk, rate = stream
+        # Spelled out per sketch: this runs once per streamed operation, getattr/setattr cost more.
+        if first is not None:
+            (self.ttft or self._new_dist("ttft")).add(first)
+        if per_chunk is not None:
+            (self.tpot or self._new_dist("tpot")).add(per_chunk)
+        if rate is not None:
+            (self.tps or self._new_dist("tps")).add(rate)
+
+    def _new_dist(self, name):
+        dist = Dist()
+        setattr(self, name, dist)
+        return dist
 
     def merge(self, other):
         """Add ``other`` (another series' sums) into this one; return self."""

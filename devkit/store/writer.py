@@ -63,7 +63,7 @@ ON CONFLICT (epoch, name, labels) DO UPDATE SET
 
 
 def record_cost(record, prices):
-    """The record's cost, computed from ``prices(model, prompt, completion)`` when it is missing."""
+    """The record's cost, from ``prices(model, prompt, completion[, cached_prompt])`` when it is missing."""
     if record.cost or prices is None:
         return float(record.cost or 0.0)
     cached = int(record.cached_prompt_tokens or 0)
