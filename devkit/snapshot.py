@@ -10,6 +10,7 @@ import os
 import time
 
 import devkit
+from devkit.core.rollup import STREAM_DISTS
 from devkit.util import parse_duration
 
 # The one percentile list: status, metrics, every export and the Prometheus summary use it.
@@ -29,7 +30,12 @@ ERROR_TYPES_SCAN = 20000
 RECENT_MAX = 100000
 RECENT_FIELDS = ("id", "ts", "operation", "model", "duration_ms", "status", "prompt_tokens", "completion_tokens",
                  "cache_hit", "cost", "error", "detail")  # fmt: skip
-SUM_FIELDS = ("prompt_tokens", "completion_tokens", "cost", "cache_hits", "cache_misses")
+SUM_FIELDS = ("prompt_tokens", "completion_tokens", "cost", "cache_hits", "cache_misses", "cached_prompt_tokens",
+              "reasoning_tokens")  # fmt: skip
+# Streaming fields of every per-operation and per-model row: (key, breakdown sketch, quantile, scale).
+STREAM_FIELDS = (("ttft_p50_ms", "ttft", 0.5, 1000.0), ("ttft_p95_ms", "ttft", 0.95, 1000.0),
+                 ("time_per_chunk_p50_ms", "tpot", 0.5, 1000.0), ("tokens_per_s_p50", "tps", 0.5, 1.0),
+                 ("tokens_per_s_p95", "tps", 0.95, 1.0))  # fmt: skip
 _HISTORY_POINT = {"requests": 0, "errors": 0, "prompt_tokens": 0, "completion_tokens": 0, "cost": 0.0,
                   "p50_ms": None, "p95_ms": None, "p99_ms": None}  # fmt: skip
 
@@ -202,21 +208,36 @@ def _grouped(breakdown, keys, percentiles_too=False):
         if row is None:
             row = rows[ident] = {k: g[k] for k in keys}
             row.update(requests=0, errors=0, total_tokens=0, _sketch=Sketch())
+            row.update(("_" + name, Sketch()) for name in STREAM_DISTS)
             row.update((field, 0) for field in SUM_FIELDS)
             row["cost"] = 0.0
         row["requests"] += g["count"]
         row["errors"] += g["count"] if g["status"] == "error" else 0
         for field in SUM_FIELDS:
-            row[field] += g[field]
+            row[field] += g.get(field) or 0
         row["total_tokens"] = row["prompt_tokens"] + row["completion_tokens"]
         row["_sketch"].merge(g["sketch"])
+        for name in STREAM_DISTS:
+            if g.get(name) is not None:
+                row["_" + name].merge(g[name])
     out = [rows[k] for k in sorted(rows)]
     for row in out:
         sketch = row.pop("_sketch")
         row["cost"] = round(row["cost"], 6)
+        row.update(stream_summary({name: row.pop("_" + name) for name in STREAM_DISTS}))
         if percentiles_too:
             row["count"] = row.pop("requests")
             row.update(percentiles(sketch))
+    return out
+
+
+def stream_summary(sketches):
+    """TTFT p50/p95 (ms), time per chunk p50 (ms) and output tokens/s p50/p95 of ``sketches`` (None when empty)."""
+    out = {}
+    for key, name, q, scale in STREAM_FIELDS:
+        sketch = sketches.get(name)
+        value = sketch.quantile(q) if sketch is not None and sketch.count else None
+        out[key] = None if value is None else round(value * scale, 3)
     return out
 
 

@@ -2,13 +2,19 @@
 
 From the repository root, no install needed (see examples/README.md):
 python3 examples/llm_app.py --calls 200
+With ``--url`` of an OpenAI-compatible server (examples/fake_model_server.py) each call streams:
+python3 examples/llm_app.py --calls 4 --url http://127.0.0.1:8000
 """
 
 import argparse
+import json
 import os
 import random
+import socket
 import sys
 import time
+import urllib.parse
+import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 # Run from a checkout without installing: use the devkit/ package that sits beside examples/.
@@ -39,11 +45,45 @@ def answer(model, prompt):
             op.tokens(prompt=prompt_tokens, completion=completion_tokens)
 
 
+def streamed_answer(url, model, prompt):
+    """One streamed chat completion: each SSE event marks a chunk, the final one carries the usage."""
+    body = {"model": model, "messages": [{"role": "user", "content": prompt}], "stream": True,
+            "stream_options": {"include_usage": True}}  # fmt: skip
+    request = urllib.request.Request(url.rstrip("/") + "/v1/chat/completions", json.dumps(body).encode(),
+                                     {"Content-Type": "application/json"})  # fmt: skip
+    with devkit.track("chat", model=model, route="/stream") as op:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            events = list(op.stream(line for line in response if line.startswith(b"data:")))
+        op.usage(b"\n\n".join(events))
+
+
+def wait_for(url, timeout_s=10.0):
+    """Wait until the server at ``url`` accepts connections (it may just have been started)."""
+    parts = urllib.parse.urlsplit(url)
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            socket.create_connection((parts.hostname, parts.port or 80), timeout=1.0).close()
+            return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
+
+
 def main():
     """Make ``--calls`` requests against two models; failures are recorded, not fatal."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=200)
+    parser.add_argument("--url", help="stream each call from this OpenAI-compatible server")
     args = parser.parse_args()
+    if args.url:
+        wait_for(args.url)
+        for _ in range(args.calls):
+            streamed_answer(args.url, "gpt-4o-mini", random.choice(QUESTIONS))
+        devkit.flush()
+        print(f"streamed {args.calls} calls from {args.url} with config {os.environ['DEVKIT_CONFIG']}")
+        return
     requests = devkit.counter("app_requests", help="requests the app served", labels=("model",))
     for _ in range(args.calls):
         model = random.choice(["llama3", "gpt-4o-mini"])

@@ -73,7 +73,23 @@ def _render_table(ctx, data):
              units.ms(r["p95_ms"]), units.ms(r["p99_ms"]), units.count(r["total_tokens"]), units.usd(r["cost"]))
             for r in data["rows"]]  # fmt: skip
     colors = {3: lambda n: "red" if n != "0" else None}
-    return term.table(headers, rows, ctx.width, "llrrrrrrr", colors, ctx.color_stdout)
+    table = term.table(headers, rows, ctx.width, "llrrrrrrr", colors, ctx.color_stdout)
+    stream = streaming_block(ctx, data["rows"], ("operation", "model"))
+    return table + (
+        "\n\n" + term.style("streaming", "bold", ctx.color_stdout) + "\n" + stream if stream else ""
+    )
+
+
+def streaming_block(ctx, rows, keys):
+    """A table of TTFT p50/p95, ms per chunk and output tokens/s of the ``rows`` that streamed ("" if none)."""
+    streamed = [r for r in rows if r.get("ttft_p50_ms") is not None]
+    if not streamed:
+        return ""
+    cells = [tuple(r[k] for k in keys) + (units.ms(r["ttft_p50_ms"]), units.ms(r["ttft_p95_ms"]),
+             units.ms(r["time_per_chunk_p50_ms"]), units.rate(r["tokens_per_s_p50"]), units.rate(r["tokens_per_s_p95"]))
+             for r in streamed]  # fmt: skip
+    headers = keys + ("ttft p50 ms", "ttft p95 ms", "ms/chunk", "tok/s p50", "tok/s p95")
+    return term.table(headers, cells, ctx.width, "l" * len(keys) + "rrrrr", None, ctx.color_stdout)
 
 
 def _tokens(ctx, args):
@@ -88,10 +104,11 @@ def _render_tokens(ctx, data):
     blocks = []
     for field in ("model", "operation"):
         rows = [(r[field], units.count(r["requests"]), units.count(r["prompt_tokens"]),
-                 units.count(r["completion_tokens"]), units.count(r["total_tokens"]), units.usd(r["cost"]))
+                 units.count(r["cached_prompt_tokens"]), units.count(r["completion_tokens"]),
+                 units.count(r["reasoning_tokens"]), units.count(r["total_tokens"]), units.usd(r["cost"]))
                 for r in data[f"by_{field}"]]  # fmt: skip
-        headers = (field, "requests", "prompt", "completion", "total", "cost")
-        body = term.table(headers, rows, ctx.width, "lrrrrr", None, ctx.color_stdout) if rows else "(none)"
+        headers = (field, "requests", "prompt", "cached", "completion", "reasoning", "total", "cost")
+        body = term.table(headers, rows, ctx.width, "lrrrrrrr", None, ctx.color_stdout) if rows else "(none)"
         blocks.append(term.style(f"by {field}", "bold", ctx.color_stdout) + "\n" + body)
     return "\n\n".join(blocks)
 

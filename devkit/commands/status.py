@@ -5,6 +5,7 @@
 
 from devkit import charts, term, units
 from devkit.commands._args import since_arg
+from devkit.commands.metrics import streaming_block
 from devkit.errors import UsageError
 from devkit.output import emit
 
@@ -82,6 +83,8 @@ def render(ctx, data):
     lines += _summary_lines(data, color)
     lines += _series_line(ctx, data)
     lines += ["", term.style("models", "bold", color)] + _models_block(ctx, data)
+    stream = streaming_block(ctx, data["by_model"], ("model",))
+    lines += ["", term.style("streaming", "bold", color), stream] if stream else []
     lines += ["", term.style("errors by type", "bold", color)] + _errors_block(ctx, data)
     recent = data["recent"][:SCREEN_RECENT]
     heading = f"last {len(recent)} operations (UTC)"
@@ -110,12 +113,20 @@ def _summary_lines(data, color):
         f"error rate {error_rate}",
         f"tokens     prompt {units.count(t['prompt_tokens'])}   completion {units.count(t['completion_tokens'])}"
         f"   total {units.count(t['total_tokens'])}",
+        *_llm_tokens_line(t),
         f"cost       {units.usd(t['cost'])} (estimated)",
         f"cache      hits {units.count(t['cache_hits'])}   misses {units.count(t['cache_misses'])}"
         f"   hit ratio {units.percent(t['cache_hit_ratio'])}",
         _health_line(data, color),
         _store_line(data["store"]),
     ]
+
+
+def _llm_tokens_line(totals):
+    if not (totals.get("cached_prompt_tokens") or totals.get("reasoning_tokens")):
+        return []
+    return [f"           of which cached prompt {units.count(totals['cached_prompt_tokens'])}"
+            f"   reasoning {units.count(totals['reasoning_tokens'])}"]  # fmt: skip
 
 
 def _health_line(data, color):

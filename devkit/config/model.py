@@ -75,8 +75,18 @@ class Config:
         """The whole effective configuration as a dict, secrets shown as ***."""
         return _scrub_strings(redact(self._values), self.scrub)
 
-    def cost(self, model, prompt_tokens, completion_tokens):
-        """Estimated cost in USD of one call from the model's configured prices (0 if unknown)."""
+    def cost(self, model, prompt_tokens, completion_tokens, cached_prompt_tokens=0):
+        """Estimated cost in USD of one call from the model's configured prices (0 if unknown).
+
+        ``cached_prompt_tokens`` (part of the prompt) are billed as ``devkit.llm.cost_of`` bills them.
+        """
+        if cached_prompt_tokens:
+            from devkit.llm.cost import cost_of
+            from devkit.llm.usage import Usage
+
+            found = [m for m in self.models if m["name"] == model]
+            usage = Usage(prompt_tokens or 0, completion_tokens or 0, cached_prompt_tokens)
+            return cost_of(found[0], usage) if found else 0.0
         prices = self.prices().get(model)
         if not prices:
             return 0.0

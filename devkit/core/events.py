@@ -4,7 +4,11 @@ An event is a JSON object::
 
     {"operation": str, "model": str?, "duration_ms": number >= 0, "status": "ok"|"error",
      "prompt_tokens": int >= 0?, "completion_tokens": int >= 0?, "cache_hit": bool?,
-     "error": str?, "ts": unix seconds?, "labels": {str: str}?, "id": str?, "detail": str?}
+     "error": str?, "ts": unix seconds?, "labels": {str: str}?, "id": str?, "detail": str?,
+     "cached_prompt_tokens": int >= 0?, "reasoning_tokens": int >= 0?, "ttft_ms": number >= 0?, "chunks": int >= 1?}
+
+Cached prompt and reasoning tokens are parts of the prompt and completion counts (never more than
+them); ``ttft_ms`` is the time to the first streamed chunk, within ``duration_ms``.
 
 Token counts are at most MAX_TOKENS; ``ts`` lies from 2000 to 5 minutes after now; text is valid UTF-8.
 """
@@ -25,10 +29,11 @@ MAX_LINE_BYTES = 1 << 20
 _MISSING = object()
 REQUIRED = ("operation", "duration_ms", "status")
 KNOWN = REQUIRED + ("model", "prompt_tokens", "completion_tokens", "cache_hit", "error", "ts", "labels", "id",
-                    "detail")  # fmt: skip
+                    "detail", "cached_prompt_tokens", "reasoning_tokens", "ttft_ms", "chunks")  # fmt: skip
 
 
 _KNOWN_SET = frozenset(KNOWN)
+_LLM_KEYS = frozenset(("cached_prompt_tokens", "reasoning_tokens", "ttft_ms", "chunks"))
 
 
 class EventError(ValidationError):
@@ -122,6 +127,24 @@ def _check_fields(data):
             raise EventError(f"{field}: unknown field (known: {', '.join(KNOWN)})")
 
 
+def _llm_fields(data, prompt, completion, duration_ms):
+    """cached_prompt_tokens, reasoning_tokens, ttft_ms and chunks, each checked against its whole."""
+    cached = _number(data, "cached_prompt_tokens", 0, integer=True)
+    if cached > prompt:
+        _fail("cached_prompt_tokens", f"at most prompt_tokens ({prompt})", cached)
+    reasoning = _number(data, "reasoning_tokens", 0, integer=True)
+    if reasoning > completion:
+        _fail("reasoning_tokens", f"at most completion_tokens ({completion})", reasoning)
+    ttft = _number(data, "ttft_ms", None)
+    if ttft is not None and ttft > duration_ms:
+        _fail("ttft_ms", f"at most duration_ms ({duration_ms})", ttft)
+    chunks = _number(data, "chunks", None, integer=True)
+    if chunks is not None and (chunks < 1 or ttft is None):
+        _fail("chunks", "an integer >= 1 with ttft_ms", chunks)
+    return {"cached_prompt_tokens": cached, "reasoning_tokens": reasoning,
+            "ttft_ms": None if ttft is None else float(ttft), "chunks": chunks}  # fmt: skip
+
+
 def validate_event(data, now=None):
     """Turn one decoded event into an OperationRecord; raise EventError naming the bad field."""
     if type(data) is not dict or not _KNOWN_SET.issuperset(data) or len(data) < 3 or "operation" not in data:
@@ -145,7 +168,7 @@ def validate_event(data, now=None):
 def _record(data, get, ts, status):
     # Absent optional fields cost one dict lookup each: this runs for every ingested line.
     prompt, completion = get("prompt_tokens", 0), get("completion_tokens", 0)
-    return OperationRecord(
+    record = OperationRecord(
         None if get("id") is None else _text(data, "id", MAX_NAME),
         ts,
         _text(data, "operation", MAX_NAME, required=True),
@@ -164,6 +187,11 @@ def _record(data, get, ts, status):
         None if get("detail") is None else _text(data, "detail", MAX_TEXT),
         None if get("labels") is None else _labels(data),
     )
+    if not _LLM_KEYS.isdisjoint(data):
+        fields = _llm_fields(data, record.prompt_tokens, record.completion_tokens, record.duration_ms)
+        for name, value in fields.items():
+            setattr(record, name, value)
+    return record
 
 
 def _duration(value, data):

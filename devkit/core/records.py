@@ -18,17 +18,26 @@ OPERATION_FIELDS = (
     "error",
     "detail",
     "labels",
+    "cached_prompt_tokens",
+    "reasoning_tokens",
+    "ttft_ms",
+    "chunks",
 )
 
 
 class OperationRecord:
-    """One finished operation; ``cache_hit`` is None when not a cache operation."""
+    """One finished operation; ``cache_hit`` is None when not a cache operation.
+
+    ``cached_prompt_tokens``/``reasoning_tokens`` are parts of the prompt/completion counts; ``ttft_ms``
+    (time to the first streamed chunk) and ``chunks`` (streamed chunks) are None when not streamed.
+    """
 
     __slots__ = OPERATION_FIELDS
 
     def __init__(self, id, ts, operation, model=None, status="ok", duration_ms=0.0,
                  prompt_tokens=0, completion_tokens=0, cache_hit=None, cost=0.0,
-                 error=None, detail=None, labels=None):  # fmt: skip
+                 error=None, detail=None, labels=None, cached_prompt_tokens=0, reasoning_tokens=0, ttft_ms=None,
+                 chunks=None):  # fmt: skip
         self.id = id
         self.ts = ts
         self.operation = operation
@@ -42,6 +51,10 @@ class OperationRecord:
         self.error = error
         self.detail = detail
         self.labels = labels
+        self.cached_prompt_tokens = cached_prompt_tokens
+        self.reasoning_tokens = reasoning_tokens
+        self.ttft_ms = ttft_ms
+        self.chunks = chunks
 
     def to_dict(self):
         """All fields as a JSON-ready dict."""

@@ -17,14 +17,97 @@ RES_TOTAL = 0
 RESOLUTIONS = (FINEST_S, 60, 3600, RES_TOTAL)
 
 
+# The streaming distributions each series keeps beside its latency (time to first token in
+# seconds, seconds per output chunk after the first, output tokens per second).
+STREAM_DISTS = ("ttft", "tpot", "tps")
+
+
+class Dist:
+    """Exact count, sum, min and max plus log-bucket counts of one value (the latency sketch's buckets)."""
+
+    __slots__ = ("slots", "count", "sum", "min", "max")
+
+    def __init__(self):
+        self.slots = {}
+        self.count = 0
+        self.sum = 0.0
+        self.min = math.inf
+        self.max = -math.inf
+
+    def add(self, value):
+        """Count one value."""
+        # Inlined bucket_slot() for the usual range, as in Aggregate.add.
+        if _sk.MIN_VALUE < value < _sk.MAX_VALUE:
+            slot = math.ceil(math.log(value) * _INV_LOG_GAMMA) - _SLOT_OFFSET
+        else:
+            slot = bucket_slot(value)
+        slots = self.slots
+        slots[slot] = slots.get(slot, 0) + 1
+        self.count += 1
+        self.sum += value
+        if value < self.min:
+            self.min = value
+        if value > self.max:
+            self.max = value
+
+    def merge(self, other):
+        """Add ``other``'s values into this one; return self."""
+        for slot, n in other.slots.items():
+            self.slots[slot] = self.slots.get(slot, 0) + n
+        self.count += other.count
+        self.sum += other.sum
+        self.min = min(self.min, other.min)
+        self.max = max(self.max, other.max)
+        return self
+
+    def to_list(self):
+        """A JSON-ready form (spill files)."""
+        return [sorted(self.slots.items()), self.count, self.sum, self.min, self.max]
+
+    @classmethod
+    def from_list(cls, data):
+        """Rebuild from ``to_list`` output (None stays None)."""
+        if data is None:
+            return None
+        dist = cls()
+        slots, dist.count, dist.sum, dist.min, dist.max = data
+        dist.slots = {int(s): int(n) for s, n in slots}
+        return dist
+
+
+def stream_values(ttft_s, after_s, chunks, completion):
+    """(ttft_s, seconds per chunk after the first or None, output tokens/s or None) of one streamed call.
+
+    ``after_s`` is the time from the first chunk to the last; tokens/s counts the tokens after the
+    first over that time, the model's own generation speed.
+    """
+    positive = after_s is not None and after_s > 0
+    per_chunk = after_s / (chunks - 1) if positive and chunks > 1 else None
+    rate = (completion - 1) / after_s if positive and completion > 1 else None
+    return ttft_s, per_chunk, rate
+
+
+def merge_dist(mine, other):
+    """``mine`` with ``other`` added (either may be None, meaning no values)."""
+    if other is None:
+        return mine
+    return Dist().merge(other) if mine is None else mine.merge(other)
+
+
 class Aggregate:
-    """Running sums of one (bucket, operation, model, status) series."""
+    """Running sums of one (bucket, operation, model, status) series.
+
+    ``cached``/``reasoning`` are token sums; ``ttft``/``tpot``/``tps`` are Dists (None until a
+    streamed operation is folded in).
+    """
 
     __slots__ = ("count", "prompt", "completion", "cost", "hits", "misses", "slots", "dsum", "dmin", "dmax",
-                 "first", "last")  # fmt: skip
+                 "first", "last", "cached", "reasoning") + STREAM_DISTS  # fmt: skip
 
     def __init__(self, ts):
         self.count = self.prompt = self.completion = self.hits = self.misses = 0
+        self.cached = self.reasoning = 0
+        self.ttft = self.tpot = self.tps = None
         self.cost = self.dsum = 0.0
         self.slots = {}
         self.dmin = math.inf
@@ -58,6 +141,26 @@ class Aggregate:
         if ts > self.last:
             self.last = ts
 
+    def add_llm(self, cached, reasoning, stream):
+        """Fold in one operation's cached/reasoning tokens and ``(ttft_s, s_per_chunk, tokens_per_s)``."""
+        self.cached += cached
+        self.reasoning += reasoning
+        if stream is None:
+            return
+        first, per_chunk, rate = stream
+        # Spelled out per sketch: this runs once per streamed operation, getattr/setattr cost more.
+        if first is not None:
+            (self.ttft or self._new_dist("ttft")).add(first)
+        if per_chunk is not None:
+            (self.tpot or self._new_dist("tpot")).add(per_chunk)
+        if rate is not None:
+            (self.tps or self._new_dist("tps")).add(rate)
+
+    def _new_dist(self, name):
+        dist = Dist()
+        setattr(self, name, dist)
+        return dist
+
     def merge(self, other):
         """Add ``other`` (another series' sums) into this one; return self."""
         self.count += other.count
@@ -73,30 +176,43 @@ class Aggregate:
         self.dmax = max(self.dmax, other.dmax)
         self.first = min(self.first, other.first)
         self.last = max(self.last, other.last)
+        self.cached += other.cached
+        self.reasoning += other.reasoning
+        self.ttft = merge_dist(self.ttft, other.ttft)
+        self.tpot = merge_dist(self.tpot, other.tpot)
+        self.tps = merge_dist(self.tps, other.tps)
         return self
 
     def to_list(self):
         """A JSON-ready form (spill files)."""
         return [self.count, self.prompt, self.completion, self.cost, self.hits, self.misses,
-                sorted(self.slots.items()), self.dsum, self.dmin, self.dmax, self.first, self.last]  # fmt: skip
+                sorted(self.slots.items()), self.dsum, self.dmin, self.dmax, self.first, self.last, self.cached,
+                self.reasoning] + [None if d is None else d.to_list() for d in (self.ttft, self.tpot, self.tps)]  # fmt: skip
 
     @classmethod
     def from_list(cls, data):
-        """Rebuild from ``to_list`` output."""
+        """Rebuild from ``to_list`` output (spill files of older versions lack the LLM fields)."""
         agg = cls(0.0)
         (agg.count, agg.prompt, agg.completion, agg.cost, agg.hits, agg.misses, slots, agg.dsum, agg.dmin,
-         agg.dmax, agg.first, agg.last) = data  # fmt: skip
+         agg.dmax, agg.first, agg.last) = data[:12]  # fmt: skip
         agg.slots = {int(s): int(n) for s, n in slots}
+        if len(data) > 12:
+            agg.cached, agg.reasoning = int(data[12]), int(data[13])
+            agg.ttft, agg.tpot, agg.tps = (Dist.from_list(d) for d in data[14:17])
         return agg
 
 
 def fold(groups, ts, operation, model, status, seconds, prompt, completion, cache_hit, cost):
-    """Fold one operation into ``groups`` ({(bucket, operation, model, status): Aggregate}) at 10 s."""
+    """Fold one operation into ``groups`` ({(bucket, operation, model, status): Aggregate}) at 10 s.
+
+    Returns the series' Aggregate (the caller may add the operation's LLM fields to it).
+    """
     key = (int(ts // FINEST_S) * FINEST_S, operation, model or "", status)
     group = groups.get(key)
     if group is None:
         group = groups[key] = Aggregate(ts)
     group.add(ts, seconds, prompt, completion, cache_hit, cost)
+    return group
 
 
 def merge_into(groups, other):

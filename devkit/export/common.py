@@ -2,11 +2,12 @@
 
 import json
 
-from devkit.snapshot import PERCENTILES, percentiles
+from devkit.snapshot import PERCENTILES, STREAM_FIELDS, percentiles, stream_summary
 from devkit.util import utc_iso
 
 SERIES_FIELDS = ("operation", "model", "status", "count", "prompt_tokens", "completion_tokens", "cost",
-                 "cache_hits", "cache_misses", "created_ts")  # fmt: skip
+                 "cache_hits", "cache_misses", "created_ts", "cached_prompt_tokens", "reasoning_tokens")  # fmt: skip
+STREAM_KEYS = tuple(key for key, _name, _q, _scale in STREAM_FIELDS)
 
 
 def iso(ts):
@@ -36,6 +37,7 @@ def series_rows(snapshot):
         flat = {name: row.get(name) for name in SERIES_FIELDS}
         stats = latency_ms(row.get("sketch"))
         flat.update((k, v) for k, v in stats.items() if k != "count")
+        flat.update(stream_summary(row))
         rows.append(flat)
     rows.sort(key=lambda r: (str(r["operation"]), str(r["model"] or ""), str(r["status"])))
     return rows

@@ -4,13 +4,23 @@ import csv
 import io
 import json
 
-from devkit.export.common import PERCENTILES, distribution, history_runs, iso, labels_json, series_rows
+from devkit.export.common import (
+    PERCENTILES,
+    STREAM_KEYS,
+    distribution,
+    history_runs,
+    iso,
+    labels_json,
+    series_rows,
+)
 
 SERIES_COLUMNS = ("record", "start_ts", "end_ts", "start_utc", "end_utc", "operation", "model", "status",
                   "name", "kind", "labels", "requests", "errors", "prompt_tokens", "completion_tokens", "cost",
-                  "cache_hits", "cache_misses", "value", "sum", "unit", "p50", "p90", "p95", "p99")  # fmt: skip
+                  "cache_hits", "cache_misses", "value", "sum", "unit", "p50", "p90", "p95", "p99",
+                  "cached_prompt_tokens", "reasoning_tokens") + STREAM_KEYS  # fmt: skip
 OPERATION_COLUMNS = ("id", "ts", "time_utc", "operation", "model", "status", "duration_ms", "prompt_tokens",
-                     "completion_tokens", "cache_hit", "cost", "error", "detail", "labels")  # fmt: skip
+                     "completion_tokens", "cache_hit", "cost", "error", "detail", "labels", "cached_prompt_tokens",
+                     "reasoning_tokens", "ttft_ms", "chunks")  # fmt: skip
 ROWS_PER_CHUNK = 1000
 
 
@@ -53,7 +63,8 @@ def _series_records(snapshot):
     for row in series_rows(snapshot):
         record = _interval("series", start, end)
         record.update((k, row[k]) for k in ("operation", "model", "status", "prompt_tokens", "completion_tokens",
-                                            "cost", "cache_hits", "cache_misses"))  # fmt: skip
+                                            "cost", "cache_hits", "cache_misses", "cached_prompt_tokens",
+                                            "reasoning_tokens") + STREAM_KEYS)  # fmt: skip
         record.update(
             requests=row["count"], errors=row["count"] if row["status"] == "error" else 0, unit="ms"
         )
@@ -109,4 +120,6 @@ def _operation_row(op):
     return [_cell(op.get("id")), _cell(op.get("ts")), iso(op.get("ts")) or "", _cell(op.get("operation")),
             _cell(op.get("model")), _cell(op.get("status")), _cell(op.get("duration_ms")),
             _cell(op.get("prompt_tokens")), _cell(op.get("completion_tokens")), _cell(op.get("cache_hit")),
-            _cell(op.get("cost")), _cell(op.get("error")), _cell(detail), labels_json(op.get("labels"))]  # fmt: skip
+            _cell(op.get("cost")), _cell(op.get("error")), _cell(detail), labels_json(op.get("labels")),
+            _cell(op.get("cached_prompt_tokens")), _cell(op.get("reasoning_tokens")), _cell(op.get("ttft_ms")),
+            _cell(op.get("chunks"))]  # fmt: skip

@@ -110,7 +110,40 @@ def builtin_families(breakdown):
         sketch = row.get("sketch") or Sketch()
         duration.add(key, sketch, created)
         latency.add(key, sketch, created)
-    return [f for f in (ops, tokens, cost, cache, duration, latency) if f.series or f is ops]
+    return [
+        f for f in (ops, tokens, cost, cache, duration, latency) if f.series or f is ops
+    ] + stream_families(breakdown)
+
+
+def stream_families(breakdown):
+    """Cached/reasoning token counters, TTFT and time-per-chunk histograms, output tokens/s summary (when recorded)."""
+    detail = Family(
+        "devkit_token_details",
+        "counter",
+        "Tokens that are part of the prompt or completion counts, by kind (cached_prompt|reasoning).",
+    )
+    first = Family(
+        "devkit_time_to_first_token_seconds", "histogram", "Time to the first streamed chunk.", "seconds"
+    )
+    chunk = Family(
+        "devkit_time_per_output_chunk_seconds",
+        "histogram",
+        "Time between streamed chunks after the first (per-call mean).",
+        "seconds",
+    )
+    speed = Family("devkit_output_tokens_per_second", "summary",
+                   "Output tokens per second after the first token, per call (0.75% rel. error).")  # fmt: skip
+    for row in breakdown:
+        key = (("operation", str(row.get("operation") or "")), ("model", _model_label(row.get("model"))),
+               ("status", str(row.get("status") or "")))  # fmt: skip
+        created = row.get("created_ts")
+        for kind in ("cached_prompt", "reasoning"):
+            if row.get(kind + "_tokens"):
+                detail.add(key[:2] + (("kind", kind),), row[kind + "_tokens"], created)
+        for family, name in ((first, "ttft"), (chunk, "tpot"), (speed, "tps")):
+            if row.get(name) is not None and row[name].count:
+                family.add(key, row[name], created)
+    return [f for f in (detail, first, chunk, speed) if f.series]
 
 
 def _model_label(model):

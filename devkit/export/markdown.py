@@ -39,6 +39,7 @@ def render_markdown(snapshot, ascii=False):
     yield _activity(snapshot, ascii)
     yield _per_model(snapshot, ascii)
     yield _latency(snapshot)
+    yield _streaming(snapshot)
     yield _errors(snapshot)
     yield _failures(snapshot)
 
@@ -116,6 +117,19 @@ def _latency(snapshot):
         return "\n## Latency percentiles\n\nNo operations.\n"
     headers = ["Operation", "Model", "Status", "Count", "p50 ms", "p90 ms", "p95 ms", "p99 ms", "max ms"]
     return "\n## Latency percentiles\n\n" + table(headers, rows, "lllrrrrrr") + "\n"
+
+
+def _streaming(snapshot):
+    rows = [(cell(_model(r["model"])), units.ms(r["ttft_p50_ms"]), units.ms(r["ttft_p95_ms"]),
+             units.ms(r["time_per_chunk_p50_ms"]), units.rate(r["tokens_per_s_p50"]), units.rate(r["tokens_per_s_p95"]),
+             units.count(r["cached_prompt_tokens"]), units.count(r["reasoning_tokens"]))
+            for r in snapshot.model_rows() if r["ttft_p50_ms"] is not None or r["cached_prompt_tokens"]
+            or r["reasoning_tokens"]]  # fmt: skip
+    if not rows:
+        return ""
+    headers = ["Model", "TTFT p50 ms", "TTFT p95 ms", "ms per chunk", "Tokens/s p50", "Tokens/s p95",
+               "Cached prompt", "Reasoning"]  # fmt: skip
+    return "\n## Streaming and token detail per model\n\n" + table(headers, rows, "lrrrrrrr") + "\n"
 
 
 def _errors(snapshot):

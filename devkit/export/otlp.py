@@ -17,6 +17,10 @@ from devkit.export.families import LE_BOUNDS
 # The explicit bucket boundaries the GenAI metric conventions recommend.
 DURATION_BOUNDS_S = (0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92)
 TOKEN_BOUNDS = (1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864)
+# time_per_output_chunk: the boundaries the conventions recommend for time per output token.
+CHUNK_BOUNDS_S = (0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.75, 1.0, 2.5)
+TIME_TO_FIRST_CHUNK = "gen_ai.client.operation.time_to_first_chunk"
+TIME_PER_OUTPUT_CHUNK = "gen_ai.client.operation.time_per_output_chunk"
 CUMULATIVE = 2  # AGGREGATION_TEMPORALITY_CUMULATIVE; OTLP/JSON writes enums as integers
 DURATION = "gen_ai.client.operation.duration"
 TOKEN_USAGE = "gen_ai.client.token.usage"
@@ -44,7 +48,9 @@ def model_providers(cfg):
 def export_request(snapshot, providers=None):
     """The ``ExportMetricsServiceRequest`` dict (OTLP/JSON field names, 64-bit integers as strings)."""
     now = snapshot.generated_at
-    metrics = builtin_metrics(snapshot.breakdown, providers or {}, getattr(snapshot, "since_ts", None), now)
+    since_ts = getattr(snapshot, "since_ts", None)
+    metrics = builtin_metrics(snapshot.breakdown, providers or {}, since_ts, now)
+    metrics += stream_metrics(snapshot.breakdown, providers or {}, since_ts, now)
     metrics += instrument_metrics(snapshot.instruments, {m["name"] for m in metrics}, now)
     resource = {"attributes": attributes({"service.name": snapshot.project or "devkit"})}
     scope = {"name": "devkit", "version": devkit.__version__}
@@ -76,6 +82,23 @@ def builtin_metrics(breakdown, providers, since_ts, now):
         histogram(TOKEN_USAGE, "Number of input and output tokens used.", "{token}", tokens),
         cumulative_sum(COST, "Estimated cost in US dollars.", "{USD}", cost),
         cumulative_sum(CACHE_LOOKUPS, "Cache lookups by result (hit|miss).", "{lookup}", cache),
+    ) if m is not None]  # fmt: skip
+
+
+def stream_metrics(breakdown, providers, since_ts, now):
+    """Time to first chunk and time per output chunk histograms of the rows that streamed."""
+    first, per_chunk = [], []
+    for row in breakdown:
+        attrs = series_attributes(row, providers)
+        start = _start(row.get("created_ts"), since_ts, now)
+        for points, name, bounds in ((first, "ttft", DURATION_BOUNDS_S), (per_chunk, "tpot", CHUNK_BOUNDS_S)):
+            sketch = row.get(name)
+            if sketch is not None and sketch.count:
+                points.append(histogram_point(attrs, start, now, sketch, bounds))
+    return [m for m in (
+        histogram(TIME_TO_FIRST_CHUNK, "Time to receive the first chunk of a streamed response.", "s", first),
+        histogram(TIME_PER_OUTPUT_CHUNK, "Time between output chunks after the first (per-call mean).", "s",
+                  per_chunk),
     ) if m is not None]  # fmt: skip
 
 

@@ -11,6 +11,7 @@ import atexit
 import collections
 import contextlib
 import itertools
+import math
 import os
 import sys
 import threading
@@ -18,8 +19,9 @@ import time
 import warnings
 
 from devkit.config.schema import SECTIONS
+from devkit.core.events import MAX_FUTURE_S, MIN_TS
 from devkit.core.records import Batch
-from devkit.core.rollup import fold, merge_into
+from devkit.core.rollup import FINEST_S, Aggregate, merge_into
 from devkit.errors import DevkitError
 from devkit.metrics import signals
 from devkit.metrics.instruments import Registry
@@ -78,10 +80,12 @@ class Recorder:
         self._fold_lock = threading.Lock()
         self._stop = threading.Event()
         self._wake = threading.Event()
+        self._woken = False
         self._hooks_pid = None
         self._fork_held = False
-        # A random per-process prefix plus a counter: unique ids without uuid4's cost per operation.
-        self._id_prefix = os.urandom(8).hex()
+        # A random per-process high half plus a counter: unique 32-hex-digit ids without uuid4's cost per
+        # operation; hex() of one int costs a third of formatting the two halves.
+        self._id_base = (int.from_bytes(os.urandom(8), "big") | 1 << 63) << 64
         self._seq = itertools.count(1)
 
     def start(self):
@@ -116,6 +120,7 @@ class Recorder:
         while not stop.is_set():
             wake.wait(max(0.0, next_flush - time.monotonic()))
             wake.clear()
+            self._woken = False
             try:
                 self.fold_queue()
                 now = time.monotonic()
@@ -129,7 +134,10 @@ class Recorder:
 
     def pressure(self):
         """Called by recording threads when the queue is long: wake the flusher, fold when over the cap."""
-        self._wake.set()
+        # Event.set() takes a lock and notifies: once per wake-up, not once per operation.
+        if not self._woken:
+            self._woken = True
+            self._wake.set()
         if len(self.queue) > self.max_queued:
             self.fold_queue()
 
@@ -144,30 +152,33 @@ class Recorder:
             return
         cost_of, now = _memo(_cost_function()), time.time()
         groups, rows, max_rows = self._groups, self._rows, self.max_rows
-        prefix, seq = self._id_prefix, self._seq
+        low, high = MIN_TS, now + MAX_FUTURE_S
+        seq, id_base = self._seq, self._id_base
+        not_kept = 0
         for item in items:
             try:
-                row = item.row(f"{prefix}{next(seq):016x}", cost_of, now)
+                ts, model = item.ts, item.model
+                prompt, completion = item.prompt_tokens, item.completion_tokens
+                if not low <= ts <= high:
+                    raise ValueError(f"ts {ts!r} is not unix seconds from 2000 to 5 minutes from now")
+                cost = cost_of(model, prompt, completion, item.llm) if prompt or completion else 0.0
+                status = "error" if item.error else "ok"
+                if len(rows) < max_rows:
+                    rows.append(item.row(hex(id_base + next(seq))[2:], cost, status))
+                else:
+                    not_kept += 1
             except Exception as exc:  # only this record is lost: counted and reported once
                 self._drop(item, exc)
                 continue
-            fold(
-                groups,
-                row[1],
-                row[2],
-                row[3],
-                row[4],
-                row[5] / 1000.0,
-                row[6],
-                row[7],
-                item.cache_hit,
-                row[9],
-            )
-            if len(rows) < max_rows:
-                rows.append(row)
-            else:
-                self._pending_not_kept += 1
-                self.not_kept += 1
+            key = (int(ts // FINEST_S) * FINEST_S, item.operation, model or "", status)
+            group = groups.get(key)
+            if group is None:
+                group = groups[key] = Aggregate(ts)
+            group.add(ts, item.duration_s, prompt, completion, item.cache_hit, cost)
+            if item.llm is not None or item.t_first is not None:
+                group.add_llm(*_llm_fields(item))
+        self._pending_not_kept += not_kept
+        self.not_kept += not_kept
 
     def _drop(self, item, exc):
         self.dropped += 1
@@ -289,15 +300,28 @@ def _combine(merged, delta):
         seen.sketch = seen.sketch.merge(delta.sketch) if seen.sketch is not None else delta.sketch
 
 
+def _llm_fields(item):
+    llm = item.llm
+    cached, reasoning = (llm[0], llm[1]) if llm is not None else (0, 0)
+    stream = item.streaming()
+    return cached, reasoning, None if stream is None else stream[:3]
+
+
 def _memo(cost_of):
     # Most operations repeat (model, prompt, completion): looking the cost up again costs more.
     known = {}
 
-    def cost(model, prompt, completion):
-        key = (model, prompt, completion)
+    def cost(model, prompt, completion, llm):
+        cached = 0 if llm is None else llm[0]
+        key = (model, prompt, completion, cached)
         value = known.get(key)
         if value is None:
-            value = known[key] = cost_of(model, prompt, completion)
+            value = float(
+                cost_of(model, prompt, completion, cached) if cached else cost_of(model, prompt, completion)
+            )
+            if not math.isfinite(value):
+                raise ValueError(f"cost of {model!r} is not finite")
+            known[key] = value
         return value
 
     return cost
@@ -312,7 +336,7 @@ def _cost_function():
     try:
         return current_config().cost
     except Exception:  # cost is an estimate: a config problem must not lose the operations
-        return lambda model, prompt, completion: 0.0
+        return lambda model, prompt, completion, cached=0: 0.0
 
 
 REGISTRY = Registry()

@@ -73,17 +73,14 @@ def operation_row(record, cost):
     cache = record.cache_hit
     labels = record.labels
     return (record.id, float(record.ts), record.operation, record.model or None, record.status,
-            float(record.duration_ms), record.prompt_tokens or 0, record.completion_tokens or 0,
-            None if cache is None else int(bool(cache)), cost, record.error, record.detail,
-            json.dumps(labels, sort_keys=True) if labels else None)  # fmt: skip
-
-
-# A row stored without an id (the event came without one) shows ``#<seq>``: unique and stable in its store.
-OPERATION_COLUMNS = ", ".join(("coalesce(id, '#' || seq)",) + OPERATION_FIELDS[1:])
+            float(record.duration_ms), int(record.prompt_tokens or 0), int(record.completion_tokens or 0),
+            None if cache is None else int(bool(cache)), float(cost), record.error, record.detail,
+            json.dumps(labels, sort_keys=True) if labels else None, int(record.cached_prompt_tokens or 0),
+            int(record.reasoning_tokens or 0), record.ttft_ms, record.chunks)  # fmt: skip
 
 
 def operation_dict(row):
-    """An operation dict (OperationRecord.to_dict() fields) from a row selected with OPERATION_COLUMNS."""
+    """An operation dict (OperationRecord.to_dict() fields) from a row selected with ``reader.op_columns``."""
     op = dict(zip(OPERATION_FIELDS, row))
     if op["cache_hit"] is not None:
         op["cache_hit"] = bool(op["cache_hit"])

@@ -6,9 +6,11 @@ import os
 import sqlite3
 import urllib.parse
 
+from devkit.core.records import OPERATION_FIELDS
+from devkit.core.rollup import STREAM_DISTS
 from devkit.core.sketch import Sketch
-from devkit.store.codec import OPERATION_COLUMNS, merge_row, operation_dict, sketch_from_row
-from devkit.store.schema import AGG_RETENTION_S, BUSY_TIMEOUT_MS, RES_TOTAL, SCHEMA_VERSION
+from devkit.store.codec import merge_row, operation_dict, sketch_from_row
+from devkit.store.schema import AGG_RETENTION_S, BUSY_TIMEOUT_MS, RES_TOTAL, SCHEMA_VERSION, table_columns
 
 REQUIRED_TABLES = ("meta", "operations", "aggregates", "instruments", "health")
 
@@ -17,6 +19,40 @@ _AGG_COLUMNS = (
     "operation, model, status, count, prompt_tokens, completion_tokens, cost, cache_hits, cache_misses,"
     " sketch, dur_sum, dur_min, dur_max, created_ts, last_ts, bucket"
 )
+_LLM_AGG = [("cached_prompt_tokens", "0"), ("reasoning_tokens", "0")] + [
+    (f"{name}_{part}", default)
+    for name in STREAM_DISTS
+    for part, default in (("sketch", "NULL"), ("count", "0"), ("sum", "0"), ("min", "NULL"), ("max", "NULL"))
+]
+
+
+def agg_columns(conn):
+    """The aggregate columns readers select; a store older than version 3 reads zeros for the LLM ones."""
+    have = table_columns(conn, "aggregates")
+    return _AGG_COLUMNS + "".join(
+        f", {name}" if name in have else f", {default}" for name, default in _LLM_AGG
+    )
+
+
+_OP_DEFAULTS = {"cached_prompt_tokens": "0", "reasoning_tokens": "0", "ttft_ms": "NULL", "chunks": "NULL"}
+
+
+def op_columns(conn):
+    """The operation columns readers select (OPERATION_FIELDS order); older stores read defaults."""
+    have = table_columns(conn, "operations")
+    # A row stored without an id (the event came without one) shows ``#<seq>``: unique and stable in its store.
+    columns = ["coalesce(id, '#' || seq)"] + [n if n in have or n not in _OP_DEFAULTS else _OP_DEFAULTS[n]
+                                              for n in OPERATION_FIELDS[1:]]  # fmt: skip
+    return ", ".join(columns)
+
+
+def stream_sketches(row):
+    """{name: Sketch} of the streaming distributions in an aggregate row selected with agg_columns()."""
+    out = {}
+    for i, name in enumerate(STREAM_DISTS):
+        blob, count, total, low, high = row[18 + 5 * i : 23 + 5 * i]
+        out[name] = sketch_from_row(blob, count, total, low, high)
+    return out
 
 
 def _floor(ts, step):
@@ -48,7 +84,7 @@ def spans(since_ts, now):
 def aggregate_rows(conn, epoch, since_ts, now):
     """Every aggregate row covering ``since_ts`` .. now (all since the reset when None)."""
     for res, low, high in spans(since_ts, now):
-        sql = f"SELECT {_AGG_COLUMNS} FROM aggregates WHERE epoch = ? AND res = ? AND bucket >= ?"
+        sql = f"SELECT {agg_columns(conn)} FROM aggregates WHERE epoch = ? AND res = ? AND bucket >= ?"
         params = [epoch, res, low]
         if high is not None:
             sql += " AND bucket < ?"
@@ -66,7 +102,9 @@ def breakdown(rows):
         if g is None:
             g = groups[key] = {"operation": op, "model": model or None, "status": status, "count": 0,
                                "prompt_tokens": 0, "completion_tokens": 0, "cost": 0.0, "cache_hits": 0,
-                               "cache_misses": 0, "sketch": Sketch(), "created_ts": row[13], "last_ts": row[14]}  # fmt: skip
+                               "cache_misses": 0, "sketch": Sketch(), "created_ts": row[13], "last_ts": row[14],
+                               "cached_prompt_tokens": 0, "reasoning_tokens": 0}  # fmt: skip
+            g.update((name, Sketch()) for name in STREAM_DISTS)
         g["count"] += count
         g["prompt_tokens"] += prompt
         g["completion_tokens"] += completion
@@ -74,6 +112,10 @@ def breakdown(rows):
         g["cache_hits"] += hits
         g["cache_misses"] += misses
         merge_row(g["sketch"], row[9], count, row[10], row[11], row[12])
+        g["cached_prompt_tokens"] += row[16]
+        g["reasoning_tokens"] += row[17]
+        for name, sketch in stream_sketches(row).items():
+            g[name].merge(sketch)
         g["created_ts"] = min(g["created_ts"], row[13])
         g["last_ts"] = max(g["last_ts"], row[14])
     return [groups[k] for k in sorted(groups, key=lambda k: (k[0], k[1], k[2]))]
@@ -82,11 +124,20 @@ def breakdown(rows):
 def totals(groups):
     """Sum breakdown groups into the totals dict."""
     out = {"requests": 0, "errors": 0, "prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0,
-           "cost": 0.0, "cache_hits": 0, "cache_misses": 0, "first_ts": None, "last_ts": None}  # fmt: skip
+           "cost": 0.0, "cache_hits": 0, "cache_misses": 0, "cached_prompt_tokens": 0, "reasoning_tokens": 0,
+           "first_ts": None, "last_ts": None}  # fmt: skip
     for g in groups:
         out["requests"] += g["count"]
         out["errors"] += g["count"] if g["status"] == "error" else 0
-        for key in ("prompt_tokens", "completion_tokens", "cost", "cache_hits", "cache_misses"):
+        for key in (
+            "prompt_tokens",
+            "completion_tokens",
+            "cost",
+            "cache_hits",
+            "cache_misses",
+            "cached_prompt_tokens",
+            "reasoning_tokens",
+        ):
             out[key] += g[key]
         out["first_ts"] = (
             g["created_ts"] if out["first_ts"] is None else min(out["first_ts"], g["created_ts"])
@@ -151,14 +202,14 @@ def windows(conn, epoch, now):
 
 def recent(conn, epoch, limit, since_ts):
     """The newest ``limit`` operations, newest first."""
-    sql = f"SELECT {OPERATION_COLUMNS} FROM operations WHERE epoch = ? AND ts >= ? ORDER BY ts DESC, seq DESC LIMIT ?"
+    sql = f"SELECT {op_columns(conn)} FROM operations WHERE epoch = ? AND ts >= ? ORDER BY ts DESC, seq DESC LIMIT ?"
     since = -1e300 if since_ts is None else since_ts
     return [operation_dict(row) for row in conn.execute(sql, (epoch, since, int(limit)))]
 
 
 def iter_operations(conn, epoch, since_ts, page=2000):
     """Yield operation dicts oldest first, reading ``page`` rows at a time (flat memory)."""
-    sql = (f"SELECT seq, ts, {OPERATION_COLUMNS} FROM operations WHERE epoch = ? AND (ts, seq) > (?, ?)"
+    sql = (f"SELECT seq, ts, {op_columns(conn)} FROM operations WHERE epoch = ? AND (ts, seq) > (?, ?)"
            " ORDER BY ts, seq LIMIT ?")  # fmt: skip
     ts, seq = (-1e300 if since_ts is None else since_ts), -1
     while True:
@@ -204,7 +255,8 @@ def connect_readonly(path):
     return conn
 
 
-# Version 1 differs only in an index and the spill bookkeeping: readers use it as it is, the next writer upgrades it.
+# Version 1 differs only in an index and the spill bookkeeping, version 2 lacks the LLM columns (read as
+# zeros): readers use them as they are, the next writer upgrades them.
 OLDEST_READABLE_VERSION = 1
 
 

@@ -9,11 +9,12 @@ last reset" is a handful of rows whatever the store's size.
 import contextlib
 import sqlite3
 
-from devkit.core.rollup import RES_TOTAL
+from devkit.core.rollup import RES_TOTAL, STREAM_DISTS
 
 # Version 2: raw operations keep one index (ts) instead of two; spill files taken in are remembered.
 # Version 3: raw operations are one b-tree keyed by (ts, seq), no index beside it, and keep no made-up ids;
-# ingested event ids are remembered (counted once) and so is how far each ingested file was read.
+# ingested event ids are remembered (counted once) and so is how far each ingested file was read; cached and
+# reasoning token sums, time-to-first-token, time-per-chunk and tokens/s sketches.
 SCHEMA_VERSION = 3
 BUSY_TIMEOUT_MS = 30000
 # How long each resolution's rows live (seconds); totals live until the next reset.
@@ -25,7 +26,7 @@ CREATE TABLE IF NOT EXISTS operations (
     ts REAL NOT NULL, seq INTEGER NOT NULL, epoch INTEGER NOT NULL, id TEXT,
     operation TEXT NOT NULL, model TEXT, status TEXT NOT NULL, duration_ms REAL NOT NULL,
     prompt_tokens INTEGER NOT NULL, completion_tokens INTEGER NOT NULL, cache_hit INTEGER,
-    cost REAL NOT NULL, error TEXT, detail TEXT, labels TEXT,
+    cost REAL NOT NULL, error TEXT, detail TEXT, labels TEXT{ops_v3},
     PRIMARY KEY (ts, seq)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS aggregates (
     epoch INTEGER NOT NULL, res INTEGER NOT NULL, bucket INTEGER NOT NULL,
@@ -33,7 +34,7 @@ CREATE TABLE IF NOT EXISTS aggregates (
     count INTEGER NOT NULL, prompt_tokens INTEGER NOT NULL, completion_tokens INTEGER NOT NULL,
     cost REAL NOT NULL, cache_hits INTEGER NOT NULL, cache_misses INTEGER NOT NULL,
     dur_sum REAL NOT NULL, dur_min REAL NOT NULL, dur_max REAL NOT NULL, sketch BLOB NOT NULL,
-    created_ts REAL NOT NULL, last_ts REAL NOT NULL,
+    created_ts REAL NOT NULL, last_ts REAL NOT NULL{aggs_v3},
     PRIMARY KEY (epoch, res, bucket, operation, model, status)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS aggregates_res_bucket ON aggregates (res, bucket);
 CREATE TABLE IF NOT EXISTS instruments (
@@ -49,6 +50,18 @@ CREATE TABLE IF NOT EXISTS sources (
 CREATE TABLE IF NOT EXISTS spills (name TEXT PRIMARY KEY, ts REAL NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS health (id INTEGER PRIMARY KEY CHECK (id = 1), ts REAL, report TEXT);
 """
+
+# Columns version 3 added (ALTER TABLE adds them to older stores): (table, name, declaration).
+V3_COLUMNS = [("operations", "cached_prompt_tokens", "INTEGER NOT NULL DEFAULT 0"),
+              ("operations", "reasoning_tokens", "INTEGER NOT NULL DEFAULT 0"), ("operations", "ttft_ms", "REAL"),
+              ("operations", "chunks", "INTEGER"), ("aggregates", "cached_prompt_tokens", "INTEGER NOT NULL DEFAULT 0"),
+              ("aggregates", "reasoning_tokens", "INTEGER NOT NULL DEFAULT 0")]  # fmt: skip
+for _name in STREAM_DISTS:
+    V3_COLUMNS += [("aggregates", f"{_name}_sketch", "BLOB"), ("aggregates", f"{_name}_count", "INTEGER NOT NULL DEFAULT 0"),
+                   ("aggregates", f"{_name}_sum", "REAL NOT NULL DEFAULT 0"), ("aggregates", f"{_name}_min", "REAL"),
+                   ("aggregates", f"{_name}_max", "REAL")]  # fmt: skip
+_DDL = _DDL.format(**{key: "".join(f", {n} {d}" for t, n, d in V3_COLUMNS if t == table)
+                      for key, table in (("ops_v3", "operations"), ("aggs_v3", "aggregates"))})  # fmt: skip
 
 
 def connect(path, busy_timeout_s=BUSY_TIMEOUT_MS / 1000.0):
@@ -95,6 +108,7 @@ def _migrate(conn):
             for statement in _DDL.split(";"):
                 if statement.strip():
                     conn.execute(statement)
+            _add_columns(conn)
             if version:
                 _copy_operations(conn)
             conn.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('epoch', '0')")
@@ -102,8 +116,18 @@ def _migrate(conn):
 
 
 _OLD_OPERATIONS = "operations_before_v3"
-_OPERATION_COPY = ("ts, seq, epoch, id, operation, model, status, duration_ms, prompt_tokens, completion_tokens,"
-                   " cache_hit, cost, error, detail, labels")  # fmt: skip
+
+
+def table_columns(conn, table):
+    """The column names of ``table`` in the open store."""
+    return {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
+
+
+def _add_columns(conn):
+    have = {table: table_columns(conn, table) for table in ("operations", "aggregates")}
+    for table, name, declaration in V3_COLUMNS:
+        if name not in have[table]:
+            conn.execute(f"ALTER TABLE {table} ADD COLUMN {name} {declaration}")
 
 
 def _rekey_operations(conn):
@@ -119,9 +143,9 @@ def _copy_operations(conn):
     """Copy the moved-aside rows into the (ts, seq) table; the next seq continues after the old ones."""
     if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (_OLD_OPERATIONS,)).fetchone():
         return
-    conn.execute(
-        f"INSERT INTO operations ({_OPERATION_COPY}) SELECT {_OPERATION_COPY} FROM {_OLD_OPERATIONS}"
-    )
+    shared = table_columns(conn, "operations") & table_columns(conn, _OLD_OPERATIONS)
+    columns = ", ".join(sorted(shared))
+    conn.execute(f"INSERT INTO operations ({columns}) SELECT {columns} FROM {_OLD_OPERATIONS}")
     conn.execute(f"INSERT OR REPLACE INTO meta (key, value) SELECT 'next_seq', coalesce(max(seq), 0) + 1"
                  f" FROM {_OLD_OPERATIONS}")  # fmt: skip
     conn.execute(f"DROP TABLE {_OLD_OPERATIONS}")

@@ -6,7 +6,7 @@ import math
 import sqlite3
 import time
 
-from devkit.core.rollup import FINEST_S, Aggregate, merge_into, roll_up
+from devkit.core.rollup import FINEST_S, STREAM_DISTS, Aggregate, merge_into, roll_up, stream_values
 from devkit.store import sources
 from devkit.store.codec import operation_row, pack_counts, pack_slots
 from devkit.store.schema import AGG_RETENTION_S, BUSY_TIMEOUT_MS, immediate
@@ -16,7 +16,8 @@ _LOCK_RETRIES = 8
 
 _INSERT_OPERATION = (
     "INSERT INTO operations (seq, epoch, id, ts, operation, model, status, duration_ms, prompt_tokens,"
-    " completion_tokens, cache_hit, cost, error, detail, labels) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+    " completion_tokens, cache_hit, cost, error, detail, labels, cached_prompt_tokens, reasoning_tokens, ttft_ms,"
+    " chunks) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
 )
 _INSERT_PLAIN = (
     "INSERT INTO operations (seq, epoch, ts, operation, model, status, duration_ms, prompt_tokens,"
@@ -26,17 +27,33 @@ _ADD_COUNTER = (
     "INSERT INTO meta (key, value) VALUES (?, ?)"
     " ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + CAST(excluded.value AS INTEGER)"
 )
-_UPSERT_AGGREGATE = """
+_LLM_COLUMNS = ["cached_prompt_tokens", "reasoning_tokens"] + [
+    f"{name}_{part}" for name in STREAM_DISTS for part in ("sketch", "count", "sum", "min", "max")
+]
+_LLM_UPDATES = "".join(
+    (
+        f", cached_prompt_tokens = cached_prompt_tokens + excluded.cached_prompt_tokens"
+        f", reasoning_tokens = reasoning_tokens + excluded.reasoning_tokens"
+        if name is None
+        else f", {name}_sketch = devkit_merge({name}_sketch, excluded.{name}_sketch)"
+        f", {name}_count = {name}_count + excluded.{name}_count, {name}_sum = {name}_sum + excluded.{name}_sum"
+        f", {name}_min = min(coalesce({name}_min, excluded.{name}_min), coalesce(excluded.{name}_min, {name}_min))"
+        f", {name}_max = max(coalesce({name}_max, excluded.{name}_max), coalesce(excluded.{name}_max, {name}_max))"
+    )
+    for name in (None,) + STREAM_DISTS
+)
+_UPSERT_AGGREGATE = f"""
 INSERT INTO aggregates (epoch, res, bucket, operation, model, status, count, prompt_tokens,
-    completion_tokens, cost, cache_hits, cache_misses, dur_sum, dur_min, dur_max, sketch, created_ts, last_ts)
-VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+    completion_tokens, cost, cache_hits, cache_misses, dur_sum, dur_min, dur_max, sketch, created_ts, last_ts,
+    {", ".join(_LLM_COLUMNS)})
+VALUES ({",".join("?" * (18 + len(_LLM_COLUMNS)))})
 ON CONFLICT (epoch, res, bucket, operation, model, status) DO UPDATE SET
     count = count + excluded.count, prompt_tokens = prompt_tokens + excluded.prompt_tokens,
     completion_tokens = completion_tokens + excluded.completion_tokens, cost = cost + excluded.cost,
     cache_hits = cache_hits + excluded.cache_hits, cache_misses = cache_misses + excluded.cache_misses,
     dur_sum = dur_sum + excluded.dur_sum, dur_min = min(dur_min, excluded.dur_min),
     dur_max = max(dur_max, excluded.dur_max), sketch = devkit_merge(sketch, excluded.sketch),
-    created_ts = min(created_ts, excluded.created_ts), last_ts = max(last_ts, excluded.last_ts)
+    created_ts = min(created_ts, excluded.created_ts), last_ts = max(last_ts, excluded.last_ts){_LLM_UPDATES}
 """
 _UPSERT_INSTRUMENT = """
 INSERT INTO instruments (epoch, name, labels, kind, help, value, sketch, dur_sum, dur_min, dur_max,
@@ -53,10 +70,15 @@ ON CONFLICT (epoch, name, labels) DO UPDATE SET
 
 
 def record_cost(record, prices):
-    """The record's cost, computed from ``prices(model, prompt, completion)`` when it is missing."""
+    """The record's cost, from ``prices(model, prompt, completion[, cached_prompt])`` when it is missing."""
     if record.cost or prices is None:
         return float(record.cost or 0.0)
-    return float(prices(record.model, record.prompt_tokens or 0, record.completion_tokens or 0) or 0.0)
+    cached = int(record.cached_prompt_tokens or 0)
+    # Cached prompt tokens are priced apart only by a ``prices`` that takes them (Config.cost does).
+    extra = (cached,) if cached else ()
+    return float(
+        prices(record.model, record.prompt_tokens or 0, record.completion_tokens or 0, *extra) or 0.0
+    )
 
 
 def fold_records(records, prices, now, seqs):
@@ -82,13 +104,15 @@ def fold_records(records, prices, now, seqs):
             int(rec.prompt_tokens or 0),
             int(rec.completion_tokens or 0),
         )
-        group.add(ts, duration / 1000.0 if duration > 0 else 0.0, prompt, completion, rec.cache_hit, cost)
+        seconds = duration / 1000.0 if duration > 0 else 0.0
+        group.add(ts, seconds, prompt, completion, rec.cache_hit, cost)
+        streamed = _fold_llm(group, rec, seconds)
         if (
             rec.id is None
             and rec.cache_hit is None
             and rec.error is None
             and rec.detail is None
-            and not rec.labels
+            and not (rec.labels or streamed)
         ):
             plain.append((next(seqs), ts, rec.operation, rec.model or None, rec.status, float(duration), prompt,
                           completion, cost))  # fmt: skip
@@ -97,13 +121,36 @@ def fold_records(records, prices, now, seqs):
     return groups, rows, plain
 
 
+def _fold_llm(group, rec, seconds):
+    """Fold an ingested record's cached/reasoning tokens and stream timings; True when it had any."""
+    if not (rec.cached_prompt_tokens or rec.reasoning_tokens or rec.ttft_ms is not None):
+        return False
+    group.add_llm(rec.cached_prompt_tokens or 0, rec.reasoning_tokens or 0, _record_stream(rec, seconds))
+    return True
+
+
+def _record_stream(rec, seconds):
+    """The streaming values of an ingested record: its ttft_ms, chunks and the rest of its duration."""
+    if rec.ttft_ms is None:
+        return None
+    ttft_s = rec.ttft_ms / 1000.0
+    return stream_values(ttft_s, seconds - ttft_s, rec.chunks or 1, int(rec.completion_tokens or 0))
+
+
+def _dist_fields(dist):
+    if dist is None or not dist.count:
+        return (None, 0, 0.0, None, None)
+    return (pack_slots(sorted(dist.slots.items())), dist.count, dist.sum, dist.min, dist.max)
+
+
 def aggregate_rows(epoch, rolled):
     """Parameter tuples for the aggregate upsert from rolled-up groups."""
     # In key order: rows then fill pages one after another instead of splitting them (a denser store).
     for (res, bucket, operation, model, status), g in sorted(rolled.items(), key=_first):
         blob = pack_slots(sorted(g.slots.items()))
         yield (epoch, res, bucket, operation, model, status, g.count, g.prompt, g.completion, g.cost,
-               g.hits, g.misses, g.dsum, g.dmin, g.dmax, blob, g.first, g.last)  # fmt: skip
+               g.hits, g.misses, g.dsum, g.dmin, g.dmax, blob, g.first, g.last, g.cached,
+               g.reasoning) + _dist_fields(g.ttft) + _dist_fields(g.tpot) + _dist_fields(g.tps)  # fmt: skip
 
 
 def _first(item):
@@ -169,7 +216,9 @@ def _write_once(conn, batch, prices, counters, now, spill_name, cursor, stats):
     groups, rows, plain = fold_records(records, prices, now, seqs)
     # Fresh objects first: merge_into then changes only those, never the caller's aggregates.
     rolled = roll_up(merge_into(groups, batch.aggregates), AGG_RETENTION_S, now)
-    _insert_operations(conn, epoch, seqs, plain, rows, batch.rows)
+    # Rows from spill files of older versions lack the LLM columns: they were not streamed.
+    recorded = [row + (0, 0, None, None)[len(row) - 13 :] if len(row) < 17 else row for row in batch.rows]
+    _insert_operations(conn, epoch, seqs, plain, rows, recorded)
     conn.executemany(_UPSERT_AGGREGATE, aggregate_rows(epoch, rolled))
     conn.executemany(_UPSERT_INSTRUMENT, instrument_rows(epoch, batch.instruments, now))
     for key, value in counters.items():

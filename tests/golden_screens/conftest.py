@@ -31,8 +31,10 @@ HEALTH = {
 
 def fixed_records():
     """Operations whose every number differs: p50 < p95 < p99, prompt != completion, errors by several types."""
+    # llama3's chats streamed: TTFT, chunks, cached and reasoning tokens differ per record too.
     records = [record(i, NOW - 840 + 20 * i, model="llama3", duration_ms=5.0 * 1.15**i, prompt=120 + 7 * i,
-                      completion=40 + 3 * i) for i in range(42)]  # fmt: skip
+                      completion=40 + 3 * i, ttft_ms=1.0 * 1.15**i, chunks=10 + i, cached_prompt_tokens=60 + i,
+                      reasoning_tokens=i) for i in range(42)]  # fmt: skip
     records += [record(100 + i, NOW - 250 + 50 * i, operation="embed", model="gpt-4o", duration_ms=80.0 + 45 * i,
                        prompt=900 + i, completion=0) for i in range(5)]  # fmt: skip
     errors = ("TimeoutError: no answer after 30 s", "RateLimitError: 429", "TimeoutError: read", None)
@@ -48,7 +50,7 @@ def fixed_records():
     return records
 
 
-def _prices(model, prompt, completion):
+def _prices(model, prompt, completion, cached=0):
     rates = {m["name"]: (m.get("price_input_per_1m", 0.0), m.get("price_output_per_1m", 0.0)) for m in MODELS}
     rate_in, rate_out = rates.get(model, (0.0, 0.0))
     return (prompt * rate_in + completion * rate_out) / 1e6

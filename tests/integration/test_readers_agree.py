@@ -33,8 +33,17 @@ for i in range(30):
                 raise ValueError("boom")
     except ValueError:
         pass
+for i in range(6):
+    with devkit.track("stream", model="llama3") as op:
+        op.first_token()
+        op.chunk()
+        op.chunk()
+        op.usage({"model": "llama3", "choices": [], "usage": {"prompt_tokens": 5, "completion_tokens": 4 + i,
+                  "prompt_tokens_details": {"cached_tokens": 2}, "completion_tokens_details": {"reasoning_tokens": 1}}})
 flush()
 """
+STREAMED = 6 + 10  # six from the app, every fourth of the forty written records
+LLM_SUMS = ("cached_prompt_tokens", "reasoning_tokens")
 MODELS = [{"name": "llama3", "provider": "ollama", "url": "http://127.0.0.1:9", "price_input_per_1m": 1.0,
            "price_output_per_1m": 2.0}]  # fmt: skip
 SUMS = ("requests", "errors", "prompt_tokens", "completion_tokens", "cost", "cache_hits", "cache_misses")
@@ -59,12 +68,16 @@ def project(tmp_path_factory):
             prompt=3 * i,
             completion=i,
             cache_hit=i % 2 == 0,
+            cached_prompt_tokens=i,
+            reasoning_tokens=i // 2,
+            ttft_ms=2.0 * 1.15**i if i % 4 == 0 else None,
+            chunks=5 if i % 4 == 0 else None,
         )
         for i in range(40)
     ]
     records += [record(200 + i, now - 60, operation="summarise", model=None, duration_ms=412.0 if i else 30000.0)
                 for i in range(2)]  # fmt: skip
-    prices = lambda m, p, c: (p * 1.0 + c * 2.0) / 1e6 if m == "llama3" else 0.0  # noqa: E731
+    prices = lambda m, p, c, cached=0: (p * 1.0 + c * 2.0) / 1e6 if m == "llama3" else 0.0  # noqa: E731
     with Store(os.path.join(str(root), ".devkit", "devkit.db"), prices=prices) as store:
         store.write_batch(Batch(records))
     return root, now + 1
@@ -116,7 +129,7 @@ def _md_number(text, label):
 def test_every_reader_agrees_on_every_total_and_percentile(project):
     status = json.loads(_run(project, "status", "--json"))
     totals = {k: status["totals"][k] for k in SUMS}
-    assert totals["requests"] == 72 and totals["errors"] == 5 + 5 and totals["cache_hits"] == 8 + 20
+    assert totals["requests"] == 78 and totals["errors"] == 5 + 5 and totals["cache_hits"] == 8 + 20
     rows = json.loads(_run(project, "metrics", "--json"))["rows"]
     _same(_totals_of(rows, "count"), totals)
     tokens = json.loads(_run(project, "metrics", "tokens", "--json"))
@@ -197,3 +210,57 @@ def _check_metrics_rows(rows, series):
         assert [row[n + "_ms"] for n in ("p50", "p90", "p95", "p99")] == [
             only[n + "_ms"] for n in ("p50", "p90", "p95", "p99")
         ]
+
+
+def test_every_reader_agrees_on_cached_reasoning_tokens_and_stream_percentiles(project):
+    status = json.loads(_run(project, "status", "--json"))
+    want = {k: status["totals"][k] for k in LLM_SUMS}
+    assert want == {
+        "cached_prompt_tokens": 6 * 2 + sum(range(40)),
+        "reasoning_tokens": 6 + sum(i // 2 for i in range(40)),
+    }
+    tokens = json.loads(_run(project, "metrics", "tokens", "--json"))
+    for table in ("by_model", "by_operation"):
+        assert {k: sum(r[k] for r in tokens[table]) for k in LLM_SUMS} == want
+    export = json.loads(_run(project, "metrics", "export", "--format", "json"))
+    series = export["series"]
+    assert {k: export["totals"][k] for k in LLM_SUMS} == want
+    assert {k: sum(r[k] for r in series) for k in LLM_SUMS} == want
+    records = [r for r in csv.DictReader(io.StringIO(_run(project, "metrics", "export", "--format", "csv"),
+                                                      newline="")) if r["record"] == "series"]  # fmt: skip
+    assert {k: sum(int(r[k]) for r in records) for k in LLM_SUMS} == want
+    by_key = {_key(dict(r, model=r["model"] or None)): r for r in records}
+    rows = {(r["operation"], r["model"]): r for r in json.loads(_run(project, "metrics", "--json"))["rows"]}
+    streamed = [r for r in series if r["ttft_p50_ms"] is not None]
+    assert {_key(r) for r in streamed} == {
+        ("chat", "llama3", "ok"),
+        ("chat", "llama3", "error"),
+        ("stream", "llama3", "ok"),
+    }
+    for row in streamed:
+        for name in ("ttft_p50_ms", "ttft_p95_ms", "time_per_chunk_p50_ms", "tokens_per_s_p50"):
+            assert float(by_key[_key(row)][name]) == row[name]
+    stream_row = next(r for r in series if r["operation"] == "stream")
+    assert rows[("stream", "llama3")]["ttft_p50_ms"] == stream_row["ttft_p50_ms"] is not None
+    _check_llm_prom(_run(project, "metrics", "export", "--format", "prom"), want)
+    otlp = json.loads(_run(project, "metrics", "export", "--format", "otlp"))
+    metrics = {m["name"]: m for m in otlp["resourceMetrics"][0]["scopeMetrics"][0]["metrics"]}
+    points = metrics["gen_ai.client.operation.time_to_first_chunk"]["histogram"]["dataPoints"]
+    assert sum(int(p["count"]) for p in points) == STREAMED
+    assert all(sum(int(n) for n in p["bucketCounts"]) == int(p["count"]) for p in points)
+    md = _run(project, "metrics", "export", "--format", "md").split(
+        "## Streaming and token detail per model"
+    )[1]
+    line = next(line for line in md.splitlines() if line.startswith("| llama3 |"))
+    cells = [c.strip() for c in line.split("|")[1:-1]]
+    assert cells[1] == f"{status['by_model'][-1]['ttft_p50_ms']:,.1f}" and cells[6:] == [
+        f"{v:,}" for v in want.values()
+    ]
+
+
+def _check_llm_prom(text, want):
+    samples = _prom_samples(text, False)
+    details = {k: sum(v for n, labels, v in samples if n == "devkit_token_details_total" and labels["kind"] == k[:-7])
+               for k in LLM_SUMS}  # fmt: skip
+    assert details == want
+    assert sum(v for n, _, v in samples if n == "devkit_time_to_first_token_seconds_count") == STREAMED

@@ -16,7 +16,8 @@ def test_a_full_event_becomes_a_record_with_every_field():
     assert record.to_dict() == {"id": "abc", "ts": 1700000000.5, "operation": "chat", "model": "llama3",
                                 "status": "ok", "duration_ms": 12.5, "prompt_tokens": 3, "completion_tokens": 7,
                                 "cache_hit": True, "cost": 0.0, "error": None, "detail": "short",
-                                "labels": {"team": "a"}}  # fmt: skip
+                                "labels": {"team": "a"}, "cached_prompt_tokens": 0, "reasoning_tokens": 0,
+                                "ttft_ms": None, "chunks": None}  # fmt: skip
 
 
 def test_optional_fields_get_defaults_and_ts_comes_from_now():

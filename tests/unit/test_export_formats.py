@@ -35,6 +35,10 @@ def _operations():
                 "error": name if i % 3 == 0 else None,
                 "detail": {"k": name},
                 "labels": {"tenant": name},
+                "cached_prompt_tokens": i // 2,
+                "reasoning_tokens": i,
+                "ttft_ms": None if i % 2 else 1.5 * i,
+                "chunks": None if i % 2 else i + 1,
             }
         )
     return ops

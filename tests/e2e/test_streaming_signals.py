@@ -1,0 +1,76 @@
+"""Against the fake model server (300 ms to the first token, 50 tokens/s): TTFT and tokens/s recorded within 5 %."""
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from tests.conftest import REPO_ROOT, clean_env
+
+SCRIPT = os.path.join(REPO_ROOT, "examples", "fake_model_server.py")
+FIRST_TOKEN_MS = 300.0
+TOKENS_PER_S = 50.0
+TOKENS = 30
+CALLS = 2
+
+# The app side: each call streams through op.stream() and records usage with op.usage().
+APP = """
+import json, sys, urllib.request
+import devkit
+
+url, calls = sys.argv[1], int(sys.argv[2])
+
+def post(path, body):
+    request = urllib.request.Request(url + path, json.dumps(body).encode(), {"Content-Type": "application/json"})
+    return urllib.request.urlopen(request, timeout=30)
+
+for i in range(calls):
+    with devkit.track("chat", model="ndjson-model") as op:
+        with post("/api/chat", {"model": "ndjson-model", "messages": [{"role": "user", "content": f"hi {i}"}]}) as r:
+            chunks = [json.loads(line) for line in op.stream(r) if line.strip()]
+        op.usage(chunks)
+    with devkit.track("chat", model="sse-model") as op:
+        body = {"model": "sse-model", "messages": [{"role": "user", "content": f"hi {i}"}], "stream": True,
+                "stream_options": {"include_usage": True}}
+        with post("/v1/chat/completions", body) as r:
+            events = [line for line in op.stream(line for line in r if line.startswith(b"data:"))]
+        op.usage(b"\\n\\n".join(events))
+devkit.flush()
+"""
+
+
+@pytest.fixture(scope="module")
+def server():
+    argv = [sys.executable, SCRIPT, "--port", "0", "--first-token-ms", str(FIRST_TOKEN_MS),
+            "--tokens-per-s", str(TOKENS_PER_S), "--tokens", str(TOKENS)]  # fmt: skip
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        line = proc.stdout.readline()
+        assert line.startswith("fake model server on http://127.0.0.1:"), line + proc.stderr.read()
+        yield line.split(" on ")[1].strip()
+    finally:
+        proc.terminate()
+        proc.wait(10)
+        proc.stdout.close()
+        proc.stderr.close()
+
+
+def test_ttft_and_tokens_per_second_match_the_server_for_ndjson_and_sse(server, tmp_path):
+    (tmp_path / "devkit.json").write_text(json.dumps({"metrics": {"flush_interval_s": 60}}))
+    env = clean_env({"PYTHONPATH": REPO_ROOT})
+    app = subprocess.run([sys.executable, "-c", textwrap.dedent(APP), server, str(CALLS)], cwd=str(tmp_path),
+                         env=env, capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert app.returncode == 0, app.stderr
+    status = subprocess.run([sys.executable, "-m", "devkit", "status", "--json"], cwd=str(tmp_path), env=env,
+                            capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert status.returncode == 0, status.stderr
+    rows = {row["model"]: row for row in json.loads(status.stdout)["by_model"]}
+    assert sorted(rows) == ["ndjson-model", "sse-model"]
+    for model, row in rows.items():
+        assert row["count"] == CALLS and row["completion_tokens"] == CALLS * TOKENS, model
+        assert row["ttft_p50_ms"] == pytest.approx(FIRST_TOKEN_MS, rel=0.05), model
+        assert row["tokens_per_s_p50"] == pytest.approx(TOKENS_PER_S, rel=0.05), model
+        assert row["time_per_chunk_p50_ms"] is not None, model
