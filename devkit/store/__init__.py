@@ -25,7 +25,7 @@ def open_store(cfg, clock=time.time, busy_timeout_s=None):
     """
     extra = {} if busy_timeout_s is None else {"busy_timeout_s": busy_timeout_s}
     return Store(store_path(cfg), prices=cfg.cost, retention_days=cfg.get("metrics", "retention_days"),
-                 clock=clock, **extra)  # fmt: skip
+                 clock=clock, max_series=cfg.get("metrics", "max_series"), **extra)  # fmt: skip
 
 
 def read_store(cfg, clock=time.time):

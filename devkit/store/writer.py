@@ -3,13 +3,17 @@
 import json
 import sqlite3
 import time
+import warnings
 
-from devkit.core.rollup import fold, merge_into, roll_up
+from devkit.core.rollup import Aggregate, fold, merge_into, roll_up
 from devkit.store.codec import operation_row, pack_counts, pack_slots
 from devkit.store.schema import AGG_RETENTION_S, BUSY_TIMEOUT_MS, immediate
 
 PRUNE_EVERY_S = 60.0
 _LOCK_RETRIES = 8
+OVERFLOW = "__overflow__"
+DEFAULT_MAX_SERIES = 500
+_WARNED = set()
 
 _INSERT_OPERATION = (
     "INSERT INTO operations (epoch, id, ts, operation, model, status, duration_ms, prompt_tokens,"
@@ -85,23 +89,25 @@ def instrument_rows(epoch, deltas, now):
         yield (epoch, d.name, labels, d.kind, d.help or "", float(d.value or 0.0)) + hist + (now, now)
 
 
-def write(conn, batch, prices=None, now=None, deadline=None, spill_name=None):
+def write(conn, batch, prices=None, now=None, deadline=None, spill_name=None, max_series=None):
     """Write ``batch`` in one IMMEDIATE transaction, retrying while another writer holds the lock.
 
     With ``deadline`` (a ``time.monotonic()`` value) it gives up then, raising the lock error.
     A ``spill_name`` is remembered in the same transaction; a name seen before writes nothing.
+    Past ``max_series`` (operation, model) pairs in the store, new pairs fold into ``__overflow__``.
     """
     groups, rows = fold_records(batch.operations, prices)
     now = time.time() if now is None else now
     # Fresh objects first: merge_into then changes only those, never the caller's aggregates.
-    rolled = roll_up(merge_into(groups, batch.aggregates), AGG_RETENTION_S, now)
+    groups = merge_into(groups, batch.aggregates)
+    cap = DEFAULT_MAX_SERIES if max_series is None else int(max_series)
     rows.extend(batch.rows)
     counters = {"operations_not_kept": batch.not_kept, "records_dropped": batch.dropped}
     attempt = 0
     while True:
         _set_busy_timeout(conn, deadline)
         try:
-            return _write_once(conn, rows, rolled, batch.instruments, counters, now, spill_name)
+            return _write_once(conn, rows, (groups, cap), batch.instruments, counters, now, spill_name)
         except sqlite3.OperationalError as exc:
             attempt += 1
             if not _is_lock_error(exc) or attempt >= _LOCK_RETRIES or _past(deadline):
@@ -119,20 +125,65 @@ def _past(deadline):
     return deadline is not None and time.monotonic() >= deadline
 
 
-def _write_once(conn, rows, rolled, deltas, counters, now, spill_name):
+def _write_once(conn, rows, capped_groups, deltas, counters, now, spill_name):
     with immediate(conn):
         epoch = current_epoch(conn)
         if spill_name is not None:
             if conn.execute("SELECT 1 FROM spills WHERE name = ?", (spill_name,)).fetchone():
                 return epoch
             conn.execute("INSERT INTO spills (name, ts) VALUES (?, ?)", (spill_name, now))
+        groups, overflowed = cap_series(conn, epoch, *capped_groups)
+        rolled = roll_up(groups, AGG_RETENTION_S, now)
         conn.executemany(_INSERT_OPERATION, ((epoch,) + row for row in rows))
         conn.executemany(_UPSERT_AGGREGATE, aggregate_rows(epoch, rolled))
         conn.executemany(_UPSERT_INSTRUMENT, instrument_rows(epoch, deltas, now))
-        for key, value in counters.items():
+        for key, value in dict(counters, series_overflowed=overflowed).items():
             if value:
                 conn.execute(_ADD_COUNTER, (key, str(int(value))))
     return epoch
+
+
+def cap_series(conn, epoch, groups, max_series):
+    """``groups`` with (operation, model) pairs new past ``max_series`` folded into ``__overflow__``.
+
+    Returns (groups, operations folded). Admitted pairs are remembered in the ``series`` table inside
+    the caller's transaction; the caller's Aggregate objects are never changed (a retry repeats this).
+    """
+    conn.execute("CREATE TABLE IF NOT EXISTS series (epoch INTEGER, operation TEXT, model TEXT,"
+                 " PRIMARY KEY (epoch, operation, model)) WITHOUT ROWID")  # fmt: skip
+    known = conn.execute("SELECT count(*) FROM series WHERE epoch = ?", (epoch,)).fetchone()[0]
+    admitted, out, overflowed = {}, {}, 0
+    for key, agg in groups.items():
+        pair = (key[1], key[2])
+        if pair not in admitted:
+            state = "old" if pair == (OVERFLOW, OVERFLOW) else _admit(conn, epoch, pair, known < max_series)
+            known += state == "new"
+            admitted[pair] = bool(state)
+        if admitted[pair]:
+            out[key] = agg
+            continue
+        overflowed += agg.count
+        spill_key = (key[0], OVERFLOW, OVERFLOW, key[3])
+        mine = out.get(spill_key)
+        copy = Aggregate.from_list(agg.to_list())
+        out[spill_key] = copy if mine is None else mine.merge(copy)
+    if overflowed and "series" not in _WARNED:
+        _WARNED.add("series")
+        warnings.warn(f"devkit: metrics more than {max_series} (operation, model) series; new ones are counted"
+                      f" under {OVERFLOW!r}", RuntimeWarning)  # fmt: skip
+    return out, overflowed
+
+
+def _admit(conn, epoch, pair, room):
+    """ "old" for a pair the store has, "new" when admitted now, "" when there is no room."""
+    row = conn.execute("SELECT 1 FROM series WHERE epoch = ? AND operation = ? AND model = ?",
+                       (epoch,) + pair).fetchone()  # fmt: skip
+    if row:
+        return "old"
+    if not room:
+        return ""
+    conn.execute("INSERT INTO series (epoch, operation, model) VALUES (?, ?, ?)", (epoch,) + pair)
+    return "new"
 
 
 def read_counter(conn, key):
