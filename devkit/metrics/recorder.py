@@ -24,7 +24,7 @@ from devkit.errors import DevkitError
 from devkit.metrics import signals
 from devkit.metrics.instruments import Registry
 from devkit.metrics.settings import current_config, metrics_setting
-from devkit.store import open_store, store_path
+from devkit.store import open_store, sqlite_available, store_path
 from devkit.store.spill import write_spill
 
 # Everything the flusher needs is imported above, at import time: a module import in
@@ -36,10 +36,18 @@ MAX_RAW_ROWS = 50_000  # raw rows held for the store; past it they are counted a
 EXIT_WAIT_S = 5.0  # the longest an exiting app waits for a store another process holds
 FORK_WAIT_S = 1.0
 _FLUSH_WAIT_MIN_S = 2.0
+# Without sqlite3 every flush is a spill file: fewer, larger ones (a kill -9 loses up to this long).
+SPILL_INTERVAL_S = 30.0
 
 
 def write_to_store(batch, deadline=None):
-    """Write ``batch`` (and any spill files waiting) to the store of the process's config."""
+    """Write ``batch`` (and any spill files waiting) to the store of the process's config.
+
+    On a Python without sqlite3 the batch goes to a spill file beside the store instead.
+    """
+    if not sqlite_available():
+        spill_beside_store(batch)
+        return
     timeout_s = None if deadline is None else max(0.0, deadline - time.monotonic())
     with open_store(current_config(), busy_timeout_s=timeout_s) as store:
         store.write_batch(batch, deadline)
@@ -305,7 +313,8 @@ def _memo(cost_of):
 
 def _flush_interval_s():
     # Loads the config in the caller's thread, so the flusher never holds the config lock at a fork.
-    return float(metrics_setting("flush_interval_s", SECTIONS["metrics"]["flush_interval_s"].default))
+    interval_s = float(metrics_setting("flush_interval_s", SECTIONS["metrics"]["flush_interval_s"].default))
+    return interval_s if sqlite_available() else max(interval_s, SPILL_INTERVAL_S)
 
 
 def _cost_function():
