@@ -43,24 +43,36 @@ SPILL_INTERVAL_S = 30.0
 def write_to_store(batch, deadline=None):
     """Write ``batch`` (and any spill files waiting) to the store of the process's config.
 
-    On a Python without sqlite3 the batch goes to a spill file beside the store instead.
+    The batch's aggregates go to a journal first, so a kill -9 while the write waits for the lock
+    loses no counts. On a Python without sqlite3 the batch goes to a spill file instead.
     """
     if not sqlite_available():
         spill_beside_store(batch)
         return
-    timeout_s = None if deadline is None else max(0.0, deadline - time.monotonic())
-    with open_store(current_config(), busy_timeout_s=timeout_s) as store:
-        store.write_batch(batch, deadline)
-        # The batch is committed: a spill file that cannot be taken now waits for a later flush.
-        with contextlib.suppress(DevkitError):
-            store.take_spills(deadline)
+    journal = spill_beside_store(_counts_only(batch), journal=True)
+    try:
+        timeout_s = None if deadline is None else max(0.0, deadline - time.monotonic())
+        with open_store(current_config(), busy_timeout_s=timeout_s) as store:
+            store.write_batch(batch, deadline, spill_name=os.path.basename(journal))
+            # The batch is committed: a spill file that cannot be taken now waits for a later flush.
+            with contextlib.suppress(DevkitError):
+                store.take_spills(deadline)
+    finally:
+        # Written or handed back to memory: either way the journal must not be counted again.
+        with contextlib.suppress(OSError):
+            os.remove(journal)
 
 
-def spill_beside_store(batch):
-    """Keep ``batch`` in a spill file beside the store of the process's config."""
+def _counts_only(batch):
+    # O(series): the raw rows stay out of the journal; taken in, they count as not kept.
+    return Batch((), batch.instruments, batch.aggregates, (), batch.not_kept + len(batch.rows), batch.dropped)
+
+
+def spill_beside_store(batch, journal=False):
+    """Keep ``batch`` in a spill file (or a flush's ``journal``) beside the store of the process's config."""
     path = store_path(current_config())
     os.makedirs(os.path.dirname(path), exist_ok=True)
-    return write_spill(path, batch, time.time())
+    return write_spill(path, batch, time.time(), journal)
 
 
 class Recorder:

@@ -73,7 +73,7 @@ class Store:
             _NEXT_PRUNE_CHECK[self.path] = now + writer.PRUNE_EVERY_S
             # The batch is committed: a busy store only postpones pruning, it must not fail the write.
             with self._lock, _errors(self.path, "prune"), contextlib.suppress(sqlite3.OperationalError):
-                writer.prune(self.conn, now, self.retention_days)
+                writer.prune(self.conn, now, self.retention_days, os.path.dirname(self.path))
         return epoch
 
     def take_spills(self, deadline=None):
@@ -93,7 +93,8 @@ class Store:
     def prune(self, now=None):
         """Prune now (unless another process did within the last minute); True when it ran."""
         with self._lock, _errors(self.path, "prune"):
-            return writer.prune(self.conn, self.clock() if now is None else now, self.retention_days)
+            now = self.clock() if now is None else now
+            return writer.prune(self.conn, now, self.retention_days, os.path.dirname(self.path))
 
     @contextlib.contextmanager
     def read_transaction(self):

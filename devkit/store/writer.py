@@ -1,6 +1,7 @@
 """Writing one Batch in one transaction: raw rows, rolled-up aggregates, instrument deltas, counters, pruning."""
 
 import json
+import os
 import sqlite3
 import time
 import warnings
@@ -10,6 +11,7 @@ from devkit.store.codec import operation_row, pack_counts, pack_slots
 from devkit.store.schema import AGG_RETENTION_S, BUSY_TIMEOUT_MS, immediate
 
 PRUNE_EVERY_S = 60.0
+SPILL_NAMES_KEPT_S = 3600.0
 _LOCK_RETRIES = 8
 OVERFLOW = "__overflow__"
 DEFAULT_MAX_SERIES = 500
@@ -198,8 +200,12 @@ def current_epoch(conn):
     return int(row[0]) if row else 0
 
 
-def prune(conn, now, retention_days):
-    """Drop raw operations older than the retention and aggregate rows past their resolution's life."""
+def prune(conn, now, retention_days, spill_dir=None):
+    """Drop raw operations older than the retention and aggregate rows past their resolution's life.
+
+    With ``spill_dir``, names of spill files taken in over an hour ago and gone from it are forgotten
+    (a journal per flush would grow the table for good; a gone file can never be taken in again).
+    """
     with immediate(conn):
         last = conn.execute("SELECT value FROM meta WHERE key = 'last_prune_ts'").fetchone()
         if last and now - float(last[0]) < PRUNE_EVERY_S:
@@ -208,6 +214,10 @@ def prune(conn, now, retention_days):
         for res, keep_s in AGG_RETENTION_S.items():
             conn.execute("DELETE FROM aggregates WHERE res = ? AND bucket < ?", (res, now - keep_s - res))
         conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('last_prune_ts', ?)", (repr(now),))
+        if spill_dir is not None:
+            old = conn.execute("SELECT name FROM spills WHERE ts < ?", (now - SPILL_NAMES_KEPT_S,)).fetchall()
+            gone = [(name,) for (name,) in old if not os.path.exists(os.path.join(spill_dir, name))]
+            conn.executemany("DELETE FROM spills WHERE name = ?", gone)
     return True
 
 
