@@ -127,6 +127,8 @@ def _skip_resent(signum):
 def _resend_unless_handled(signum, expected, main_id):
     deadline = time.monotonic() + RESEND_AFTER_S
     while _HANDLED.get(signum, 0) < expected:
+        if not getattr(signal.getsignal(signum), "_devkit_flush", False):
+            return  # the app replaced our handler: its own must never run twice for one signal
         if time.monotonic() >= deadline:
             _WATCH["skip"][signum] = _WATCH["skip"].get(signum, 0) + 1
             signal.pthread_kill(main_id, signum)
