@@ -182,7 +182,9 @@ def _breakdown(cwd):
     sys.path.insert(0, REPO)
     from devkit.store import Store
 
+    # As the next writer would: journals and spill files of the dead writer count once taken in.
     with Store(os.path.join(cwd, ".devkit", "devkit.db")) as store:
+        store.take_spills()
         return store.breakdown()
 
 
