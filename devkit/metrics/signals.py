@@ -17,11 +17,13 @@ _DEPTH = [0]
 _PENDING = []
 # CPython runs a Python handler only at the main thread's next bytecode: a signal landing just before
 # the main thread blocks in C (a Pool worker entering its queue's lock at terminate()) is never handled.
-# A watcher thread reads the signal wakeup fd and, if the handler has not run soon, signals the main
-# thread again, which interrupts that wait.
-RESEND_AFTER_S = 0.25
+# A watcher thread reads the signal wakeup fd and, if our handler has not run soon, wakes the main
+# thread with a signal of its own whose handler does nothing: the interrupted wait then runs the
+# pending handler. Never the app's signal again, so no handler ever runs twice for one signal.
+WAKE_AFTER_S = 0.25
+_WAKE_SIGNAL = getattr(signal, "SIGRTMAX", 0) - 2
 _HANDLED = {}
-_WATCH = {"fds": None, "skip": {}}
+_WATCH = {"fds": None}
 
 
 @contextlib.contextmanager
@@ -85,8 +87,11 @@ def _chained(flush, previous):
 
 
 def _start_watcher():
-    if _WATCH["fds"] is not None or not hasattr(signal, "pthread_kill"):
+    if _WATCH["fds"] is not None or not hasattr(signal, "pthread_kill") or _WAKE_SIGNAL <= 0:
         return
+    if signal.getsignal(_WAKE_SIGNAL) not in (signal.SIG_DFL, _wake):
+        return  # the app uses that signal
+    signal.signal(_WAKE_SIGNAL, _wake)
     read_fd, write_fd = os.pipe()
     os.set_blocking(write_fd, False)
     previous = signal.set_wakeup_fd(write_fd, warn_on_full_buffer=False)
@@ -111,36 +116,28 @@ def _watch(read_fd, main_id):
         if not data:
             return
         for signum in data:
-            if signum in _SIGNALS and not _skip_resent(signum):
+            if signum in _SIGNALS:
                 seen[signum] = seen.get(signum, 0) + 1
-                _resend_unless_handled(signum, seen[signum], main_id)
+                _wake_unless_handled(signum, seen[signum], main_id)
 
 
-def _skip_resent(signum):
-    skip = _WATCH["skip"]
-    if skip.get(signum):
-        skip[signum] -= 1
-        return True
-    return False
-
-
-def _resend_unless_handled(signum, expected, main_id):
-    deadline = time.monotonic() + RESEND_AFTER_S
+def _wake_unless_handled(signum, expected, main_id):
+    deadline = time.monotonic() + WAKE_AFTER_S
     while _HANDLED.get(signum, 0) < expected:
-        if not getattr(signal.getsignal(signum), "_devkit_flush", False):
-            return  # the app replaced our handler: its own must never run twice for one signal
         if time.monotonic() >= deadline:
-            _WATCH["skip"][signum] = _WATCH["skip"].get(signum, 0) + 1
-            signal.pthread_kill(main_id, signum)
+            signal.pthread_kill(main_id, _WAKE_SIGNAL)
             return
         time.sleep(0.01)
+
+
+def _wake(signum, frame):
+    """Does nothing: arriving, it makes a blocked main thread run the handlers still pending."""
 
 
 def _after_fork_in_child():
     _DEPTH[0] = 0
     del _PENDING[:]
     _HANDLED.clear()
-    _WATCH["skip"].clear()
     fds, _WATCH["fds"] = _WATCH["fds"], None
     if fds is not None:
         # The pipe is shared with the parent, whose watcher would otherwise re-signal the parent.
