@@ -68,15 +68,15 @@ import os, sys, time, devkit
 rate, name = int(sys.argv[1]), sys.argv[2]
 start = time.monotonic()
 done = 0
+progress = open("progress-" + name, "a")
 while True:
     target = int((time.monotonic() - start) * rate)
     while done < target:
         with devkit.track("k" + name):
             pass
         done += 1
-    with open("progress.tmp-" + name, "w") as f:
-        f.write(str(done))
-    os.replace("progress.tmp-" + name, "progress-" + name)
+    progress.write(f"{time.monotonic():.4f} {done}\\n")
+    progress.flush()
     time.sleep(0.002)
 """
 
@@ -153,7 +153,7 @@ def steady(seconds, rate=20_000):
 
 def kill9(trials, rate=15_000, writers=6):
     """Kill one of ``writers`` processes with -9 per trial; print the seconds of operations it lost."""
-    losses = []
+    losses, windows = [], []
     for trial in range(trials):
         cwd = _project()
         children = [_python(KILL_CHILD, (rate, n), cwd) for n in range(writers)]
@@ -164,25 +164,47 @@ def kill9(trials, rate=15_000, writers=6):
             child.send_signal(signal.SIGTERM)
         for child in children:
             child.communicate()
-        with open(progress) as handle:
-            done = int(handle.read())
+        marks = _progress_marks(progress)
         counted = sum(g["count"] for g in _breakdown(cwd) if g["operation"] == "k0")
-        losses.append(max(0, done - counted) / rate)
-    worst = max(losses)
-    print(f"  lost seconds per trial: {[round(x, 2) for x in losses]}")
+        losses.append(max(0, marks[-1][1] - counted) / rate)
+        windows.append(_lost_window(marks, counted))
+    worst, worst_window = max(losses), max(windows)
+    print(f"  lost operations / rate per trial: {[round(x, 2) for x in losses]}")
+    print(f"  lost wall-clock window per trial: {[round(x, 2) for x in windows]}")
     print(
-        f"kill -9 at {writers} x {rate}/s, {trials} trials: lost seconds max {worst:.2f},"
-        f" mean {sum(losses) / len(losses):.2f} (goal <= flush interval + 0.25 = 1.25)"
-        f" {'PASS' if worst <= 1.25 else 'FAIL'}"
+        f"kill -9 at {writers} x {rate}/s, {trials} trials: lost seconds (operations / rate) max {worst:.2f},"
+        f" mean {sum(losses) / len(losses):.2f}; lost window (time since the last counted operation was"
+        f" recorded) max {worst_window:.2f}, mean {sum(windows) / len(windows):.2f}"
+        f" (goal <= flush interval + 0.25 = 1.25) {'PASS' if worst_window <= 1.25 else 'FAIL'}"
     )
-    return worst <= 1.25
+    return worst_window <= 1.25
+
+
+def _progress_marks(path):
+    # (monotonic time, operations done) after each burst; a half-written last line is skipped.
+    marks = []
+    with open(path) as handle:
+        for line in handle:
+            parts = line.split()
+            if len(parts) == 2 and line.endswith("\n"):
+                marks.append((float(parts[0]), int(parts[1])))
+    return marks
+
+
+def _lost_window(marks, counted):
+    # A writer that fell behind catches up in bursts faster than the rate, so operations / rate can
+    # overstate how long a window was lost: this is the time from the last mark the store covers to the kill.
+    covered = [t for t, done in marks if done <= counted]
+    return marks[-1][0] - (covered[-1] if covered else marks[0][0])
 
 
 def _breakdown(cwd):
     sys.path.insert(0, REPO)
     from devkit.store import Store
 
+    # As the next writer would: journals and spill files of the dead writer count once taken in.
     with Store(os.path.join(cwd, ".devkit", "devkit.db")) as store:
+        store.take_spills()
         return store.breakdown()
 
 

@@ -268,8 +268,9 @@ def take(cfg, since="all", now=None, recent_limit=None):
 
     ``since`` is a span (``1h``, ``7d``) or ``all``; ``now`` the caller's clock reading.
     """
-    from devkit.store import read_store, store_path
+    from devkit.store import read_store, require_sqlite, store_path
 
+    require_sqlite()
     now = float(time.time() if now is None else now)
     since_ts = since_start(since, now)
     limit = min(int(cfg.get("metrics", "recent_limit") if recent_limit is None else recent_limit), RECENT_MAX)

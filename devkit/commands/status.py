@@ -18,7 +18,8 @@ WATCH_MIN_S, WATCH_MAX_S = 0.5, 3600.0
 # Home the cursor, redraw, clear what the previous (longer) screen left below: no flicker of a full clear.
 REDRAW_START, CLEAR_BELOW, CLEAR_LINE = "\x1b[H", "\x1b[J", "\x1b[K"
 # Store info keys the writer adds when it had to shed raw rows or bad records.
-LOSSES = (("operations_not_kept", "operations not kept"), ("records_dropped", "records dropped"))
+LOSSES = (("operations_not_kept", "operations not kept"), ("records_dropped", "records dropped"),
+          ("series_overflowed", "operations counted under __overflow__ (too many series)"))  # fmt: skip
 WINDOWS = ("1m", "5m", "15m")
 
 

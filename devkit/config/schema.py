@@ -155,6 +155,9 @@ SECTIONS = {
         "max_label_sets": Field(
             "int", 1000, minimum=1, bound=MAX_COUNT, help="label sets per metric before overflow"
         ),
+        "max_series": Field(
+            "int", 500, minimum=1, bound=MAX_COUNT, help="(operation, model) series before overflow"
+        ),
     },
 }
 

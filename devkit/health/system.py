@@ -39,8 +39,10 @@ def store_check(cfg):
     """The store opens the way every reader opens it (read-only, validated) and passes ``PRAGMA quick_check``."""
 
     def probe():
-        from devkit.store import store_path
+        from devkit.store import NO_SQLITE, sqlite_available, store_path
 
+        if not sqlite_available():
+            return Outcome("warn", NO_SQLITE)
         path = store_path(cfg)
         if not os.path.exists(path):
             return Outcome("pass", "no store yet")

@@ -92,8 +92,10 @@ def _json_problem(path):
 
 def sqlite_item(cfg):
     """``PRAGMA integrity_check`` of devkit's store and of every SQLite file in the data dirs."""
-    from devkit.store import store_path
+    from devkit.store import NO_SQLITE, sqlite_available, store_path
 
+    if not sqlite_available():
+        return item("sqlite", "warn", NO_SQLITE)
     paths = [store_path(cfg)] if os.path.exists(store_path(cfg)) else []
     for root in _data_roots(cfg):
         paths += list(treewalk.iter_files(root, lambda name: name.endswith(SQLITE_SUFFIXES), 1000))

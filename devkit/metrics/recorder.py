@@ -26,7 +26,7 @@ from devkit.errors import DevkitError
 from devkit.metrics import signals
 from devkit.metrics.instruments import Registry
 from devkit.metrics.settings import current_config, metrics_setting
-from devkit.store import open_store, store_path
+from devkit.store import open_store, sqlite_available, store_path
 from devkit.store.spill import write_spill
 
 # Everything the flusher needs is imported above, at import time: a module import in
@@ -38,23 +38,43 @@ MAX_RAW_ROWS = 50_000  # raw rows held for the store; past it they are counted a
 EXIT_WAIT_S = 5.0  # the longest an exiting app waits for a store another process holds
 FORK_WAIT_S = 1.0
 _FLUSH_WAIT_MIN_S = 2.0
+# Without sqlite3 every flush is a spill file: fewer, larger ones (a kill -9 loses up to this long).
+SPILL_INTERVAL_S = 30.0
 
 
 def write_to_store(batch, deadline=None):
-    """Write ``batch`` (and any spill files waiting) to the store of the process's config."""
-    timeout_s = None if deadline is None else max(0.0, deadline - time.monotonic())
-    with open_store(current_config(), busy_timeout_s=timeout_s) as store:
-        store.write_batch(batch, deadline)
-        # The batch is committed: a spill file that cannot be taken now waits for a later flush.
-        with contextlib.suppress(DevkitError):
-            store.take_spills(deadline)
+    """Write ``batch`` (and any spill files waiting) to the store of the process's config.
+
+    The batch's aggregates go to a journal first, so a kill -9 while the write waits for the lock
+    loses no counts. On a Python without sqlite3 the batch goes to a spill file instead.
+    """
+    if not sqlite_available():
+        spill_beside_store(batch)
+        return
+    journal = spill_beside_store(_counts_only(batch), journal=True)
+    try:
+        timeout_s = None if deadline is None else max(0.0, deadline - time.monotonic())
+        with open_store(current_config(), busy_timeout_s=timeout_s) as store:
+            store.write_batch(batch, deadline, spill_name=os.path.basename(journal))
+            # The batch is committed: a spill file that cannot be taken now waits for a later flush.
+            with contextlib.suppress(DevkitError):
+                store.take_spills(deadline)
+    finally:
+        # Written or handed back to memory: either way the journal must not be counted again.
+        with contextlib.suppress(OSError):
+            os.remove(journal)
 
 
-def spill_beside_store(batch):
-    """Keep ``batch`` in a spill file beside the store of the process's config."""
+def _counts_only(batch):
+    # O(series): the raw rows stay out of the journal; taken in, they count as not kept.
+    return Batch((), batch.instruments, batch.aggregates, (), batch.not_kept + len(batch.rows), batch.dropped)
+
+
+def spill_beside_store(batch, journal=False):
+    """Keep ``batch`` in a spill file (or a flush's ``journal``) beside the store of the process's config."""
     path = store_path(current_config())
     os.makedirs(os.path.dirname(path), exist_ok=True)
-    return write_spill(path, batch, time.time())
+    return write_spill(path, batch, time.time(), journal)
 
 
 class Recorder:
@@ -329,7 +349,8 @@ def _memo(cost_of):
 
 def _flush_interval_s():
     # Loads the config in the caller's thread, so the flusher never holds the config lock at a fork.
-    return float(metrics_setting("flush_interval_s", SECTIONS["metrics"]["flush_interval_s"].default))
+    interval_s = float(metrics_setting("flush_interval_s", SECTIONS["metrics"]["flush_interval_s"].default))
+    return interval_s if sqlite_available() else max(interval_s, SPILL_INTERVAL_S)
 
 
 def _cost_function():

@@ -29,7 +29,8 @@ class Store:
     """
 
     def __init__(self, path, prices=None, retention_days=DEFAULT_RETENTION_DAYS, clock=time.time,
-                 readonly=False, busy_timeout_s=BUSY_TIMEOUT_MS / 1000.0):  # fmt: skip
+                 readonly=False, busy_timeout_s=BUSY_TIMEOUT_MS / 1000.0, max_series=None):  # fmt: skip
+        self.max_series = max_series
         self.path = os.path.abspath(os.fspath(path))
         self.prices = prices
         self.retention_days = float(retention_days)
@@ -68,12 +69,13 @@ class Store:
             return None
         now = self.clock()
         with self._lock, _errors(self.path, "write"):
-            epoch = writer.write(self.conn, batch, self.prices, now, deadline, spill_name, cursor, stats)
+            epoch = writer.write(self.conn, batch, self.prices, now, deadline, spill_name, cursor, stats,
+                                 self.max_series)  # fmt: skip
         if now >= _NEXT_PRUNE_CHECK.get(self.path, 0.0):
             _NEXT_PRUNE_CHECK[self.path] = now + writer.PRUNE_EVERY_S
             # The batch is committed: a busy store only postpones pruning, it must not fail the write.
             with self._lock, _errors(self.path, "prune"), contextlib.suppress(sqlite3.OperationalError):
-                writer.prune(self.conn, now, self.retention_days)
+                writer.prune(self.conn, now, self.retention_days, os.path.dirname(self.path))
         return epoch
 
     def file_cursor(self, path, fd=None):
@@ -99,7 +101,8 @@ class Store:
     def prune(self, now=None):
         """Prune now (unless another process did within the last minute); True when it ran."""
         with self._lock, _errors(self.path, "prune"):
-            return writer.prune(self.conn, self.clock() if now is None else now, self.retention_days)
+            now = self.clock() if now is None else now
+            return writer.prune(self.conn, now, self.retention_days, os.path.dirname(self.path))
 
     @contextlib.contextmanager
     def read_transaction(self):
@@ -197,14 +200,15 @@ class Store:
 
     def info(self):
         """Path, size on disk (with -wal), raw operations kept, raw rows not kept under overload,
-        bad records dropped, and spill files waiting to be taken in."""
+        bad records dropped, operations folded into ``__overflow__``, and spill files waiting."""
         with self._lock, _errors(self.path, "read"):
             count = _count_operations(self.conn, self._epoch())
             not_kept = writer.read_counter(self.conn, "operations_not_kept")
             dropped = writer.read_counter(self.conn, "records_dropped")
+            overflowed = writer.read_counter(self.conn, "series_overflowed")
         size = sum(os.path.getsize(p) for p in (self.path, self.path + "-wal") if os.path.exists(p))
         return {"path": self.path, "size_bytes": size, "operations": count, "exists": True,
-                "operations_not_kept": not_kept, "records_dropped": dropped,
+                "operations_not_kept": not_kept, "records_dropped": dropped, "series_overflowed": overflowed,
                 "spills_pending": len(spill.spill_paths(self.path))}  # fmt: skip
 
 

@@ -3,11 +3,16 @@
 A spill file is JSON lines next to ``devkit.db`` (``devkit.db.spill-*.jsonl``), written atomically.
 The next writer takes each in once: the file's name goes into the ``spills`` table in the same
 transaction as its contents, so a crash between that commit and the file's removal counts nothing twice.
+
+A journal (``...-journal.jsonl``) is a flush's aggregates written before the flush's own transaction,
+under the same name: killed before the commit, the app loses nothing but raw rows. Other writers leave
+a journal alone while its process lives (for up to ``JOURNAL_STALE_S``).
 """
 
 import glob
 import json
 import os
+import time
 
 from devkit.core.records import Batch, InstrumentDelta
 from devkit.core.rollup import Aggregate
@@ -15,22 +20,42 @@ from devkit.core.sketch import Sketch
 from devkit.util.fs import atomic_write
 
 SPILL_GLOB = ".spill-*.jsonl"
+JOURNAL_SUFFIX = "-journal.jsonl"
+JOURNAL_STALE_S = 60.0
 
 
 def spill_paths(store_path):
-    """Spill files waiting beside ``store_path``, oldest name first."""
-    return sorted(glob.glob(glob.escape(store_path) + SPILL_GLOB))
+    """Spill files waiting beside ``store_path``, oldest name first (journals of live processes left out)."""
+    paths = sorted(glob.glob(glob.escape(store_path) + SPILL_GLOB))
+    return [path for path in paths if not _live_journal(path)]
 
 
-def write_spill(store_path, batch, now):
-    """Write ``batch`` as a new spill file beside ``store_path``; return its path."""
-    name = f"{store_path}.spill-{int(now * 1000):015d}-{os.getpid()}-{os.urandom(4).hex()}.jsonl"
+def write_spill(store_path, batch, now, journal=False):
+    """Write ``batch`` as a new spill file (or a flush's ``journal``) beside ``store_path``; return its path."""
+    suffix = JOURNAL_SUFFIX if journal else ".jsonl"
+    name = f"{store_path}.spill-{int(now * 1000):015d}-{os.getpid()}-{os.urandom(4).hex()}{suffix}"
     lines = [json.dumps({"devkit_spill": 1, "not_kept": batch.not_kept, "dropped": batch.dropped})]
     lines += [json.dumps({"a": [list(key), agg.to_list()]}) for key, agg in batch.aggregates.items()]
     lines += [json.dumps({"r": list(row)}) for row in batch.rows]
     lines += [json.dumps({"i": _delta_dict(d)}) for d in batch.instruments]
     atomic_write(name, ("\n".join(lines) + "\n").encode("utf-8"))
     return name
+
+
+def _live_journal(path):
+    if not path.endswith(JOURNAL_SUFFIX):
+        return False
+    try:
+        pid = int(os.path.basename(path).split("-")[2])
+        if time.time() - os.path.getmtime(path) > JOURNAL_STALE_S:
+            return False
+        if pid != os.getpid():
+            os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (OSError, ValueError, IndexError):
+        return True  # another user's process, or a file vanishing: its writer is still at work
+    return True
 
 
 def read_spill(path):

@@ -2,9 +2,10 @@
 
 import itertools
 import json
-import math
+import os
 import sqlite3
 import time
+import warnings
 
 from devkit.core.rollup import FINEST_S, STREAM_DISTS, Aggregate, merge_into, roll_up, stream_values
 from devkit.store import sources
@@ -12,7 +13,11 @@ from devkit.store.codec import operation_row, pack_counts, pack_slots
 from devkit.store.schema import AGG_RETENTION_S, BUSY_TIMEOUT_MS, immediate
 
 PRUNE_EVERY_S = 60.0
+SPILL_NAMES_KEPT_S = 3600.0
 _LOCK_RETRIES = 8
+OVERFLOW = "__overflow__"
+DEFAULT_MAX_SERIES = 500
+_WARNED = set()
 
 _INSERT_OPERATION = (
     "INSERT INTO operations (seq, epoch, id, ts, operation, model, status, duration_ms, prompt_tokens,"
@@ -169,22 +174,25 @@ def instrument_rows(epoch, deltas, now):
         yield (epoch, d.name, labels, d.kind, d.help or "", float(d.value or 0.0)) + hist + (now, now)
 
 
-def write(conn, batch, prices=None, now=None, deadline=None, spill_name=None, cursor=None, stats=None):
+def write(conn, batch, prices=None, now=None, deadline=None, spill_name=None, cursor=None, stats=None,
+          max_series=None):  # fmt: skip
     """Write ``batch`` in one IMMEDIATE transaction, retrying while another writer holds the lock.
 
     With ``deadline`` (a ``time.monotonic()`` value) it gives up then, raising the lock error.
     A ``spill_name`` is remembered in the same transaction; a name seen before writes nothing.
     Operations whose given id was counted before are left out (``stats["duplicates"]`` says how
     many); an ingest ``cursor`` is committed with the rows it covers.
+    Past ``max_series`` (operation, model) pairs in the store, new pairs fold into ``__overflow__``.
     """
     now = time.time() if now is None else now
+    cap = DEFAULT_MAX_SERIES if max_series is None else int(max_series)
     counters = {"operations_not_kept": batch.not_kept, "records_dropped": batch.dropped}
     attempt = 0
     while True:
         _set_busy_timeout(conn, deadline)
         try:
             with immediate(conn):
-                return _write_once(conn, batch, prices, counters, now, spill_name, cursor, stats)
+                return _write_once(conn, batch, prices, counters, now, spill_name, cursor, stats, cap)
         except sqlite3.OperationalError as exc:
             attempt += 1
             if not _is_lock_error(exc) or attempt >= _LOCK_RETRIES or _past(deadline):
@@ -202,7 +210,7 @@ def _past(deadline):
     return deadline is not None and time.monotonic() >= deadline
 
 
-def _write_once(conn, batch, prices, counters, now, spill_name, cursor, stats):
+def _write_once(conn, batch, prices, counters, now, spill_name, cursor, stats, cap):
     epoch = current_epoch(conn)
     if spill_name is not None:
         if conn.execute("SELECT 1 FROM spills WHERE name = ?", (spill_name,)).fetchone():
@@ -215,13 +223,14 @@ def _write_once(conn, batch, prices, counters, now, spill_name, cursor, stats):
     seqs = itertools.count(read_counter(conn, "next_seq") or 1)
     groups, rows, plain = fold_records(records, prices, now, seqs)
     # Fresh objects first: merge_into then changes only those, never the caller's aggregates.
-    rolled = roll_up(merge_into(groups, batch.aggregates), AGG_RETENTION_S, now)
+    groups, overflowed = cap_series(conn, epoch, merge_into(groups, batch.aggregates), cap)
+    rolled = roll_up(groups, AGG_RETENTION_S, now)
     # Rows from spill files of older versions lack the LLM columns: they were not streamed.
     recorded = [row + (0, 0, None, None)[len(row) - 13 :] if len(row) < 17 else row for row in batch.rows]
     _insert_operations(conn, epoch, seqs, plain, rows, recorded)
     conn.executemany(_UPSERT_AGGREGATE, aggregate_rows(epoch, rolled))
     conn.executemany(_UPSERT_INSTRUMENT, instrument_rows(epoch, batch.instruments, now))
-    for key, value in counters.items():
+    for key, value in dict(counters, series_overflowed=overflowed).items():
         if value:
             conn.execute(_ADD_COUNTER, (key, str(int(value))))
     if cursor is not None:
@@ -240,6 +249,49 @@ def _insert_operations(conn, epoch, seqs, plain, *row_lists):
     conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('next_seq', ?)", (str(next(seqs)),))
 
 
+def cap_series(conn, epoch, groups, max_series):
+    """``groups`` with (operation, model) pairs new past ``max_series`` folded into ``__overflow__``.
+
+    Returns (groups, operations folded). Admitted pairs are remembered in the ``series`` table inside
+    the caller's transaction; the caller's Aggregate objects are never changed (a retry repeats this).
+    """
+    conn.execute("CREATE TABLE IF NOT EXISTS series (epoch INTEGER, operation TEXT, model TEXT,"
+                 " PRIMARY KEY (epoch, operation, model)) WITHOUT ROWID")  # fmt: skip
+    known = conn.execute("SELECT count(*) FROM series WHERE epoch = ?", (epoch,)).fetchone()[0]
+    admitted, out, overflowed = {}, {}, 0
+    for key, agg in groups.items():
+        pair = (key[1], key[2])
+        if pair not in admitted:
+            state = "old" if pair == (OVERFLOW, OVERFLOW) else _admit(conn, epoch, pair, known < max_series)
+            known += state == "new"
+            admitted[pair] = bool(state)
+        if admitted[pair]:
+            out[key] = agg
+            continue
+        overflowed += agg.count
+        spill_key = (key[0], OVERFLOW, OVERFLOW, key[3])
+        mine = out.get(spill_key)
+        copy = Aggregate.from_list(agg.to_list())
+        out[spill_key] = copy if mine is None else mine.merge(copy)
+    if overflowed and "series" not in _WARNED:
+        _WARNED.add("series")
+        warnings.warn(f"devkit: metrics more than {max_series} (operation, model) series; new ones are counted"
+                      f" under {OVERFLOW!r}", RuntimeWarning)  # fmt: skip
+    return out, overflowed
+
+
+def _admit(conn, epoch, pair, room):
+    """ "old" for a pair the store has, "new" when admitted now, "" when there is no room."""
+    row = conn.execute("SELECT 1 FROM series WHERE epoch = ? AND operation = ? AND model = ?",
+                       (epoch,) + pair).fetchone()  # fmt: skip
+    if row:
+        return "old"
+    if not room:
+        return ""
+    conn.execute("INSERT INTO series (epoch, operation, model) VALUES (?, ?, ?)", (epoch,) + pair)
+    return "new"
+
+
 def read_counter(conn, key):
     """An integer counter kept in ``meta`` (0 when never written)."""
     row = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
@@ -252,8 +304,12 @@ def current_epoch(conn):
     return int(row[0]) if row else 0
 
 
-def prune(conn, now, retention_days):
-    """Drop raw operations older than the retention and aggregate rows past their resolution's life."""
+def prune(conn, now, retention_days, spill_dir=None):
+    """Drop raw operations older than the retention and aggregate rows past their resolution's life.
+
+    With ``spill_dir``, names of spill files taken in over an hour ago and gone from it are forgotten
+    (a journal per flush would grow the table for good; a gone file can never be taken in again).
+    """
     with immediate(conn):
         last = conn.execute("SELECT value FROM meta WHERE key = 'last_prune_ts'").fetchone()
         if last and now - float(last[0]) < PRUNE_EVERY_S:
@@ -263,6 +319,10 @@ def prune(conn, now, retention_days):
         for res, keep_s in AGG_RETENTION_S.items():
             conn.execute("DELETE FROM aggregates WHERE res = ? AND bucket < ?", (res, now - keep_s - res))
         conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('last_prune_ts', ?)", (repr(now),))
+        if spill_dir is not None:
+            old = conn.execute("SELECT name FROM spills WHERE ts < ?", (now - SPILL_NAMES_KEPT_S,)).fetchall()
+            gone = [(name,) for (name,) in old if not os.path.exists(os.path.join(spill_dir, name))]
+            conn.executemany("DELETE FROM spills WHERE name = ?", gone)
     return True
 
 
