@@ -21,7 +21,7 @@ API_CLASSES = (
 
 # The methods an app calls, per documented class; a class missing here cannot be documented.
 METHODS = {
-    "Operation": ("tokens", "cache", "detail"),
+    "Operation": ("tokens", "first_token", "chunk", "stream", "usage", "cache", "detail"),
     "Counter": ("inc", "labels"),
     "Gauge": ("set", "inc", "dec", "labels"),
     "Histogram": ("observe", "time", "labels"),
