@@ -62,6 +62,11 @@ def events():
             event["model"] = model
         if i % 3 == 2:
             event["cache_hit"] = i % 2 == 0
+        if i % 4 < 2 and event["completion_tokens"]:
+            # Streamed calls: time to first chunk, chunks, cached and reasoning tokens (the GenAI chunk metrics).
+            event.update(ttft_ms=event["duration_ms"] * 0.3, chunks=event["completion_tokens"] // 10,
+                         cached_prompt_tokens=event["prompt_tokens"] // 2,
+                         reasoning_tokens=event["completion_tokens"] // 3)  # fmt: skip
         out.append(event)
     return out
 
