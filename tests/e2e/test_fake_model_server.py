@@ -1,18 +1,14 @@
 """examples/fake_model_server.py: paced streams (first-token delay, token rate) and usage shaped like the real servers."""
 
 import json
-import os
-import subprocess
-import sys
 import time
 import urllib.request
 
 import pytest
 
 from devkit.llm import parse_usage
-from tests.conftest import REPO_ROOT
+from tests.e2e._fake_server import fake_model_server
 
-SCRIPT = os.path.join(REPO_ROOT, "examples", "fake_model_server.py")
 FIRST_TOKEN_S = 0.25
 TOKENS_PER_S = 40.0
 TOKENS = 12
@@ -20,19 +16,8 @@ TOKENS = 12
 
 @pytest.fixture(scope="module")
 def server():
-    argv = [sys.executable, SCRIPT, "--port", "0", "--first-token-ms", str(FIRST_TOKEN_S * 1000),
-            "--tokens-per-s", str(TOKENS_PER_S), "--tokens", str(TOKENS)]  # fmt: skip
-    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        line = proc.stdout.readline()
-        assert line.startswith("fake model server on http://127.0.0.1:"), line + proc.stderr.read()
-        yield line.split(" on ")[1].strip()
-    finally:
-        proc.terminate()
-        proc.wait(10)
-        proc.stdout.close()
-        proc.stderr.close()
-    assert proc.returncode == 0
+    with fake_model_server(FIRST_TOKEN_S * 1000, TOKENS_PER_S, TOKENS) as url:
+        yield url
 
 
 def _post(url, body):

@@ -1,7 +1,6 @@
 """Against the fake model server (300 ms to the first token, 50 tokens/s): TTFT and tokens/s recorded within 5 %."""
 
 import json
-import os
 import subprocess
 import sys
 import textwrap
@@ -9,8 +8,8 @@ import textwrap
 import pytest
 
 from tests.conftest import REPO_ROOT, clean_env
+from tests.e2e._fake_server import fake_model_server
 
-SCRIPT = os.path.join(REPO_ROOT, "examples", "fake_model_server.py")
 FIRST_TOKEN_MS = 300.0
 TOKENS_PER_S = 50.0
 TOKENS = 30
@@ -44,18 +43,8 @@ devkit.flush()
 
 @pytest.fixture(scope="module")
 def server():
-    argv = [sys.executable, SCRIPT, "--port", "0", "--first-token-ms", str(FIRST_TOKEN_MS),
-            "--tokens-per-s", str(TOKENS_PER_S), "--tokens", str(TOKENS)]  # fmt: skip
-    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        line = proc.stdout.readline()
-        assert line.startswith("fake model server on http://127.0.0.1:"), line + proc.stderr.read()
-        yield line.split(" on ")[1].strip()
-    finally:
-        proc.terminate()
-        proc.wait(10)
-        proc.stdout.close()
-        proc.stderr.close()
+    with fake_model_server(FIRST_TOKEN_MS, TOKENS_PER_S, TOKENS) as url:
+        yield url
 
 
 def test_ttft_and_tokens_per_second_match_the_server_for_ndjson_and_sse(server, tmp_path):
