@@ -21,6 +21,7 @@ import os, sys
 sys.path.insert(0, {repo!r})
 # Everything a run imports lazily is imported now: nobody cannot read this interpreter's private stdlib.
 import json, sqlite3, uuid, shutil, socket, traceback, urllib.request, concurrent.futures
+import argparse, gettext, locale, glob, fnmatch, hashlib, hmac, pkgutil, platform, stat, tempfile, unicodedata
 import encodings.idna, encodings.utf_8_sig
 import devkit.cli, devkit.config, devkit.store, devkit.health, devkit.health.storage, devkit.health.system
 import devkit.health.models, devkit.health.render, devkit.commands.config_cmd, devkit.commands.health
