@@ -87,19 +87,31 @@ class Batch:
 
     ``operations`` are OperationRecords the writer folds itself (ingest); the recorder hands over
     ``aggregates`` already folded at 10 s ({(bucket, operation, model, status): Aggregate}) and raw
-    ``rows`` (store column tuples), plus how many raw rows it ``not_kept`` and bad records it ``dropped``.
+    ``rows`` (store column tuples) and ``plain`` rows (``(ts, operation, model, status, duration_ms,
+    prompt_tokens, completion_tokens, cost)``: the columns most operations fill), plus how many raw rows
+    it ``not_kept`` and bad records it ``dropped``.
     """
 
-    __slots__ = ("operations", "instruments", "aggregates", "rows", "not_kept", "dropped")
+    __slots__ = ("operations", "instruments", "aggregates", "rows", "not_kept", "dropped", "plain")
 
-    def __init__(self, operations=(), instruments=(), aggregates=None, rows=(), not_kept=0, dropped=0):
+    def __init__(
+        self, operations=(), instruments=(), aggregates=None, rows=(), not_kept=0, dropped=0, plain=()
+    ):
         self.operations = list(operations)
         self.instruments = list(instruments)
         self.aggregates = aggregates or {}
         self.rows = list(rows)
         self.not_kept = not_kept
         self.dropped = dropped
+        self.plain = list(plain)
 
     def __bool__(self):
-        return bool(self.operations or self.instruments or self.aggregates or self.rows or self.not_kept
-                    or self.dropped)  # fmt: skip
+        return bool(self.operations or self.instruments or self.aggregates or self.rows or self.plain
+                    or self.not_kept or self.dropped)  # fmt: skip
+
+
+def full_row(plain):
+    """The 17-column store row (as ``Operation.row()`` makes, no id) of one of a Batch's ``plain`` rows."""
+    ts, operation, model, status, millis, prompt, completion, cost = plain
+    return (None, ts, operation, model, status, millis, prompt, completion, None, cost, None, None, None, 0, 0,
+            None, None)  # fmt: skip

@@ -1,7 +1,8 @@
 """The process-wide recorder: operations fold into exact per-series aggregates; a flusher writes them.
 
-Apps only append to ``queue``. A daemon thread folds it into 10 s aggregates (O(series), so
-counts stay exact whatever the burst) and bounded raw rows, and writes both every
+Apps only append to ``queue`` (plain operations as tuples) and ``rare`` (Operations with labels,
+cache use, detail, an error or chunks). A daemon thread folds both into 10 s aggregates (O(series),
+so counts stay exact whatever the burst) and bounded raw rows, and writes them every
 ``metrics.flush_interval_s``. Past ``max_queued`` the recording thread folds itself
 (backpressure, never loss). A failed write keeps everything for the next try; at exit the write
 waits at most ``EXIT_WAIT_S``, then what is left goes to a spill file the next writer takes in.
@@ -10,7 +11,6 @@ waits at most ``EXIT_WAIT_S``, then what is left goes to a spill file the next w
 import atexit
 import collections
 import contextlib
-import itertools
 import math
 import os
 import sys
@@ -23,6 +23,7 @@ from devkit.core.events import MAX_FUTURE_S, MIN_TS
 from devkit.core.records import Batch
 from devkit.core.rollup import FINEST_S, Aggregate, merge_into
 from devkit.errors import DevkitError
+from devkit.metrics import fold as _fold_columns
 from devkit.metrics import signals
 from devkit.metrics.instruments import Registry
 from devkit.metrics.settings import current_config, metrics_setting
@@ -67,7 +68,8 @@ def write_to_store(batch, deadline=None):
 
 def _counts_only(batch):
     # O(series): the raw rows stay out of the journal; taken in, they count as not kept.
-    return Batch((), batch.instruments, batch.aggregates, (), batch.not_kept + len(batch.rows), batch.dropped)
+    not_kept = batch.not_kept + len(batch.rows) + len(batch.plain)
+    return Batch((), batch.instruments, batch.aggregates, (), not_kept, batch.dropped)
 
 
 def spill_beside_store(batch, journal=False):
@@ -85,6 +87,7 @@ class Recorder:
         self.writer = writer
         self.spiller = spiller
         self.queue = collections.deque()
+        self.rare = collections.deque()
         self.max_queued = MAX_QUEUED_OPERATIONS
         self.max_rows = MAX_RAW_ROWS
         self._reset_state()
@@ -92,7 +95,7 @@ class Recorder:
     def _reset_state(self):
         self.running = False
         self.dropped = self.not_kept = self.failures = 0
-        self._groups, self._rows, self._instruments = {}, [], {}
+        self._groups, self._rows, self._plain, self._instruments = {}, [], [], {}
         self._pending_not_kept = self._pending_dropped = 0
         self._warned = set()
         self._start_lock = threading.Lock()
@@ -103,10 +106,6 @@ class Recorder:
         self._woken = False
         self._hooks_pid = None
         self._fork_held = False
-        # A random per-process high half plus a counter: unique 32-hex-digit ids without uuid4's cost per
-        # operation; hex() of one int costs a third of formatting the two halves.
-        self._id_base = (int.from_bytes(os.urandom(8), "big") | 1 << 63) << 64
-        self._seq = itertools.count(1)
 
     def start(self):
         """Start the background flusher (once per process) and register the exit flush."""
@@ -158,73 +157,109 @@ class Recorder:
         if not self._woken:
             self._woken = True
             self._wake.set()
-        if len(self.queue) > self.max_queued:
+        if len(self.queue) + len(self.rare) > self.max_queued:
             self.fold_queue()
 
     def fold_queue(self):
         """Fold every queued operation into the pending aggregates and raw rows."""
         with signals.holding(self._fold_lock):
-            queue = self.queue
-            self._fold([queue.popleft() for _ in range(len(queue))])
+            self._fold_all()
 
-    def _fold(self, items):
-        if not items:
+    def _fold_all(self):
+        plain, rare = _fold_columns.take_all(self.queue), _fold_columns.take_all(self.rare)
+        if not plain and not rare:
             return
         cost_of, now = _memo(_cost_function()), time.time()
-        groups, rows, max_rows = self._groups, self._rows, self.max_rows
         low, high = MIN_TS, now + MAX_FUTURE_S
-        seq, id_base = self._seq, self._id_base
-        not_kept = 0
-        for item in items:
+        if plain:
+            self._fold_plain(plain, cost_of, low, high)
+        for item in rare:
+            self._fold_one(item, cost_of, low, high)
+
+    def _fold_plain(self, entries, cost_of, low, high):
+        for key, columns in _fold_columns.by_series(entries).items():
+            ts = columns[0]
             try:
-                ts, model = item.ts, item.model
-                prompt, completion = item.prompt_tokens, item.completion_tokens
-                if not low <= ts <= high:
-                    raise ValueError(f"ts {ts!r} is not unix seconds from 2000 to 5 minutes from now")
-                cost = cost_of(model, prompt, completion, item.llm) if prompt or completion else 0.0
-                status = "error" if item.error else "ok"
-                if len(rows) < max_rows:
-                    rows.append(item.row(hex(id_base + next(seq))[2:], cost, status))
+                if not (low <= min(ts) and max(ts) <= high):
+                    raise ValueError(
+                        f"ts {min(ts)!r} to {max(ts)!r} is not unix seconds from 2000 to 5 minutes from now"
+                    )
+                costs = _fold_columns.fold_series(self._groups, key, columns, cost_of)
+            except Exception as exc:  # a clock gone wrong, a broken price: only the entries at fault are lost
+                if len(ts) == 1:
+                    self._drop(key[1], exc)
                 else:
-                    not_kept += 1
-            except Exception as exc:  # only this record is lost: counted and reported once
-                self._drop(item, exc)
+                    self._fold_each(columns, cost_of, low, high)
                 continue
-            key = (int(ts // FINEST_S) * FINEST_S, item.operation, model or "", status)
-            group = groups.get(key)
-            if group is None:
-                group = groups[key] = Aggregate(ts)
-            group.add(ts, item.duration_s, prompt, completion, item.cache_hit, cost)
-            if item.llm is not None or item.t_first is not None:
-                group.add_llm(*_llm_fields(item))
+            self._keep_rows(columns, costs)
+
+    def _fold_each(self, columns, cost_of, low, high):
+        for entry in zip(*columns):
+            self._fold_plain([entry], cost_of, low, high)
+
+    def _keep_rows(self, columns, costs):
+        room = max(0, self.max_rows - len(self._rows) - len(self._plain))
+        if _fold_columns.streamed(columns):
+            rows = _fold_columns.streamed_rows(columns, costs, room)
+            self._rows += rows
+        else:
+            rows = _fold_columns.plain_rows(columns, costs, room)
+            self._plain += rows
+        not_kept = len(columns[0]) - len(rows)
         self._pending_not_kept += not_kept
         self.not_kept += not_kept
 
-    def _drop(self, item, exc):
+    def _fold_one(self, item, cost_of, low, high):
+        try:
+            ts, model = item.ts, item.model
+            prompt, completion = item.prompt_tokens, item.completion_tokens
+            if not low <= ts <= high:
+                raise ValueError(f"ts {ts!r} is not unix seconds from 2000 to 5 minutes from now")
+            cost = cost_of(model, prompt, completion, item.llm) if prompt or completion else 0.0
+            status = "error" if item.error else "ok"
+            row = item.row(cost, status) if len(self._rows) + len(self._plain) < self.max_rows else None
+        except Exception as exc:  # only this record is lost: counted and reported once
+            self._drop(item.operation, exc)
+            return
+        if row is None:
+            self._pending_not_kept += 1
+            self.not_kept += 1
+        else:
+            self._rows.append(row)
+        key = (int(ts // FINEST_S) * FINEST_S, item.operation, model or "", status)
+        group = self._groups.get(key)
+        if group is None:
+            group = self._groups[key] = Aggregate(ts)
+        group.add(ts, item.duration_s, prompt, completion, item.cache_hit, cost)
+        if item.llm is not None or item.t_first is not None:
+            group.add_llm(*_llm_fields(item))
+
+    def _drop(self, operation, exc):
         self.dropped += 1
         self._pending_dropped += 1
-        self._warn_once("record", f"dropped a bad record of {getattr(item, 'operation', '?')!r}: {exc}")
+        self._warn_once("record", f"dropped a bad record of {operation!r}: {exc}")
 
     def drain(self):
         """Take everything recorded since the last drain as one Batch (aggregates, rows, instruments)."""
         with signals.holding(self._fold_lock):
-            queue = self.queue
-            self._fold([queue.popleft() for _ in range(len(queue))])
+            self._fold_all()
             instruments = self._instruments
             for delta in self.registry.take():
                 _combine(instruments, delta)
             batch = Batch((), instruments.values(), self._groups, self._rows, self._pending_not_kept,
-                          self._pending_dropped)  # fmt: skip
-            self._groups, self._rows, self._instruments = {}, [], {}
+                          self._pending_dropped, self._plain)  # fmt: skip
+            self._groups, self._rows, self._plain, self._instruments = {}, [], [], {}
             self._pending_not_kept = self._pending_dropped = 0
         return batch
 
     def _give_back(self, batch):
         with signals.holding(self._fold_lock):
             self._groups = merge_into(batch.aggregates, self._groups)
-            rows = batch.rows + self._rows
-            excess = max(0, len(rows) - self.max_rows)
+            rows, plain = batch.rows + self._rows, batch.plain + self._plain
+            # The oldest rows make way: full rows first, then plain ones.
+            excess = max(0, len(rows) + len(plain) - self.max_rows)
             self._rows = rows[excess:]
+            self._plain = plain[max(0, excess - len(rows)) :]
             self._pending_not_kept += batch.not_kept + excess
             self._pending_dropped += batch.dropped
             self.not_kept += excess
@@ -260,7 +295,8 @@ class Recorder:
     def stats(self):
         """Counters about the recorder: queued, pending raw rows, bad records dropped, raw rows not kept,
         failed writes."""
-        return {"queued": len(self.queue), "pending": len(self._rows), "dropped": self.dropped,
+        return {"queued": len(self.queue) + len(self.rare), "pending": len(self._rows) + len(self._plain),
+                "dropped": self.dropped,
                 "not_kept": self.not_kept, "failures": self.failures}  # fmt: skip
 
     def close(self):
@@ -303,6 +339,7 @@ class Recorder:
     def after_fork_in_child(self):
         """A forked child starts with an empty queue, no flusher and fresh locks."""
         self.queue.clear()
+        self.rare.clear()
         self._reset_state()
         self.registry.after_fork()
 
@@ -331,7 +368,7 @@ def _memo(cost_of):
     # Most operations repeat (model, prompt, completion): looking the cost up again costs more.
     known = {}
 
-    def cost(model, prompt, completion, llm):
+    def cost(model, prompt, completion, llm=None):
         cached = 0 if llm is None else llm[0]
         key = (model, prompt, completion, cached)
         value = known.get(key)

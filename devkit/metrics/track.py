@@ -1,7 +1,9 @@
 """``track()``: time one operation and record its outcome, tokens, cache use and streaming timings.
 
-The hot path only stamps two clocks and appends the finished Operation to the
-recorder's queue; ids, cost, the store row and the fold happen on the flusher.
+The hot path only stamps two clocks and appends the finished operation to the recorder's
+queue, as one tuple of atomic fields (``fold.PLAIN``) when it has no labels, cache use, detail,
+error or later chunks, else as the Operation itself; cost, the store row and the fold happen on the
+flusher.
 """
 
 import functools
@@ -12,11 +14,13 @@ from devkit.core.events import MAX_TOKENS, check_utf8
 from devkit.core.rollup import stream_values
 from devkit.errors import UsageError
 from devkit.metrics import recorder as _recorder
+from devkit.metrics.fold import NO_TTFT as _NO_TTFT
 
 _perf = time.perf_counter
 _wall = time.time
 _RECORDER = _recorder.RECORDER
 _QUEUE = _RECORDER.queue
+_RARE = _RECORDER.rare
 _WAKE_AT = _recorder.WAKE_AT
 _MAX_DETAIL = 200
 # (operation, model) pairs already checked: validation runs once per distinct value, not per call.
@@ -28,7 +32,7 @@ class Operation:
     """One tracked operation: a context manager (``with track(...) as op``) and a decorator."""
 
     __slots__ = ("operation", "model", "labels", "ts", "_t0", "duration_s", "error", "prompt_tokens",
-                 "completion_tokens", "cache_hit", "detail_text", "t_first", "llm")  # fmt: skip
+                 "completion_tokens", "cache_hit", "detail_text", "t_first", "llm", "rare")  # fmt: skip
 
     def __init__(self, operation, model=None, labels=None):
         self.operation = operation
@@ -36,6 +40,8 @@ class Operation:
         self.labels = labels
         self.prompt_tokens = self.completion_tokens = 0
         self.cache_hit = self.detail_text = self.error = self.t_first = self.llm = None
+        # Anything beyond timings and tokens sends the operation down the one-by-one fold.
+        self.rare = labels
 
     def __enter__(self):
         self.ts = _wall()
@@ -43,15 +49,26 @@ class Operation:
         return self
 
     def __exit__(self, exc_type, exc, tb):
-        self.duration_s = _perf() - self._t0
-        if exc_type is not None:
-            self.error = exc_type.__name__
-        _QUEUE.append(self)
-        if len(_QUEUE) > _WAKE_AT:
-            _RECORDER.pressure()
+        t0 = self._t0
+        seconds = self.duration_s = _perf() - t0
+        if self.rare is None and exc_type is None:
+            t_first = self.t_first
+            _QUEUE.append((self.ts, seconds, self.operation, self.model, self.prompt_tokens, self.completion_tokens,
+                           _NO_TTFT if t_first is None else t_first - t0))  # fmt: skip
+            if len(_QUEUE) > _WAKE_AT:
+                _RECORDER.pressure()
+        else:
+            self._queue_rare(exc_type)
         if not _RECORDER.running:
             _RECORDER.start()
         return False
+
+    def _queue_rare(self, exc_type):
+        if exc_type is not None:
+            self.error = exc_type.__name__
+        _RARE.append(self)
+        if len(_RARE) > _WAKE_AT:
+            _RECORDER.pressure()
 
     def __call__(self, func):
         """Decorate ``func`` so that each call is tracked as its own operation."""
@@ -87,6 +104,7 @@ class Operation:
             self.t_first = now
             return self
         # [cached prompt tokens, reasoning tokens, chunks after the first, arrival of the last]
+        self.rare = True
         llm = self.llm
         if llm is None:
             self.llm = [0, 0, 1, now]
@@ -113,6 +131,7 @@ class Operation:
         if found is None:
             raise UsageError(f"track {self.operation}: no chunk of the stream carries usage")
         self.tokens(prompt=found.prompt_tokens, completion=found.completion_tokens)
+        self.rare = True
         llm = self.llm
         if llm is None:
             llm = self.llm = [0, 0, 0, 0.0]
@@ -123,11 +142,13 @@ class Operation:
     def cache(self, hit=True):
         """Mark the operation as a cache hit (``hit=True``) or miss (``hit=False``)."""
         self.cache_hit = bool(hit)
+        self.rare = True
         return self
 
     def detail(self, text):
         """Attach a short free-text detail (cut to 200 characters)."""
         self.detail_text = None if text is None else _checked_text("detail", str(text)[:_MAX_DETAIL])
+        self.rare = True
         return self
 
     def streaming(self):
@@ -143,15 +164,16 @@ class Operation:
             later + 1,
         )
 
-    def row(self, op_id, cost, status):
-        """The store row of the finished operation; raises when its labels cannot be kept."""
+    def row(self, cost, status):
+        """The store row of the finished operation (no id: the store shows ``#<seq>``); raises when its
+        labels cannot be kept."""
         cache = None if self.cache_hit is None else int(self.cache_hit)
         labels = json.dumps(self.labels, sort_keys=True) if self.labels else None
         llm = self.llm
         cached, reasoning = (llm[0], llm[1]) if llm is not None else (0, 0)
         stream = self.streaming()
         ttft_ms, chunks = (stream[0] * 1000.0, stream[3]) if stream is not None else (None, None)
-        return (op_id, self.ts, self.operation, self.model, status, self.duration_s * 1000.0, self.prompt_tokens,
+        return (None, self.ts, self.operation, self.model, status, self.duration_s * 1000.0, self.prompt_tokens,
                 self.completion_tokens, cache, cost, self.error, self.detail_text, labels, cached, reasoning,
                 ttft_ms, chunks)  # fmt: skip
 

@@ -14,7 +14,7 @@ import json
 import os
 import time
 
-from devkit.core.records import Batch, InstrumentDelta
+from devkit.core.records import Batch, InstrumentDelta, full_row
 from devkit.core.rollup import Aggregate
 from devkit.core.sketch import Sketch
 from devkit.util.fs import atomic_write
@@ -37,6 +37,7 @@ def write_spill(store_path, batch, now, journal=False):
     lines = [json.dumps({"devkit_spill": 1, "not_kept": batch.not_kept, "dropped": batch.dropped})]
     lines += [json.dumps({"a": [list(key), agg.to_list()]}) for key, agg in batch.aggregates.items()]
     lines += [json.dumps({"r": list(row)}) for row in batch.rows]
+    lines += [json.dumps({"r": list(full_row(row))}) for row in batch.plain]
     lines += [json.dumps({"i": _delta_dict(d)}) for d in batch.instruments]
     atomic_write(name, ("\n".join(lines) + "\n").encode("utf-8"))
     return name

@@ -28,6 +28,11 @@ _INSERT_PLAIN = (
     "INSERT INTO operations (seq, epoch, ts, operation, model, status, duration_ms, prompt_tokens,"
     " completion_tokens, cost) VALUES (?,{epoch},?,?,?,?,?,?,?,?)"
 )
+# A recorder's plain rows, seq bound last: each parameter tuple is the row plus (seq,), joined in C.
+_INSERT_RECORDED = (
+    "INSERT INTO operations (ts, operation, model, status, duration_ms, prompt_tokens, completion_tokens, cost,"
+    " seq, epoch) VALUES (?,?,?,?,?,?,?,?,?,{epoch})"
+)
 _ADD_COUNTER = (
     "INSERT INTO meta (key, value) VALUES (?, ?)"
     " ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + CAST(excluded.value AS INTEGER)"
@@ -227,7 +232,7 @@ def _write_once(conn, batch, prices, counters, now, spill_name, cursor, stats, c
     rolled = roll_up(groups, AGG_RETENTION_S, now)
     # Rows from spill files of older versions lack the LLM columns: they were not streamed.
     recorded = [row + (0, 0, None, None)[len(row) - 13 :] if len(row) < 17 else row for row in batch.rows]
-    _insert_operations(conn, epoch, seqs, plain, rows, recorded)
+    _insert_operations(conn, epoch, seqs, plain, rows + recorded, batch.plain)
     conn.executemany(_UPSERT_AGGREGATE, aggregate_rows(epoch, rolled))
     conn.executemany(_UPSERT_INSTRUMENT, instrument_rows(epoch, batch.instruments, now))
     for key, value in dict(counters, series_overflowed=overflowed).items():
@@ -238,15 +243,19 @@ def _write_once(conn, batch, prices, counters, now, spill_name, cursor, stats, c
     return epoch
 
 
-def _insert_operations(conn, epoch, seqs, plain, *row_lists):
-    if not plain and not any(row_lists):
+def _insert_operations(conn, epoch, seqs, plain, rows, recorded_plain):
+    """Insert ingested ``plain`` rows (seq first), full ``rows`` and a recorder's plain rows (seq last)."""
+    if not (plain or rows or recorded_plain):
         return
     # Binding a NULL costs as much as a value: rows without the optional columns leave them out.
     conn.executemany(_INSERT_PLAIN.format(epoch=int(epoch)), plain)
-    for rows in row_lists:
-        conn.executemany(_INSERT_OPERATION, ((next(seqs), epoch) + row for row in rows))
+    conn.executemany(_INSERT_OPERATION, ((next(seqs), epoch) + row for row in rows))
+    first = next(seqs)
+    after = first + len(recorded_plain)
+    conn.executemany(_INSERT_RECORDED.format(epoch=int(epoch)),
+                     map(tuple.__add__, recorded_plain, zip(range(first, after))))  # fmt: skip
     # seq only orders rows of one ts: a counter kept in meta, bumped once per batch.
-    conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('next_seq', ?)", (str(next(seqs)),))
+    conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('next_seq', ?)", (str(after),))
 
 
 def cap_series(conn, epoch, groups, max_series):

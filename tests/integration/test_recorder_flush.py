@@ -150,7 +150,7 @@ def _queue_operations(recorder, n, **fields):
         op = Operation(fields.get("operation", "unit"))
         op.ts, op.duration_s = fields.get("ts", NOW - 100 + i), 0.001
         op.prompt_tokens = fields.get("prompt", 1)
-        recorder.queue.append(op)
+        recorder.rare.append(op)
 
 
 def _counts(batch):
@@ -196,7 +196,7 @@ def test_one_bad_record_alone_is_dropped_counted_and_later_flushes_work(tmp_path
     _queue_operations(recorder, 1, ts=1e20)  # slipped past record-time checks: isolated at the fold
     bad = Operation("bad")
     bad.ts, bad.duration_s, bad.labels = NOW, 0.001, {"k": object()}
-    recorder.queue.append(bad)
+    recorder.rare.append(bad)
     _queue_operations(recorder, 2)
     with pytest.warns(RuntimeWarning, match="dropped a bad record"):
         assert recorder.flush() == 5

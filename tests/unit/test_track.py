@@ -6,10 +6,11 @@ import time
 import pytest
 
 import devkit
-from devkit.core.records import OperationRecord
+from devkit.core.records import OperationRecord, full_row
 from devkit.errors import UsageError
 from devkit.metrics import settings
 from devkit.metrics.recorder import RECORDER
+from devkit.store import Store
 from devkit.store.codec import operation_dict
 
 
@@ -24,8 +25,13 @@ def recorded(tmp_path, monkeypatch):
     settings.forget()
     with RECORDER.paused():
         RECORDER.drain()
-        yield lambda: [OperationRecord(**operation_dict(row)) for row in RECORDER.drain().rows]
+        yield lambda: [OperationRecord(**operation_dict(row)) for row in _rows(RECORDER.drain())]
     settings.forget()
+
+
+def _rows(batch):
+    # Plain operations are kept as short rows; oldest first, as the store orders them.
+    return sorted(batch.rows + [full_row(row) for row in batch.plain], key=lambda row: row[1])
 
 
 def test_a_successful_operation_with_tokens_cache_and_detail(recorded):
@@ -42,7 +48,7 @@ def test_a_successful_operation_with_tokens_cache_and_detail(recorded):
     assert 10.0 <= record.duration_ms < 2500
     assert before <= record.ts <= time.time()
     assert record.labels == {"route": "/v1"} and len(record.detail) == 200
-    assert isinstance(record.id, str) and len(record.id) == 32
+    assert record.id is None  # the store shows "#<seq>" for an operation recorded without an id
 
 
 def test_an_exception_marks_the_operation_error_and_propagates(recorded):
@@ -73,13 +79,20 @@ def test_decorator_tracks_each_call_and_keeps_the_return_value(recorded):
     assert embed.__name__ == "embed"
 
 
-def test_ids_are_unique_and_operations_keep_their_order(recorded):
-    for i in range(500):
-        with devkit.track("step", index=i):
-            pass
-    records = recorded()
-    assert len({r.id for r in records}) == 500
-    assert [r.labels["index"] for r in records] == [str(i) for i in range(500)]
+def test_stored_operations_have_unique_ids_and_keep_their_order(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with RECORDER.paused():
+        RECORDER.drain()
+        for i in range(500):
+            with devkit.track("step", index=i % 2) if i % 2 else devkit.track("step"):
+                pass
+        batch = RECORDER.drain()
+    with Store(str(tmp_path / "ops.db")) as store:
+        store.write_batch(batch)
+        recent = store.recent(limit=1000)
+    assert len({op["id"] for op in recent}) == 500 and all(op["id"].startswith("#") for op in recent)
+    assert [op["ts"] for op in recent] == sorted((op["ts"] for op in recent), reverse=True)
+    assert sum(op["labels"] is not None for op in recent) == 250
 
 
 def test_bad_arguments_raise_usage_errors(recorded):

@@ -8,6 +8,7 @@ import pytest
 
 import devkit
 from devkit.core.events import EventError, validate_event
+from devkit.core.records import full_row
 from devkit.errors import UsageError
 from devkit.metrics import settings
 from devkit.metrics import track as track_module
@@ -136,7 +137,8 @@ def test_operations_that_do_not_stream_keep_no_stream_values(drained):
     batch = drained()
     (agg,) = batch.aggregates.values()
     assert op.streaming() is None and agg.ttft is None and (agg.cached, agg.reasoning) == (0, 0)
-    assert batch.rows[0][13:] == (0, 0, None, None)
+    (plain,) = batch.plain
+    assert not batch.rows and full_row(plain)[13:] == (0, 0, None, None) and plain[5:7] == (3, 0)
 
 
 def test_ingest_events_carry_the_llm_fields_and_refuse_parts_bigger_than_their_whole():
