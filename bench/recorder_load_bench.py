@@ -5,14 +5,18 @@
   rss       peak RSS growth of 1M and 4M track() calls over 50 label combinations (goal <= 64 MiB, flat).
   steady    20,000 operations/s for S seconds: every raw row must be kept.
   kill9     6 writer processes at 15k ops/s each, one killed with -9: operations lost vs flush interval.
+  outage    another process holds the store's write lock for S seconds while an app records 200,000
+            operations across them: afterwards every one must be counted (and its memory stay bounded).
 
-Usage: python3 bench/recorder_load_bench.py [--threads-calls N] [--proc-calls M] [--steady-s S] [--only NAME]
+Usage: python3 bench/recorder_load_bench.py [--threads-calls N] [--proc-calls M] [--steady-s S]
+       [--outage-s S] [--only NAME]
 """
 
 import argparse
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -78,6 +82,21 @@ while True:
     progress.write(f"{time.monotonic():.4f} {done}\\n")
     progress.flush()
     time.sleep(0.002)
+"""
+
+OUTAGE_CHILD = """
+import resource, sys, time, devkit
+calls, seconds = int(sys.argv[1]), float(sys.argv[2])
+base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+start = time.monotonic()
+for i in range(calls):
+    with devkit.track("outage") as op:
+        op.tokens(prompt=1)
+    if i % 1000 == 999:  # spread evenly over the outage
+        time.sleep(max(0.0, start + seconds * (i + 1) / calls - time.monotonic()))
+grown = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - base) / 1024
+print(f"recorded {calls} in {time.monotonic() - start:.1f} s, peak RSS growth {grown:.1f} MiB", flush=True)
+time.sleep(5.0)  # the store is back: the flusher writes what it kept
 """
 
 
@@ -180,6 +199,37 @@ def kill9(trials, rate=15_000, writers=6):
     return worst_window <= 1.25
 
 
+def outage(seconds, calls=200_000):
+    """The store's write lock held by another process for ``seconds`` while an app records ``calls``."""
+    cwd = _project({"flush_interval_s": 1.0})
+    db = os.path.join(cwd, ".devkit", "devkit.db")
+    os.makedirs(os.path.dirname(db))
+    sys.path.insert(0, REPO)
+    from devkit.store import Store
+
+    Store(db).close()
+    holder = sqlite3.connect(db, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    child = _python(OUTAGE_CHILD, (calls, seconds), cwd)
+    try:
+        said = child.stdout.readline().strip()
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    _out, err = child.communicate()
+    with Store(db) as store:
+        store.take_spills()
+        totals, info = store.totals(), store.info()
+    # The app is warned once that a flush failed and its data is kept: only a traceback is a failure.
+    good = (totals["requests"], totals["prompt_tokens"]) == (calls, calls) and "Traceback" not in err
+    print(
+        f"outage: write lock held {seconds:.0f} s while the app {said or err[-300:]}; counted {totals['requests']}"
+        f" of {calls}, prompt tokens {totals['prompt_tokens']}, raw rows {info['operations']} + not kept"
+        f" {info['operations_not_kept']} {'PASS' if good else 'FAIL'}"
+    )
+    return good
+
+
 def _progress_marks(path):
     # (monotonic time, operations done) after each burst; a half-written last line is skipped.
     marks = []
@@ -216,10 +266,12 @@ def main(argv=None):
     parser.add_argument("--rss-calls", type=int, default=4_000_000)
     parser.add_argument("--steady-s", type=float, default=30.0)
     parser.add_argument("--kill-trials", type=int, default=20)
-    parser.add_argument("--only", choices=("exact", "rss", "steady", "kill9"))
+    parser.add_argument("--outage-s", type=float, default=30.0)
+    parser.add_argument("--only", choices=("exact", "rss", "steady", "kill9", "outage"))
     args = parser.parse_args(argv)
     runs = {"exact": lambda: exact(args.threads_calls, args.proc_calls), "rss": lambda: rss(args.rss_calls),
-            "steady": lambda: steady(args.steady_s), "kill9": lambda: kill9(args.kill_trials)}  # fmt: skip
+            "steady": lambda: steady(args.steady_s), "kill9": lambda: kill9(args.kill_trials),
+            "outage": lambda: outage(args.outage_s)}  # fmt: skip
     results = [run() for name, run in runs.items() if args.only in (None, name)]
     return 0 if all(results) else 1
 
