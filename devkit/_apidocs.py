@@ -86,8 +86,16 @@ def _entry(name, obj):
 def generate():
     """Return the Markdown text of the API reference."""
     # No Python version in the header: every supported Python writes the same text, so every one checks it.
-    lines = ["# devkit Python API", "", "Generated from the docstrings by `make docs`; do not edit by hand.", "",
-             _doc(devkit), "", "## Verbs", ""]  # fmt: skip
+    lines = [
+        "# devkit Python API",
+        "",
+        "Generated from the docstrings by `make docs`; do not edit by hand.",
+        "",
+        _doc(devkit),
+        "",
+        "## Verbs",
+        "",
+    ]
     modules = []
     for name in devkit.__all__:
         if name.startswith("__"):

@@ -14,8 +14,17 @@ class Context:
     reads ``sys.stdout`` or ``time.time()`` where a test would want control.
     """
 
-    def __init__(self, stdout=None, stderr=None, stdin=None, env=None, cwd=None,
-                 clock=None, stdout_isatty=None, stderr_isatty=None):  # fmt: skip
+    def __init__(
+        self,
+        stdout=None,
+        stderr=None,
+        stdin=None,
+        env=None,
+        cwd=None,
+        clock=None,
+        stdout_isatty=None,
+        stderr_isatty=None,
+    ):
         self.stdout = stdout if stdout is not None else sys.stdout
         self.stderr = stderr if stderr is not None else sys.stderr
         self.stdin = stdin if stdin is not None else sys.stdin

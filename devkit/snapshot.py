@@ -28,16 +28,47 @@ ERROR_TYPES_MAX = 10
 ERROR_TYPES_SCAN = 20000
 # A recent_limit from the environment is bounded here before it reaches SQLite.
 RECENT_MAX = 100000
-RECENT_FIELDS = ("id", "ts", "operation", "model", "duration_ms", "status", "prompt_tokens", "completion_tokens",
-                 "cache_hit", "cost", "error", "detail")  # fmt: skip
-SUM_FIELDS = ("prompt_tokens", "completion_tokens", "cost", "cache_hits", "cache_misses", "cached_prompt_tokens",
-              "reasoning_tokens")  # fmt: skip
+RECENT_FIELDS = (
+    "id",
+    "ts",
+    "operation",
+    "model",
+    "duration_ms",
+    "status",
+    "prompt_tokens",
+    "completion_tokens",
+    "cache_hit",
+    "cost",
+    "error",
+    "detail",
+)
+SUM_FIELDS = (
+    "prompt_tokens",
+    "completion_tokens",
+    "cost",
+    "cache_hits",
+    "cache_misses",
+    "cached_prompt_tokens",
+    "reasoning_tokens",
+)
 # Streaming fields of every per-operation and per-model row: (key, breakdown sketch, quantile, scale).
-STREAM_FIELDS = (("ttft_p50_ms", "ttft", 0.5, 1000.0), ("ttft_p95_ms", "ttft", 0.95, 1000.0),
-                 ("time_per_chunk_p50_ms", "tpot", 0.5, 1000.0), ("tokens_per_s_p50", "tps", 0.5, 1.0),
-                 ("tokens_per_s_p95", "tps", 0.95, 1.0))  # fmt: skip
-_HISTORY_POINT = {"requests": 0, "errors": 0, "prompt_tokens": 0, "completion_tokens": 0, "cost": 0.0,
-                  "p50_ms": None, "p95_ms": None, "p99_ms": None}  # fmt: skip
+STREAM_FIELDS = (
+    ("ttft_p50_ms", "ttft", 0.5, 1000.0),
+    ("ttft_p95_ms", "ttft", 0.95, 1000.0),
+    ("time_per_chunk_p50_ms", "tpot", 0.5, 1000.0),
+    ("tokens_per_s_p50", "tps", 0.5, 1.0),
+    ("tokens_per_s_p95", "tps", 0.95, 1.0),
+)
+_HISTORY_POINT = {
+    "requests": 0,
+    "errors": 0,
+    "prompt_tokens": 0,
+    "completion_tokens": 0,
+    "cost": 0.0,
+    "p50_ms": None,
+    "p95_ms": None,
+    "p99_ms": None,
+}
 
 
 def empty_totals():
@@ -77,10 +108,29 @@ class Snapshot:
     ``breakdown`` rows and ``instruments`` are the Store API's dicts (with their Sketches).
     """
 
-    def __init__(self, generated_at, since_ts=None, totals=None, breakdown=(), instruments=(), windows=None,
-                 history=(), history_resolution_s=60, recent=(), project="", operations=None, consistent=True,
-                 since="all", models=(), store=None, reset_ts=None, error_types=(), health=None):  # fmt: skip
-        self.version = devkit.__version__
+    version = devkit.__version__
+
+    def __init__(
+        self,
+        generated_at,
+        since_ts=None,
+        totals=None,
+        breakdown=(),
+        instruments=(),
+        windows=None,
+        history=(),
+        history_resolution_s=60,
+        recent=(),
+        project="",
+        operations=None,
+        consistent=True,
+        since="all",
+        models=(),
+        store=None,
+        reset_ts=None,
+        error_types=(),
+        health=None,
+    ):
         self.generated_at = generated_at
         self.since = since
         self.since_ts = since_ts
@@ -154,8 +204,13 @@ class Snapshot:
                 status = entry.get("status") if isinstance(entry, dict) else None
                 counts[status or "unknown"] = counts.get(status or "unknown", 0) + 1
         time_text = self.health.get("time")
-        return {"status": self.health.get("status"), "time": time_text, "ts": _iso_ts(time_text),
-                "output": self.health.get("output"), "checks": counts}  # fmt: skip
+        return {
+            "status": self.health.get("status"),
+            "time": time_text,
+            "ts": _iso_ts(time_text),
+            "output": self.health.get("output"),
+            "checks": counts,
+        }
 
     def to_dict(self):
         """The JSON document of ``devkit status --json`` (and the server's ``/api/metrics``)."""
@@ -297,10 +352,17 @@ def since_start(since, now):
 
 def _read(store, since_ts, now, limit):
     with store.read_transaction():
-        parts = {"totals": store.totals(since_ts), "breakdown": store.breakdown(since_ts),
-                 "instruments": store.instruments(), "windows": store.windows(now),
-                 "recent": store.recent(limit, since_ts), "health": store.last_health(), "store": store.info(),
-                 "reset_ts": store.reset_ts, "error_types": store.error_types(since_ts, ERROR_TYPES_MAX, ERROR_TYPES_SCAN)}  # fmt: skip
+        parts = {
+            "totals": store.totals(since_ts),
+            "breakdown": store.breakdown(since_ts),
+            "instruments": store.instruments(),
+            "windows": store.windows(now),
+            "recent": store.recent(limit, since_ts),
+            "health": store.last_health(),
+            "store": store.info(),
+            "reset_ts": store.reset_ts,
+            "error_types": store.error_types(since_ts, ERROR_TYPES_MAX, ERROR_TYPES_SCAN),
+        }
         first_ts = parts["totals"]["first_ts"]
         resolution, start = history_range(since_ts, first_ts, now)
         busy = store.history(resolution, start)
@@ -325,8 +387,15 @@ def model_availability(cfg, health):
     out = []
     for model in cfg.models:
         status, output = _model_check(health, model["name"])
-        out.append({"name": model["name"], "provider": model.get("provider"), "status": status or "unknown",
-                    "output": output, "checked": checked if status else None})  # fmt: skip
+        out.append(
+            {
+                "name": model["name"],
+                "provider": model.get("provider"),
+                "status": status or "unknown",
+                "output": output,
+                "checked": checked if status else None,
+            }
+        )
     return out
 
 

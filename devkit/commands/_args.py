@@ -29,8 +29,12 @@ def add_global_options(parser, suppress=False):
     """Add --config/--json/--no-color/-q/-v; with ``suppress`` they keep earlier values."""
     default = {"default": argparse.SUPPRESS} if suppress else {}
     group = parser.add_argument_group("global options")
-    group.add_argument("--config", metavar="PATH", help="config file (default: search upward)",
-                       **({"default": argparse.SUPPRESS} if suppress else {"default": None}))  # fmt: skip
+    group.add_argument(
+        "--config",
+        metavar="PATH",
+        help="config file (default: search upward)",
+        **({"default": argparse.SUPPRESS} if suppress else {"default": None}),
+    )
     group.add_argument("--json", action="store_true", help="print one JSON document", **default)
     group.add_argument("--no-color", action="store_true", help="never colour output", **default)
     group.add_argument(

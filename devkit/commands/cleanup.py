@@ -12,10 +12,16 @@ from devkit.util import parse_duration
 
 def add_arguments(parser):
     """--older-than, --age-by, --apply."""
-    parser.add_argument("--older-than", metavar="AGE",
-                        help="experiments unchanged for this long are removed, e.g. 30d (default cleanup.older_than_days)")  # fmt: skip
-    parser.add_argument("--age-by", choices=("mtime", "ctime", "newest"),
-                        help="timestamp that ages a file (default cleanup.age_by = newest of mtime and ctime)")  # fmt: skip
+    parser.add_argument(
+        "--older-than",
+        metavar="AGE",
+        help="experiments unchanged for this long are removed, e.g. 30d (default cleanup.older_than_days)",
+    )
+    parser.add_argument(
+        "--age-by",
+        choices=("mtime", "ctime", "newest"),
+        help="timestamp that ages a file (default cleanup.age_by = newest of mtime and ctime)",
+    )
     parser.add_argument(
         "--apply", action="store_true", help="carry the plan out (without it nothing changes)"
     )
@@ -37,8 +43,10 @@ def render(ctx, data):
     """The plan as a table and a total; after --apply, what was done and what failed."""
     lines = []
     if data["entries"]:
-        rows = [(e["action"], printable(e["path"]), size_text(e["size_bytes"]), age_text(e["age_s"]), e["reason"])
-                for e in data["entries"]]  # fmt: skip
+        rows = [
+            (e["action"], printable(e["path"]), size_text(e["size_bytes"]), age_text(e["age_s"]), e["reason"])
+            for e in data["entries"]
+        ]
         lines.append(
             term.table(("action", "path", "size", "age", "reason"), rows, width=ctx.width, align="llrrl")
         )
@@ -60,6 +68,8 @@ def _result_lines(result):
     lines += [f"archived {printable(a['path'])} -> {printable(a['archive'])}" for a in result["archived"]]
     lines += [f"left {printable(c['path'])}: {printable(c['reason'])}" for c in result["changed"]]
     lines += [f"could not remove {printable(f['path'])}: {printable(f['error'])}" for f in result["failed"]]
-    lines.append(f"done: {len(result['removed'])} removed, {len(result['archived'])} archived, "
-                 f"{len(result['failed'])} failed, {size_text(result['reclaimed_bytes'])} reclaimed")  # fmt: skip
+    lines.append(
+        f"done: {len(result['removed'])} removed, {len(result['archived'])} archived, "
+        f"{len(result['failed'])} failed, {size_text(result['reclaimed_bytes'])} reclaimed"
+    )
     return lines

@@ -44,10 +44,14 @@ def _replay(ctx, args):
 
 
 def _render_replay(ctx, data):
-    rows = [(key, data["original"].get(key), data["replay"].get(key))
-            for key in ("status", "latency_ms", "prompt_tokens", "completion_tokens")]  # fmt: skip
-    lines = [f"replayed {printable(data['op_id'])} -> {printable(data['url'])}",
-             term.table(("", "original", "replay"), rows, width=ctx.width, align="lrr")]  # fmt: skip
+    rows = [
+        (key, data["original"].get(key), data["replay"].get(key))
+        for key in ("status", "latency_ms", "prompt_tokens", "completion_tokens")
+    ]
+    lines = [
+        f"replayed {printable(data['op_id'])} -> {printable(data['url'])}",
+        term.table(("", "original", "replay"), rows, width=ctx.width, align="lrr"),
+    ]
     if data["replay"]["error"]:
         lines.append(f"replay failed: {printable(data['replay']['error'])}")
     lines += [f"changed: {key} {old} -> {new}" for key, (old, new) in data["changes"].items()]
@@ -82,10 +86,20 @@ def _tokens(ctx, args):
 def _render_tokens(ctx, data):
     if not data["checked"]:
         return "no recorded requests with text and token counts to check"
-    rows = [(printable(r["op_id"]), r["field"], r["reported"], r["estimated"], f"{r['gap'] * 100:.0f}%",
-             "STRAYS" if r["flagged"] else "ok") for r in data["checked"]]  # fmt: skip
-    table = term.table(("op id", "field", "reported", "estimated", "gap", "check"), rows, width=ctx.width,
-                       align="llrrrl")  # fmt: skip
+    rows = [
+        (
+            printable(r["op_id"]),
+            r["field"],
+            r["reported"],
+            r["estimated"],
+            f"{r['gap'] * 100:.0f}%",
+            "STRAYS" if r["flagged"] else "ok",
+        )
+        for r in data["checked"]
+    ]
+    table = term.table(
+        ("op id", "field", "reported", "estimated", "gap", "check"), rows, width=ctx.width, align="llrrrl"
+    )
     return f"{table}\n{data['flagged']} of {len(rows)} counts stray beyond {data['tolerance'] * 100:.0f}%"
 
 
@@ -106,8 +120,10 @@ def _deps(ctx, args):
 
 def _render_deps(ctx, data):
     py = data["python"]
-    lines = [f"python   {py['implementation']} {py['version']} ({py['build']}; {py['compiler']})",
-             f"         {printable(py['executable'])} on {py['platform']}"]  # fmt: skip
+    lines = [
+        f"python   {py['implementation']} {py['version']} ({py['build']}; {py['compiler']})",
+        f"         {printable(py['executable'])} on {py['platform']}",
+    ]
     for m in data["modules"]:
         state = (
             f"{m['version']}"

@@ -13,15 +13,25 @@ FORMATS = ("table", "json", "nagios")
 
 def add_arguments(parser):
     """Options of ``devkit health``."""
-    parser.add_argument("--check", action="append", dest="checks", metavar="NAME",
-                        help="run only this check (repeatable); names as in the table")  # fmt: skip
-    parser.add_argument("--timeout", metavar="S",
-                        help="deadline for the whole run, e.g. 2 or 2s (default health.deadline_s)")  # fmt: skip
+    parser.add_argument(
+        "--check",
+        action="append",
+        dest="checks",
+        metavar="NAME",
+        help="run only this check (repeatable); names as in the table",
+    )
+    parser.add_argument(
+        "--timeout", metavar="S", help="deadline for the whole run, e.g. 2 or 2s (default health.deadline_s)"
+    )
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--live", action="store_true", help="liveness only: the process can run; no probes")
     mode.add_argument("--ready", action="store_true", help="readiness: only the critical checks")
-    parser.add_argument("--exit-profile", choices=("nagios", "docker"), default="nagios",
-                        help="nagios: 0 ok 1 warn 2 fail 3 unknown; docker: 0 healthy 1 unhealthy")  # fmt: skip
+    parser.add_argument(
+        "--exit-profile",
+        choices=("nagios", "docker"),
+        default="nagios",
+        help="nagios: 0 ok 1 warn 2 fail 3 unknown; docker: 0 healthy 1 unhealthy",
+    )
     parser.add_argument("--format", choices=FORMATS, default="table", help="output format (--json = json)")
 
 
@@ -113,7 +123,13 @@ def render_table(ctx, report):
 
     color = ctx.color_stdout
     rows = table_rows(report)
-    text = term.table(("check", "status", "latency", "output"), rows, width=ctx.width, align="llrl",
-                      colors={1: term.STATUS_COLORS.get}, color=color)  # fmt: skip
+    text = term.table(
+        ("check", "status", "latency", "output"),
+        rows,
+        width=ctx.width,
+        align="llrl",
+        colors={1: term.STATUS_COLORS.get},
+        color=color,
+    )
     status = term.style(report.status.upper(), term.STATUS_COLORS[report.status], color)
     return f"{text}\n\nhealth: {status} - {printable(verdict(report))} ({report.duration_s:.2f} s)"

@@ -22,16 +22,23 @@ def add_arguments(parser):
     tokens.add_argument("--since", default=argparse.SUPPRESS, metavar="SPAN", help="1h, 24h, 7d or all")
     reset = sub.add_parser("reset", help="zero what readers see (asks first on a terminal)")
     reset.add_argument("--yes", action="store_true", help="do not ask")
-    ingest = sub.add_parser("ingest", help="import JSON-lines events from FILE or - (stdin)",
-                            description="Import JSON-lines events (FILE may be a FIFO or /dev/fd/N; lines up to 1 MiB). Bad lines are "
-                            "reported as FILE:LINE: field: problem and skipped (exit 1); with --strict nothing is "
-                            "written (exit 2). A missing FILE or a directory is a usage error (exit 2). A regular FILE is read "
-                            "from where the last ingest of it stopped (its rotated-away rest first); events with an "
-                            "\"id\" are counted once however often they are ingested.")  # fmt: skip
+    ingest = sub.add_parser(
+        "ingest",
+        help="import JSON-lines events from FILE or - (stdin)",
+        description="Import JSON-lines events (FILE may be a FIFO or /dev/fd/N; lines up to 1 MiB). Bad lines are "
+        "reported as FILE:LINE: field: problem and skipped (exit 1); with --strict nothing is "
+        "written (exit 2). A missing FILE or a directory is a usage error (exit 2). A regular FILE is read "
+        "from where the last ingest of it stopped (its rotated-away rest first); events with an "
+        '"id" are counted once however often they are ingested.',
+    )
     ingest.add_argument("file", metavar="FILE", help="JSON-lines file, or - for stdin")
     ingest.add_argument("--strict", action="store_true", help="reject the whole input when any line is bad")
-    ingest.add_argument("--follow", "-f", action="store_true",
-                        help="keep reading FILE as it grows, across rotation and truncation, until Ctrl-C")  # fmt: skip
+    ingest.add_argument(
+        "--follow",
+        "-f",
+        action="store_true",
+        help="keep reading FILE as it grows, across rotation and truncation, until Ctrl-C",
+    )
     metrics_export.add_arguments(sub.add_parser("export", help="export metrics"))
     metrics_push.add_arguments(
         sub.add_parser("push", help="push metrics to an OpenTelemetry collector (OTLP/HTTP JSON)")
@@ -69,9 +76,20 @@ def _render_table(ctx, data):
     if not data["rows"]:
         return f"no operations recorded (since {data['since']})"
     headers = ("operation", "model", "count", "errors", "p50 ms", "p95 ms", "p99 ms", "tokens", "cost")
-    rows = [(r["operation"], r["model"], units.count(r["count"]), units.count(r["errors"]), units.ms(r["p50_ms"]),
-             units.ms(r["p95_ms"]), units.ms(r["p99_ms"]), units.count(r["total_tokens"]), units.usd(r["cost"]))
-            for r in data["rows"]]  # fmt: skip
+    rows = [
+        (
+            r["operation"],
+            r["model"],
+            units.count(r["count"]),
+            units.count(r["errors"]),
+            units.ms(r["p50_ms"]),
+            units.ms(r["p95_ms"]),
+            units.ms(r["p99_ms"]),
+            units.count(r["total_tokens"]),
+            units.usd(r["cost"]),
+        )
+        for r in data["rows"]
+    ]
     colors = {3: lambda n: "red" if n != "0" else None}
     table = term.table(headers, rows, ctx.width, "llrrrrrrr", colors, ctx.color_stdout)
     stream = streaming_block(ctx, data["rows"], ("operation", "model"))
@@ -85,9 +103,17 @@ def streaming_block(ctx, rows, keys):
     streamed = [r for r in rows if r.get("ttft_p50_ms") is not None]
     if not streamed:
         return ""
-    cells = [tuple(r[k] for k in keys) + (units.ms(r["ttft_p50_ms"]), units.ms(r["ttft_p95_ms"]),
-             units.ms(r["time_per_chunk_p50_ms"]), units.rate(r["tokens_per_s_p50"]), units.rate(r["tokens_per_s_p95"]))
-             for r in streamed]  # fmt: skip
+    cells = [
+        tuple(r[k] for k in keys)
+        + (
+            units.ms(r["ttft_p50_ms"]),
+            units.ms(r["ttft_p95_ms"]),
+            units.ms(r["time_per_chunk_p50_ms"]),
+            units.rate(r["tokens_per_s_p50"]),
+            units.rate(r["tokens_per_s_p95"]),
+        )
+        for r in streamed
+    ]
     headers = keys + ("ttft p50 ms", "ttft p95 ms", "ms/chunk", "tok/s p50", "tok/s p95")
     return term.table(headers, cells, ctx.width, "l" * len(keys) + "rrrrr", None, ctx.color_stdout)
 
@@ -103,10 +129,19 @@ def _tokens(ctx, args):
 def _render_tokens(ctx, data):
     blocks = []
     for field in ("model", "operation"):
-        rows = [(r[field], units.count(r["requests"]), units.count(r["prompt_tokens"]),
-                 units.count(r["cached_prompt_tokens"]), units.count(r["completion_tokens"]),
-                 units.count(r["reasoning_tokens"]), units.count(r["total_tokens"]), units.usd(r["cost"]))
-                for r in data[f"by_{field}"]]  # fmt: skip
+        rows = [
+            (
+                r[field],
+                units.count(r["requests"]),
+                units.count(r["prompt_tokens"]),
+                units.count(r["cached_prompt_tokens"]),
+                units.count(r["completion_tokens"]),
+                units.count(r["reasoning_tokens"]),
+                units.count(r["total_tokens"]),
+                units.usd(r["cost"]),
+            )
+            for r in data[f"by_{field}"]
+        ]
         headers = (field, "requests", "prompt", "cached", "completion", "reasoning", "total", "cost")
         body = term.table(headers, rows, ctx.width, "lrrrrrrr", None, ctx.color_stdout) if rows else "(none)"
         blocks.append(term.style(f"by {field}", "bold", ctx.color_stdout) + "\n" + body)
@@ -187,15 +222,28 @@ def _ingest_into(ctx, args, store, regular, on_error):
 
         ctx.info(f"{args.file}: following (Ctrl-C to stop)")
         with stop_on_signals() as stop:
-            return ingest.follow(store, full, stop, ctx.clock, on_error,
-                                 lambda what, path: ctx.info(f"{args.file}: {what}"))  # fmt: skip
+            return ingest.follow(
+                store, full, stop, ctx.clock, on_error, lambda what, path: ctx.info(f"{args.file}: {what}")
+            )
     if not regular:
         with _stdin_or_pipe(ctx, full, args.file) as handle:
-            return ingest.ingest(store, lambda: ingest.bounded_lines(handle), args.strict, ctx.clock(), on_error,
-                                 replayable=False)  # fmt: skip
+            return ingest.ingest(
+                store,
+                lambda: ingest.bounded_lines(handle),
+                args.strict,
+                ctx.clock(),
+                on_error,
+                replayable=False,
+            )
     with _progress(ctx, args.file) as progress:
-        return ingest.ingest_file(store, full, args.strict, ctx.clock(), on_error,
-                                  lambda offset: progress.advance(offset - progress.done))  # fmt: skip
+        return ingest.ingest_file(
+            store,
+            full,
+            args.strict,
+            ctx.clock(),
+            on_error,
+            lambda offset: progress.advance(offset - progress.done),
+        )
 
 
 def _stdin_or_pipe(ctx, full, path):

@@ -17,16 +17,23 @@ from devkit.util import atomic_write, parse_duration
 
 def add_arguments(parser):
     """Options of ``metrics export``."""
-    parser.description = ("Export metrics from one consistent snapshot. csv writes one row per series and "
-                          "interval; with --operations it streams the raw operations instead.")  # fmt: skip
+    parser.description = (
+        "Export metrics from one consistent snapshot. csv writes one row per series and "
+        "interval; with --operations it streams the raw operations instead."
+    )
     names = ", ".join(EXPORT_FORMATS[:-1]) + " or " + EXPORT_FORMATS[-1]
     default = SECTIONS["export"]["format"].default
     parser.add_argument("--format", metavar="FORMAT", help=f"{names} (default: export.format, {default})")
     parser.add_argument("--since", default=argparse.SUPPRESS, metavar="SPAN", help="1h, 24h, 7d or all")
     parser.add_argument("-o", "--output", metavar="PATH", help="write to this file (a folder with --every)")
     parser.add_argument("--operations", action="store_true", help="csv of the raw operations (streamed)")
-    parser.add_argument("--every", nargs="?", const="config", metavar="DURATION",
-                        help="export every DURATION (e.g. 60s) until Ctrl-C; alone: export.interval_s")  # fmt: skip
+    parser.add_argument(
+        "--every",
+        nargs="?",
+        const="config",
+        metavar="DURATION",
+        help="export every DURATION (e.g. 60s) until Ctrl-C; alone: export.interval_s",
+    )
     parser.add_argument("--keep", type=_positive_int, metavar="N", help="scheduled: keep the newest N files")
     parser.add_argument("--count", type=_positive_int, metavar="N", help="scheduled: stop after N exports")
 
@@ -106,15 +113,31 @@ def _scheduled(ctx, args, cfg, fmt):
 
     interval, directory, keep = _schedule_settings(args, cfg)
     with stop_on_signals() as stop:
-        rounds, written = every(interval, lambda: _export_round(ctx, args, cfg, fmt, directory, keep), ctx.clock,
-                                stop, args.count, keep=keep)  # fmt: skip
+        rounds, written = every(
+            interval,
+            lambda: _export_round(ctx, args, cfg, fmt, directory, keep),
+            ctx.clock,
+            stop,
+            args.count,
+            keep=keep,
+        )
     if stop.is_set():
         ctx.info("devkit: export schedule stopped")
     kept = [p for p in written if os.path.exists(p)]
-    data = {"directory": directory, "format": fmt, "rounds": rounds, "interval_s": interval, "keep": keep,
-            "kept": kept}  # fmt: skip
-    emit(ctx, data, lambda c, d: f"{d['rounds']} export(s) to {d['directory']}; newest kept: {len(d['kept'])}",
-         notice=True)  # fmt: skip
+    data = {
+        "directory": directory,
+        "format": fmt,
+        "rounds": rounds,
+        "interval_s": interval,
+        "keep": keep,
+        "kept": kept,
+    }
+    emit(
+        ctx,
+        data,
+        lambda c, d: f"{d['rounds']} export(s) to {d['directory']}; newest kept: {len(d['kept'])}",
+        notice=True,
+    )
     return 0
 
 

@@ -11,16 +11,29 @@ from devkit.util import parse_duration
 
 def add_arguments(parser):
     """Options of ``metrics push``."""
-    parser.description = ("Push one snapshot as an OTLP/HTTP JSON ExportMetricsServiceRequest to a collector, "
-                          "retrying 429/5xx and connection errors; with --every, until Ctrl-C.")  # fmt: skip
-    parser.add_argument("--otlp", required=True, metavar="URL",
-                        help="collector URL; a bare http://host:4318 gets /v1/metrics")  # fmt: skip
+    parser.description = (
+        "Push one snapshot as an OTLP/HTTP JSON ExportMetricsServiceRequest to a collector, "
+        "retrying 429/5xx and connection errors; with --every, until Ctrl-C."
+    )
+    parser.add_argument(
+        "--otlp", required=True, metavar="URL", help="collector URL; a bare http://host:4318 gets /v1/metrics"
+    )
     parser.add_argument("--every", metavar="DURATION", help="push every DURATION (e.g. 60s) until Ctrl-C")
     parser.add_argument("--count", type=_positive_int, metavar="N", help="with --every: stop after N pushes")
-    parser.add_argument("--header", action="append", default=[], metavar="K=V",
-                        help="extra HTTP header, repeatable; V may be env:VAR (never printed)")  # fmt: skip
-    parser.add_argument("--retries", type=_retries, default=None, metavar="N",
-                        help="retries per push on 429/5xx/connection errors (default 3)")  # fmt: skip
+    parser.add_argument(
+        "--header",
+        action="append",
+        default=[],
+        metavar="K=V",
+        help="extra HTTP header, repeatable; V may be env:VAR (never printed)",
+    )
+    parser.add_argument(
+        "--retries",
+        type=_retries,
+        default=None,
+        metavar="N",
+        help="retries per push on 429/5xx/connection errors (default 3)",
+    )
     parser.add_argument("--since", default=argparse.SUPPRESS, metavar="SPAN", help="1h, 24h, 7d or all")
 
 
@@ -87,8 +100,13 @@ def _round(ctx, args, url, headers, stop, retries):
     now = ctx.clock()
     body = request_body(ctx.config, since_arg(args), now)
     result = push(url, body, headers, stop, retries)
-    data = {"url": shown_url(url), "status": result["status"], "attempts": result["attempts"],
-            "bytes": len(body), "generated_at": now}  # fmt: skip
+    data = {
+        "url": shown_url(url),
+        "status": result["status"],
+        "attempts": result["attempts"],
+        "bytes": len(body),
+        "generated_at": now,
+    }
     if args.every is not None:
         ctx.info(_render_once(ctx, data))
     return data

@@ -7,17 +7,25 @@ from devkit.output import emit
 
 def add_arguments(parser):
     """--host, --port, --token, --open, --demo."""
-    parser.description = ("Serve the live dashboard, the JSON API, /metrics (Prometheus) and /health/* probes "
-                          "until Ctrl-C or SIGTERM. Any address but loopback needs a token.")  # fmt: skip
+    parser.description = (
+        "Serve the live dashboard, the JSON API, /metrics (Prometheus) and /health/* probes "
+        "until Ctrl-C or SIGTERM. Any address but loopback needs a token."
+    )
     parser.add_argument("--host", metavar="ADDR", help="address to bind (default: server.host, 127.0.0.1)")
     parser.add_argument(
         "--port", type=_port, metavar="N", help="port (default: server.port, 8765; 0 = any free)"
     )
-    parser.add_argument("--token", metavar="T", help="bearer token every route but /health and /health/live needs "
-                        "(default: server.token)")  # fmt: skip
+    parser.add_argument(
+        "--token",
+        metavar="T",
+        help="bearer token every route but /health and /health/live needs " "(default: server.token)",
+    )
     parser.add_argument("--open", action="store_true", help="open the dashboard in a web browser")
-    parser.add_argument("--demo", action="store_true",
-                        help="feed a simulated LLM workload into a store of its own in a temporary folder")  # fmt: skip
+    parser.add_argument(
+        "--demo",
+        action="store_true",
+        help="feed a simulated LLM workload into a store of its own in a temporary folder",
+    )
 
 
 def _port(text):

@@ -18,18 +18,30 @@ WATCH_MIN_S, WATCH_MAX_S = 0.5, 3600.0
 # Home the cursor, redraw, clear what the previous (longer) screen left below: no flicker of a full clear.
 REDRAW_START, CLEAR_BELOW, CLEAR_LINE = "\x1b[H", "\x1b[J", "\x1b[K"
 # Store info keys the writer adds when it had to shed raw rows or bad records.
-LOSSES = (("operations_not_kept", "operations not kept"), ("records_dropped", "records dropped"),
-          ("series_overflowed", "operations counted under __overflow__ (too many series)"))  # fmt: skip
+LOSSES = (
+    ("operations_not_kept", "operations not kept"),
+    ("records_dropped", "records dropped"),
+    ("series_overflowed", "operations counted under __overflow__ (too many series)"),
+)
 WINDOWS = ("1m", "5m", "15m")
 
 
 def add_arguments(parser):
     """--since and --watch."""
-    parser.add_argument("--since", default="all", metavar="SPAN",
-                        help=f"only count what happened in this span: {SINCE_CHOICES} (default: all since reset)")  # fmt: skip
-    parser.add_argument("--watch", nargs="?", const=str(WATCH_DEFAULT_S), metavar="SECONDS",
-                        help=f"redraw every SECONDS (default {WATCH_DEFAULT_S:g}, {WATCH_MIN_S:g} to "
-                        f"{WATCH_MAX_S:g}) until Ctrl-C")  # fmt: skip
+    parser.add_argument(
+        "--since",
+        default="all",
+        metavar="SPAN",
+        help=f"only count what happened in this span: {SINCE_CHOICES} (default: all since reset)",
+    )
+    parser.add_argument(
+        "--watch",
+        nargs="?",
+        const=str(WATCH_DEFAULT_S),
+        metavar="SECONDS",
+        help=f"redraw every SECONDS (default {WATCH_DEFAULT_S:g}, {WATCH_MIN_S:g} to "
+        f"{WATCH_MAX_S:g}) until Ctrl-C",
+    )
 
 
 def run(ctx, args):
@@ -96,12 +108,21 @@ def render(ctx, data):
 def _rates_table(ctx, data):
     windows, totals = data["windows"], data["totals"]
     span = "all time" if data["since"] == "all" else f"last {data['since']}"
-    rows = [("requests",) + tuple(units.count(windows[w]["requests"]) for w in WINDOWS) + (units.count(totals["requests"]),),
-            ("errors",) + tuple(units.count(windows[w]["errors"]) for w in WINDOWS) + (units.count(totals["errors"]),),
-            ("per min",) + tuple(units.rate(windows[w]["rate_per_min"]) for w in WINDOWS) + ("",)]  # fmt: skip
+    rows = [
+        ("requests",)
+        + tuple(units.count(windows[w]["requests"]) for w in WINDOWS)
+        + (units.count(totals["requests"]),),
+        ("errors",)
+        + tuple(units.count(windows[w]["errors"]) for w in WINDOWS)
+        + (units.count(totals["errors"]),),
+        ("per min",) + tuple(units.rate(windows[w]["rate_per_min"]) for w in WINDOWS) + ("",),
+    ]
     for name in ("p50", "p95", "p99"):
-        rows.append((f"{name} ms",) + tuple(units.ms(windows[w][name + "_ms"]) for w in WINDOWS)
-                    + (units.ms(data["latency_ms"][name]),))  # fmt: skip
+        rows.append(
+            (f"{name} ms",)
+            + tuple(units.ms(windows[w][name + "_ms"]) for w in WINDOWS)
+            + (units.ms(data["latency_ms"][name]),)
+        )
     headers = ("",) + tuple(f"last {w}" for w in WINDOWS) + (span,)
     return term.table(headers, rows, ctx.width, "lrrrr", None, ctx.color_stdout)
 
@@ -126,8 +147,10 @@ def _summary_lines(data, color):
 def _llm_tokens_line(totals):
     if not (totals.get("cached_prompt_tokens") or totals.get("reasoning_tokens")):
         return []
-    return [f"           of which cached prompt {units.count(totals['cached_prompt_tokens'])}"
-            f"   reasoning {units.count(totals['reasoning_tokens'])}"]  # fmt: skip
+    return [
+        f"           of which cached prompt {units.count(totals['cached_prompt_tokens'])}"
+        f"   reasoning {units.count(totals['reasoning_tokens'])}"
+    ]
 
 
 def _health_line(data, color):
@@ -149,8 +172,10 @@ def _store_line(store):
     missing = "" if store.get("exists", True) else " (no store yet)"
     words = [f"{units.count(store[key])} {label}" for key, label in LOSSES if store.get(key)]
     losses = f"   ({', '.join(words)})" if words else ""
-    return (f"store      {store['path']}   {units.human_size(store['size_bytes'])}   "
-            f"{units.count(store['operations'])} operations{missing}{losses}")  # fmt: skip
+    return (
+        f"store      {store['path']}   {units.human_size(store['size_bytes'])}   "
+        f"{units.count(store['operations'])} operations{missing}{losses}"
+    )
 
 
 def _series_line(ctx, data):
@@ -173,9 +198,19 @@ def _models_block(ctx, data):
     for name in names:
         row, model = usage.get(name, {}), health.get(name, {})
         status = model.get("status", "-")
-        rows.append((name, status, units.count(row.get("count", 0)), units.count(row.get("errors", 0)),
-                     units.ms(row.get("p50_ms")), units.ms(row.get("p95_ms")), units.ms(row.get("p99_ms")),
-                     units.count(row.get("total_tokens", 0)), units.usd(row.get("cost", 0.0))))  # fmt: skip
+        rows.append(
+            (
+                name,
+                status,
+                units.count(row.get("count", 0)),
+                units.count(row.get("errors", 0)),
+                units.ms(row.get("p50_ms")),
+                units.ms(row.get("p95_ms")),
+                units.ms(row.get("p99_ms")),
+                units.count(row.get("total_tokens", 0)),
+                units.usd(row.get("cost", 0.0)),
+            )
+        )
         if model.get("output") and status != "pass":
             notes.append((name, model["output"]))
     headers = ("model", "health", "count", "errors", "p50 ms", "p95 ms", "p99 ms", "tokens", "cost")
@@ -203,8 +238,17 @@ def _errors_block(ctx, data):
 def _recent_block(ctx, recent, now):
     if not recent:
         return ["(no operations recorded)"]
-    rows = [(units.utc_clock(op["ts"], now), op["operation"], op["model"], _outcome(op), units.ms(op["duration_ms"]),
-             _tokens(op)) for op in recent]  # fmt: skip
+    rows = [
+        (
+            units.utc_clock(op["ts"], now),
+            op["operation"],
+            op["model"],
+            _outcome(op),
+            units.ms(op["duration_ms"]),
+            _tokens(op),
+        )
+        for op in recent
+    ]
     colors = {3: lambda outcome: term.STATUS_COLORS.get(outcome, "cyan")}
     headers = ("time", "operation", "model", "status", "ms", "tokens")
     return [term.table(headers, rows, ctx.width, "llllrr", colors, ctx.color_stdout)]

@@ -14,8 +14,18 @@ INT64_MAX = 2**63 - 1
 class Field:
     """One configuration key: its kind, default and limits."""
 
-    def __init__(self, kind, default=None, minimum=None, above=None, maximum=None,
-                 choices=None, required=False, help="", bound=None):  # fmt: skip
+    def __init__(
+        self,
+        kind,
+        default=None,
+        minimum=None,
+        above=None,
+        maximum=None,
+        choices=None,
+        required=False,
+        help="",
+        bound=None,
+    ):
         self.kind = kind  # str | int | number | bool | list | enum | secret
         self.default = default
         self.minimum = minimum

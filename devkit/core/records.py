@@ -34,10 +34,26 @@ class OperationRecord:
 
     __slots__ = OPERATION_FIELDS
 
-    def __init__(self, id, ts, operation, model=None, status="ok", duration_ms=0.0,
-                 prompt_tokens=0, completion_tokens=0, cache_hit=None, cost=0.0,
-                 error=None, detail=None, labels=None, cached_prompt_tokens=0, reasoning_tokens=0, ttft_ms=None,
-                 chunks=None):  # fmt: skip
+    def __init__(
+        self,
+        id,
+        ts,
+        operation,
+        model=None,
+        status="ok",
+        duration_ms=0.0,
+        prompt_tokens=0,
+        completion_tokens=0,
+        cache_hit=None,
+        cost=0.0,
+        error=None,
+        detail=None,
+        labels=None,
+        cached_prompt_tokens=0,
+        reasoning_tokens=0,
+        ttft_ms=None,
+        chunks=None,
+    ):
         self.id = id
         self.ts = ts
         self.operation = operation
@@ -106,12 +122,36 @@ class Batch:
         self.plain = list(plain)
 
     def __bool__(self):
-        return bool(self.operations or self.instruments or self.aggregates or self.rows or self.plain
-                    or self.not_kept or self.dropped)  # fmt: skip
+        return bool(
+            self.operations
+            or self.instruments
+            or self.aggregates
+            or self.rows
+            or self.plain
+            or self.not_kept
+            or self.dropped
+        )
 
 
 def full_row(plain):
     """The 17-column store row (as ``Operation.row()`` makes, no id) of one of a Batch's ``plain`` rows."""
     ts, operation, model, status, millis, prompt, completion, cost = plain
-    return (None, ts, operation, model, status, millis, prompt, completion, None, cost, None, None, None, 0, 0,
-            None, None)  # fmt: skip
+    return (
+        None,
+        ts,
+        operation,
+        model,
+        status,
+        millis,
+        prompt,
+        completion,
+        None,
+        cost,
+        None,
+        None,
+        None,
+        0,
+        0,
+        None,
+        None,
+    )

@@ -125,8 +125,22 @@ class Aggregate:
     streamed operation is folded in).
     """
 
-    __slots__ = ("count", "prompt", "completion", "cost", "hits", "misses", "slots", "dsum", "dmin", "dmax",
-                 "first", "last", "cached", "reasoning") + STREAM_DISTS  # fmt: skip
+    __slots__ = (
+        "count",
+        "prompt",
+        "completion",
+        "cost",
+        "hits",
+        "misses",
+        "slots",
+        "dsum",
+        "dmin",
+        "dmax",
+        "first",
+        "last",
+        "cached",
+        "reasoning",
+    ) + STREAM_DISTS
 
     def __init__(self, ts):
         self.count = self.prompt = self.completion = self.hits = self.misses = 0
@@ -223,16 +237,41 @@ class Aggregate:
 
     def to_list(self):
         """A JSON-ready form (spill files)."""
-        return [self.count, self.prompt, self.completion, self.cost, self.hits, self.misses,
-                sorted(self.slots.items()), self.dsum, self.dmin, self.dmax, self.first, self.last, self.cached,
-                self.reasoning] + [None if d is None else d.to_list() for d in (self.ttft, self.tpot, self.tps)]  # fmt: skip
+        return [
+            self.count,
+            self.prompt,
+            self.completion,
+            self.cost,
+            self.hits,
+            self.misses,
+            sorted(self.slots.items()),
+            self.dsum,
+            self.dmin,
+            self.dmax,
+            self.first,
+            self.last,
+            self.cached,
+            self.reasoning,
+        ] + [None if d is None else d.to_list() for d in (self.ttft, self.tpot, self.tps)]
 
     @classmethod
     def from_list(cls, data):
         """Rebuild from ``to_list`` output (spill files of older versions lack the LLM fields)."""
         agg = cls(0.0)
-        (agg.count, agg.prompt, agg.completion, agg.cost, agg.hits, agg.misses, slots, agg.dsum, agg.dmin,
-         agg.dmax, agg.first, agg.last) = data[:12]  # fmt: skip
+        (
+            agg.count,
+            agg.prompt,
+            agg.completion,
+            agg.cost,
+            agg.hits,
+            agg.misses,
+            slots,
+            agg.dsum,
+            agg.dmin,
+            agg.dmax,
+            agg.first,
+            agg.last,
+        ) = data[:12]
         agg.slots = {int(s): int(n) for s, n in slots}
         if len(data) > 12:
             agg.cached, agg.reasoning = int(data[12]), int(data[13])

@@ -5,8 +5,11 @@ import platform
 import shutil
 import sys
 
-MODULES = (("sqlite3", "sqlite_version", True), ("zlib", "ZLIB_RUNTIME_VERSION", True),
-           ("ssl", "OPENSSL_VERSION", False))  # fmt: skip
+MODULES = (
+    ("sqlite3", "sqlite_version", True),
+    ("zlib", "ZLIB_RUNTIME_VERSION", True),
+    ("ssl", "OPENSSL_VERSION", False),
+)
 TOOLS = (
     ("git", ("git",)),
     ("chromium", ("chromium", "chromium-browser", "google-chrome")),
@@ -25,9 +28,14 @@ def dependencies(path=None):
 
 def _python():
     build, date = platform.python_build()
-    return {"version": platform.python_version(), "implementation": platform.python_implementation(),
-            "build": f"{build}, {date}", "compiler": platform.python_compiler(), "executable": sys.executable,
-            "platform": platform.platform()}  # fmt: skip
+    return {
+        "version": platform.python_version(),
+        "implementation": platform.python_implementation(),
+        "build": f"{build}, {date}",
+        "compiler": platform.python_compiler(),
+        "executable": sys.executable,
+        "platform": platform.platform(),
+    }
 
 
 def _module(name, attr, required):
@@ -35,8 +43,13 @@ def _module(name, attr, required):
         module = importlib.import_module(name)
     except ImportError as exc:
         return {"name": name, "available": False, "version": None, "required": required, "error": str(exc)}
-    return {"name": name, "available": True, "version": str(getattr(module, attr, "")), "required": required,
-            "error": None}  # fmt: skip
+    return {
+        "name": name,
+        "available": True,
+        "version": str(getattr(module, attr, "")),
+        "required": required,
+        "error": None,
+    }
 
 
 def _tool(name, commands, path):

@@ -33,8 +33,12 @@ def record_request(op_id, request, response=None, config=None, now=None):
     if not cfg.get("debug", "record_requests"):
         return None
     op_id = check_op_id(op_id)
-    record = {"op_id": op_id, "ts": time.time() if now is None else now,
-              "request": clean_request(request, cfg), "response": _pick(response or {}, RESPONSE_KEYS, cfg)}  # fmt: skip
+    record = {
+        "op_id": op_id,
+        "ts": time.time() if now is None else now,
+        "request": clean_request(request, cfg),
+        "response": _pick(response or {}, RESPONSE_KEYS, cfg),
+    }
     folder = os.path.join(cfg.state_dir, FOLDER)
     path = os.path.join(folder, timestamped_name(record["ts"], f"-{op_id}.json", prefix=PREFIX))
     atomic_write(path, json.dumps(record, ensure_ascii=False, indent=1), mode=0o600)
@@ -60,8 +64,11 @@ def clean_request(request, cfg):
     """The request without credential headers, its body bounded, every secret value scrubbed."""
     cleaned = _pick(request, REQUEST_KEYS, cfg)
     headers = request.get("headers") or {}
-    cleaned["headers"] = {str(k): cfg.scrub(v) for k, v in headers.items()
-                          if str(k).lower() not in DROPPED_HEADERS and not is_secret_key(k)}  # fmt: skip
+    cleaned["headers"] = {
+        str(k): cfg.scrub(v)
+        for k, v in headers.items()
+        if str(k).lower() not in DROPPED_HEADERS and not is_secret_key(k)
+    }
     body = request.get("body")
     if not isinstance(body, str) and body is not None:
         body = json.dumps(body, ensure_ascii=False)

@@ -26,12 +26,22 @@ def replay(cfg, op_id, timeout_s=None):
         )
     timeout_s = float(timeout_s or cfg.get("health", "timeout_s"))
     answer = send(request, _credentials(cfg, request.get("url", "")), timeout_s)
-    original = {k: record.get("response", {}).get(k) for k in ("status", "latency_ms", "prompt_tokens",
-                                                                 "completion_tokens")}  # fmt: skip
-    changes = {k: [original[k], answer[k]] for k in ("status", "prompt_tokens", "completion_tokens")
-               if original[k] is not None and original[k] != answer[k]}  # fmt: skip
-    return {"op_id": record["op_id"], "url": cfg.scrub(request.get("url")), "original": original,
-            "replay": answer, "changes": changes}  # fmt: skip
+    original = {
+        k: record.get("response", {}).get(k)
+        for k in ("status", "latency_ms", "prompt_tokens", "completion_tokens")
+    }
+    changes = {
+        k: [original[k], answer[k]]
+        for k in ("status", "prompt_tokens", "completion_tokens")
+        if original[k] is not None and original[k] != answer[k]
+    }
+    return {
+        "op_id": record["op_id"],
+        "url": cfg.scrub(request.get("url")),
+        "original": original,
+        "replay": answer,
+        "changes": changes,
+    }
 
 
 def _origin(url):
@@ -67,8 +77,13 @@ def send(request, extra_headers, timeout_s):
         error = str(getattr(exc, "reason", exc))
     latency_ms = round((time.perf_counter() - started) * 1000, 3)
     prompt, completion = usage_of(payload)
-    return {"status": status, "latency_ms": latency_ms, "prompt_tokens": prompt, "completion_tokens": completion,
-            "error": error}  # fmt: skip
+    return {
+        "status": status,
+        "latency_ms": latency_ms,
+        "prompt_tokens": prompt,
+        "completion_tokens": completion,
+        "error": error,
+    }
 
 
 def usage_of(payload):

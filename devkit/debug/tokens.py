@@ -42,14 +42,24 @@ def check_records(records, tolerance):
     rows = []
     for record in records:
         response = record.get("response") or {}
-        texts = {"prompt_tokens": prompt_text((record.get("request") or {}).get("body")),
-                 "completion_tokens": response.get("text")}  # fmt: skip
+        texts = {
+            "prompt_tokens": prompt_text((record.get("request") or {}).get("body")),
+            "completion_tokens": response.get("text"),
+        }
         for field, text in texts.items():
             reported = response.get(field)
             if not isinstance(reported, int) or not text:
                 continue
             estimated = estimate_tokens(text)
             gap = abs(reported - estimated) / max(estimated, 1)
-            rows.append({"op_id": record.get("op_id"), "field": field, "reported": reported, "estimated": estimated,
-                         "gap": round(gap, 3), "flagged": gap > tolerance})  # fmt: skip
+            rows.append(
+                {
+                    "op_id": record.get("op_id"),
+                    "field": field,
+                    "reported": reported,
+                    "estimated": estimated,
+                    "gap": round(gap, 3),
+                    "flagged": gap > tolerance,
+                }
+            )
     return rows

@@ -7,8 +7,14 @@ chunks so big outputs stream; ``render`` picks the renderer by format name.
 from devkit.config.schema import EXPORT_FORMATS as FORMATS
 from devkit.errors import UsageError
 
-EXTENSIONS = {"json": ".json", "csv": ".csv", "md": ".md", "prom": ".prom", "openmetrics": ".om.txt",
-              "otlp": ".otlp.json"}  # fmt: skip
+EXTENSIONS = {
+    "json": ".json",
+    "csv": ".csv",
+    "md": ".md",
+    "prom": ".prom",
+    "openmetrics": ".om.txt",
+    "otlp": ".otlp.json",
+}
 CONTENT_TYPES = {
     "json": "application/json; charset=utf-8",
     "csv": "text/csv; charset=utf-8; header=present",

@@ -5,8 +5,20 @@ import json
 from devkit.snapshot import PERCENTILES, STREAM_FIELDS, percentiles, stream_summary
 from devkit.util import utc_iso
 
-SERIES_FIELDS = ("operation", "model", "status", "count", "prompt_tokens", "completion_tokens", "cost",
-                 "cache_hits", "cache_misses", "created_ts", "cached_prompt_tokens", "reasoning_tokens")  # fmt: skip
+SERIES_FIELDS = (
+    "operation",
+    "model",
+    "status",
+    "count",
+    "prompt_tokens",
+    "completion_tokens",
+    "cost",
+    "cache_hits",
+    "cache_misses",
+    "created_ts",
+    "cached_prompt_tokens",
+    "reasoning_tokens",
+)
 STREAM_KEYS = tuple(key for key, _name, _q, _scale in STREAM_FIELDS)
 
 

@@ -14,13 +14,55 @@ from devkit.export.common import (
     series_rows,
 )
 
-SERIES_COLUMNS = ("record", "start_ts", "end_ts", "start_utc", "end_utc", "operation", "model", "status",
-                  "name", "kind", "labels", "requests", "errors", "prompt_tokens", "completion_tokens", "cost",
-                  "cache_hits", "cache_misses", "value", "sum", "unit", "p50", "p90", "p95", "p99",
-                  "cached_prompt_tokens", "reasoning_tokens") + STREAM_KEYS  # fmt: skip
-OPERATION_COLUMNS = ("id", "ts", "time_utc", "operation", "model", "status", "duration_ms", "prompt_tokens",
-                     "completion_tokens", "cache_hit", "cost", "error", "detail", "labels", "cached_prompt_tokens",
-                     "reasoning_tokens", "ttft_ms", "chunks")  # fmt: skip
+SERIES_COLUMNS = (
+    "record",
+    "start_ts",
+    "end_ts",
+    "start_utc",
+    "end_utc",
+    "operation",
+    "model",
+    "status",
+    "name",
+    "kind",
+    "labels",
+    "requests",
+    "errors",
+    "prompt_tokens",
+    "completion_tokens",
+    "cost",
+    "cache_hits",
+    "cache_misses",
+    "value",
+    "sum",
+    "unit",
+    "p50",
+    "p90",
+    "p95",
+    "p99",
+    "cached_prompt_tokens",
+    "reasoning_tokens",
+) + STREAM_KEYS
+OPERATION_COLUMNS = (
+    "id",
+    "ts",
+    "time_utc",
+    "operation",
+    "model",
+    "status",
+    "duration_ms",
+    "prompt_tokens",
+    "completion_tokens",
+    "cache_hit",
+    "cost",
+    "error",
+    "detail",
+    "labels",
+    "cached_prompt_tokens",
+    "reasoning_tokens",
+    "ttft_ms",
+    "chunks",
+)
 ROWS_PER_CHUNK = 1000
 
 
@@ -62,9 +104,22 @@ def _series_records(snapshot):
     end = snapshot.generated_at
     for row in series_rows(snapshot):
         record = _interval("series", start, end)
-        record.update((k, row[k]) for k in ("operation", "model", "status", "prompt_tokens", "completion_tokens",
-                                            "cost", "cache_hits", "cache_misses", "cached_prompt_tokens",
-                                            "reasoning_tokens") + STREAM_KEYS)  # fmt: skip
+        record.update(
+            (k, row[k])
+            for k in (
+                "operation",
+                "model",
+                "status",
+                "prompt_tokens",
+                "completion_tokens",
+                "cost",
+                "cache_hits",
+                "cache_misses",
+                "cached_prompt_tokens",
+                "reasoning_tokens",
+            )
+            + STREAM_KEYS
+        )
         record.update(
             requests=row["count"], errors=row["count"] if row["status"] == "error" else 0, unit="ms"
         )
@@ -117,9 +172,23 @@ def _operation_row(op):
     detail = op.get("detail")
     if detail is not None and not isinstance(detail, str):
         detail = json.dumps(detail, sort_keys=True, ensure_ascii=False)
-    return [_cell(op.get("id")), _cell(op.get("ts")), iso(op.get("ts")) or "", _cell(op.get("operation")),
-            _cell(op.get("model")), _cell(op.get("status")), _cell(op.get("duration_ms")),
-            _cell(op.get("prompt_tokens")), _cell(op.get("completion_tokens")), _cell(op.get("cache_hit")),
-            _cell(op.get("cost")), _cell(op.get("error")), _cell(detail), labels_json(op.get("labels")),
-            _cell(op.get("cached_prompt_tokens")), _cell(op.get("reasoning_tokens")), _cell(op.get("ttft_ms")),
-            _cell(op.get("chunks"))]  # fmt: skip
+    return [
+        _cell(op.get("id")),
+        _cell(op.get("ts")),
+        iso(op.get("ts")) or "",
+        _cell(op.get("operation")),
+        _cell(op.get("model")),
+        _cell(op.get("status")),
+        _cell(op.get("duration_ms")),
+        _cell(op.get("prompt_tokens")),
+        _cell(op.get("completion_tokens")),
+        _cell(op.get("cache_hit")),
+        _cell(op.get("cost")),
+        _cell(op.get("error")),
+        _cell(detail),
+        labels_json(op.get("labels")),
+        _cell(op.get("cached_prompt_tokens")),
+        _cell(op.get("reasoning_tokens")),
+        _cell(op.get("ttft_ms")),
+        _cell(op.get("chunks")),
+    ]

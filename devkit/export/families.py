@@ -131,11 +131,17 @@ def stream_families(breakdown):
         "Time between streamed chunks after the first (per-call mean).",
         "seconds",
     )
-    speed = Family("devkit_output_tokens_per_second", "summary",
-                   "Output tokens per second after the first token, per call (0.75% rel. error).")  # fmt: skip
+    speed = Family(
+        "devkit_output_tokens_per_second",
+        "summary",
+        "Output tokens per second after the first token, per call (0.75% rel. error).",
+    )
     for row in breakdown:
-        key = (("operation", str(row.get("operation") or "")), ("model", _model_label(row.get("model"))),
-               ("status", str(row.get("status") or "")))  # fmt: skip
+        key = (
+            ("operation", str(row.get("operation") or "")),
+            ("model", _model_label(row.get("model"))),
+            ("status", str(row.get("status") or "")),
+        )
         created = row.get("created_ts")
         for kind in ("cached_prompt", "reasoning"):
             if row.get(kind + "_tokens"):

@@ -47,8 +47,10 @@ def render_markdown(snapshot, ascii=False):
 def _header(snapshot):
     title = "# devkit report" + (f" — {cell(snapshot.project)}" if snapshot.project else "")
     since = iso(snapshot.since_ts) or "all data"
-    return (f"{title}\n\nGenerated {iso(snapshot.generated_at)} by devkit {snapshot.version}; "
-            f"covers {since} to then.\n")  # fmt: skip
+    return (
+        f"{title}\n\nGenerated {iso(snapshot.generated_at)} by devkit {snapshot.version}; "
+        f"covers {since} to then.\n"
+    )
 
 
 def _summary(snapshot):
@@ -57,12 +59,19 @@ def _summary(snapshot):
     error_rate = units.percent(totals.get("errors", 0) / requests) if requests else "-"
     lookups = (totals.get("cache_hits") or 0) + (totals.get("cache_misses") or 0)
     hit_rate = units.percent(totals.get("cache_hits", 0) / lookups) if lookups else "-"
-    rows = [("Requests", units.count(requests)), ("Errors", f"{units.count(totals.get('errors'))} ({error_rate})"),
-            ("Prompt tokens", units.count(totals.get("prompt_tokens"))),
-            ("Completion tokens", units.count(totals.get("completion_tokens"))),
-            ("Total tokens", units.count(totals.get("total_tokens"))), ("Cost (USD)", units.usd(totals.get("cost"))),
-            ("Cache hit rate", hit_rate),
-            ("Latency p50 / p95 / p99 (ms)", " / ".join(units.ms(stats[k]) for k in ("p50_ms", "p95_ms", "p99_ms")))]  # fmt: skip
+    rows = [
+        ("Requests", units.count(requests)),
+        ("Errors", f"{units.count(totals.get('errors'))} ({error_rate})"),
+        ("Prompt tokens", units.count(totals.get("prompt_tokens"))),
+        ("Completion tokens", units.count(totals.get("completion_tokens"))),
+        ("Total tokens", units.count(totals.get("total_tokens"))),
+        ("Cost (USD)", units.usd(totals.get("cost"))),
+        ("Cache hit rate", hit_rate),
+        (
+            "Latency p50 / p95 / p99 (ms)",
+            " / ".join(units.ms(stats[k]) for k in ("p50_ms", "p95_ms", "p99_ms")),
+        ),
+    ]
     return "\n## Summary\n\n" + table(["Metric", "Value"], rows, "lr") + "\n"
 
 
@@ -103,16 +112,36 @@ def _per_model(snapshot, ascii):
         models.items(), key=lambda kv: -(kv[1][1] + kv[1][2])
     ):
         share = charts.bar(prompt + completion, peak, BAR_WIDTH, ascii=ascii).rstrip()
-        rows.append((cell(_model(model)), units.count(count), units.count(prompt), units.count(completion),
-                     units.count(prompt + completion), f"`{share}`" if share else "", units.usd(cost)))  # fmt: skip
+        rows.append(
+            (
+                cell(_model(model)),
+                units.count(count),
+                units.count(prompt),
+                units.count(completion),
+                units.count(prompt + completion),
+                f"`{share}`" if share else "",
+                units.usd(cost),
+            )
+        )
     headers = ["Model", "Requests", "Prompt", "Completion", "Total", "Tokens", "Cost (USD)"]
     return "\n## Tokens and cost per model\n\n" + table(headers, rows, "lrrrrlr") + "\n"
 
 
 def _latency(snapshot):
-    rows = [(cell(r["operation"]), cell(_model(r["model"])), cell(r["status"]), units.count(r["count"]), units.ms(r["p50_ms"]),
-             units.ms(r["p90_ms"]), units.ms(r["p95_ms"]), units.ms(r["p99_ms"]), units.ms(r["max_ms"]))
-            for r in series_rows(snapshot)]  # fmt: skip
+    rows = [
+        (
+            cell(r["operation"]),
+            cell(_model(r["model"])),
+            cell(r["status"]),
+            units.count(r["count"]),
+            units.ms(r["p50_ms"]),
+            units.ms(r["p90_ms"]),
+            units.ms(r["p95_ms"]),
+            units.ms(r["p99_ms"]),
+            units.ms(r["max_ms"]),
+        )
+        for r in series_rows(snapshot)
+    ]
     if not rows:
         return "\n## Latency percentiles\n\nNo operations.\n"
     headers = ["Operation", "Model", "Status", "Count", "p50 ms", "p90 ms", "p95 ms", "p99 ms", "max ms"]
@@ -120,15 +149,32 @@ def _latency(snapshot):
 
 
 def _streaming(snapshot):
-    rows = [(cell(_model(r["model"])), units.ms(r["ttft_p50_ms"]), units.ms(r["ttft_p95_ms"]),
-             units.ms(r["time_per_chunk_p50_ms"]), units.rate(r["tokens_per_s_p50"]), units.rate(r["tokens_per_s_p95"]),
-             units.count(r["cached_prompt_tokens"]), units.count(r["reasoning_tokens"]))
-            for r in snapshot.model_rows() if r["ttft_p50_ms"] is not None or r["cached_prompt_tokens"]
-            or r["reasoning_tokens"]]  # fmt: skip
+    rows = [
+        (
+            cell(_model(r["model"])),
+            units.ms(r["ttft_p50_ms"]),
+            units.ms(r["ttft_p95_ms"]),
+            units.ms(r["time_per_chunk_p50_ms"]),
+            units.rate(r["tokens_per_s_p50"]),
+            units.rate(r["tokens_per_s_p95"]),
+            units.count(r["cached_prompt_tokens"]),
+            units.count(r["reasoning_tokens"]),
+        )
+        for r in snapshot.model_rows()
+        if r["ttft_p50_ms"] is not None or r["cached_prompt_tokens"] or r["reasoning_tokens"]
+    ]
     if not rows:
         return ""
-    headers = ["Model", "TTFT p50 ms", "TTFT p95 ms", "ms per chunk", "Tokens/s p50", "Tokens/s p95",
-               "Cached prompt", "Reasoning"]  # fmt: skip
+    headers = [
+        "Model",
+        "TTFT p50 ms",
+        "TTFT p95 ms",
+        "ms per chunk",
+        "Tokens/s p50",
+        "Tokens/s p95",
+        "Cached prompt",
+        "Reasoning",
+    ]
     return "\n## Streaming and token detail per model\n\n" + table(headers, rows, "lrrrrrrr") + "\n"
 
 
@@ -144,8 +190,10 @@ def _errors(snapshot):
     )
     if not failing:
         return "\n## Errors\n\nNo errors.\n"
-    rows = [(cell(op), cell(_model(model)), units.count(errors), units.percent(errors / count))
-            for (op, model), (count, errors) in failing]  # fmt: skip
+    rows = [
+        (cell(op), cell(_model(model)), units.count(errors), units.percent(errors / count))
+        for (op, model), (count, errors) in failing
+    ]
     text = "\n## Errors\n\n" + table(["Operation", "Model", "Errors", "Error rate"], rows, "llrr") + "\n"
     return text + _error_types(snapshot)
 
@@ -170,7 +218,15 @@ def _failures(snapshot):
     failures = [op for op in snapshot.recent if op.get("status") == "error"][:RECENT_FAILURES]
     if not failures:
         return "\n## Recent failures\n\nNone.\n"
-    rows = [(cell(iso(op.get("ts"))), cell(op.get("operation")), cell(_model(op.get("model"))), units.ms(op.get("duration_ms")),
-             cell(op.get("error"))) for op in failures]  # fmt: skip
+    rows = [
+        (
+            cell(iso(op.get("ts"))),
+            cell(op.get("operation")),
+            cell(_model(op.get("model"))),
+            units.ms(op.get("duration_ms")),
+            cell(op.get("error")),
+        )
+        for op in failures
+    ]
     headers = ["Time (UTC)", "Operation", "Model", "Duration ms", "Error"]
     return "\n## Recent failures\n\n" + table(headers, rows, "lllrl") + "\n"

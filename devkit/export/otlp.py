@@ -77,12 +77,16 @@ def builtin_metrics(breakdown, providers, since_ts, now):
         for result, field in CACHE_FIELDS if row.get("cache_hits") or row.get("cache_misses") else ():
             point_attrs = dict(attrs, **{"devkit.cache.result": result})
             cache.append(number_point(point_attrs, start, now, int(row.get(field) or 0)))
-    return [m for m in (
-        histogram(DURATION, "GenAI operation duration.", "s", duration),
-        histogram(TOKEN_USAGE, "Number of input and output tokens used.", "{token}", tokens),
-        cumulative_sum(COST, "Estimated cost in US dollars.", "{USD}", cost),
-        cumulative_sum(CACHE_LOOKUPS, "Cache lookups by result (hit|miss).", "{lookup}", cache),
-    ) if m is not None]  # fmt: skip
+    return [
+        m
+        for m in (
+            histogram(DURATION, "GenAI operation duration.", "s", duration),
+            histogram(TOKEN_USAGE, "Number of input and output tokens used.", "{token}", tokens),
+            cumulative_sum(COST, "Estimated cost in US dollars.", "{USD}", cost),
+            cumulative_sum(CACHE_LOOKUPS, "Cache lookups by result (hit|miss).", "{lookup}", cache),
+        )
+        if m is not None
+    ]
 
 
 def stream_metrics(breakdown, providers, since_ts, now):
@@ -95,11 +99,21 @@ def stream_metrics(breakdown, providers, since_ts, now):
             sketch = row.get(name)
             if sketch is not None and sketch.count:
                 points.append(histogram_point(attrs, start, now, sketch, bounds))
-    return [m for m in (
-        histogram(TIME_TO_FIRST_CHUNK, "Time to receive the first chunk of a streamed response.", "s", first),
-        histogram(TIME_PER_OUTPUT_CHUNK, "Time between output chunks after the first (per-call mean).", "s",
-                  per_chunk),
-    ) if m is not None]  # fmt: skip
+    return [
+        m
+        for m in (
+            histogram(
+                TIME_TO_FIRST_CHUNK, "Time to receive the first chunk of a streamed response.", "s", first
+            ),
+            histogram(
+                TIME_PER_OUTPUT_CHUNK,
+                "Time between output chunks after the first (per-call mean).",
+                "s",
+                per_chunk,
+            ),
+        )
+        if m is not None
+    ]
 
 
 def series_attributes(row, providers):
@@ -209,8 +223,12 @@ def instrument_metrics(instruments, taken, now):
         kind = inst.get("kind") if inst.get("kind") in ("counter", "gauge", "histogram") else "gauge"
         key = (inst.get("name", ""), kind)
         if key not in metrics:
-            metrics[key] = {"name": _unique(metric_name(key[0]), taken), "description": inst.get("help") or "",
-                            "kind": kind, "points": []}  # fmt: skip
+            metrics[key] = {
+                "name": _unique(metric_name(key[0]), taken),
+                "description": inst.get("help") or "",
+                "kind": kind,
+                "points": [],
+            }
             order.append(key)
         metrics[key]["points"].append(_instrument_point(inst, kind, now))
     return [_instrument_metric(metrics[key]) for key in order]

@@ -43,8 +43,12 @@ def to_outcome(value):
     if isinstance(value, str):
         return Outcome(value, value) if value in STATUSES else Outcome("fail", f"unknown status {value!r}")
     if isinstance(value, dict):
-        return Outcome(value.get("status", "pass"), value.get("output", ""),
-                       value.get("observed_value"), value.get("observed_unit"))  # fmt: skip
+        return Outcome(
+            value.get("status", "pass"),
+            value.get("output", ""),
+            value.get("observed_value"),
+            value.get("observed_unit"),
+        )
     return Outcome("fail", f"check returned {type(value).__name__}, expected Outcome/bool/status/dict")
 
 
@@ -77,8 +81,17 @@ class CheckResult:
 class Check:
     """A named check: ``func()`` returns an Outcome (or bool/status/dict); raising means ``fail``."""
 
-    def __init__(self, name, func, component_type="component", critical=True, timeout_s=None,
-                 measurement=None, component_id=None, live=False):  # fmt: skip
+    def __init__(
+        self,
+        name,
+        func,
+        component_type="component",
+        critical=True,
+        timeout_s=None,
+        measurement=None,
+        component_id=None,
+        live=False,
+    ):
         self.name = name
         self.func = func
         self.component_type = component_type

@@ -54,8 +54,15 @@ def model_check(cfg, model):
     def probe():
         return probe_model(model, cfg.secret(model.get("api_key")), health["slow_ms"])
 
-    return Check(f"model.{model['name']}", probe, component_type="model", critical=model["critical"],
-                 timeout_s=model["timeout"], measurement="latency", component_id=model["name"])  # fmt: skip
+    return Check(
+        f"model.{model['name']}",
+        probe,
+        component_type="model",
+        critical=model["critical"],
+        timeout_s=model["timeout"],
+        measurement="latency",
+        component_id=model["name"],
+    )
 
 
 def probe_model(model, api_key, slow_ms):

@@ -20,8 +20,9 @@ def storage_checks(cfg):
         def probe(absolute=absolute):
             return check_path(absolute, storage["min_free_mb"], health["json_sample_limit"])
 
-        checks.append(Check(f"storage.{path}", probe, component_type="storage", measurement="free",
-                            component_id=path))  # fmt: skip
+        checks.append(
+            Check(f"storage.{path}", probe, component_type="storage", measurement="free", component_id=path)
+        )
     return checks
 
 

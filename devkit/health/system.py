@@ -22,9 +22,13 @@ def config_check(cfg):
     """The configuration loaded and validated; env:VAR secrets that are unset warn."""
 
     def probe():
-        missing = [f"models[{i}].api_key: {m['api_key'][4:]} is not set" for i, m in enumerate(cfg.models)
-                   if isinstance(m.get("api_key"), str) and m["api_key"].startswith("env:")
-                   and cfg.secret(m["api_key"]) is None]  # fmt: skip
+        missing = [
+            f"models[{i}].api_key: {m['api_key'][4:]} is not set"
+            for i, m in enumerate(cfg.models)
+            if isinstance(m.get("api_key"), str)
+            and m["api_key"].startswith("env:")
+            and cfg.secret(m["api_key"]) is None
+        ]
         source = os.path.basename(cfg.path) if cfg.path else "defaults (no config file)"
         if missing:
             return Outcome(
@@ -83,8 +87,16 @@ def budget_checks(cfg, now):
             def probe(kind=kind, budget=budget):
                 return budget_outcome(kind, _used_24h(cfg, now, kind), budget)
 
-            checks.append(Check(f"budget.{kind}", probe, component_type="budget", critical=False,
-                                measurement="used", component_id=kind))  # fmt: skip
+            checks.append(
+                Check(
+                    f"budget.{kind}",
+                    probe,
+                    component_type="budget",
+                    critical=False,
+                    measurement="used",
+                    component_id=kind,
+                )
+            )
     return checks
 
 

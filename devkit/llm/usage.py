@@ -27,11 +27,24 @@ class Usage:
     ``completion_tokens`` (as OpenAI counts them), not extra tokens.
     """
 
-    __slots__ = ("prompt_tokens", "completion_tokens", "cached_prompt_tokens", "reasoning_tokens", "shape",
-                 "timings")  # fmt: skip
+    __slots__ = (
+        "prompt_tokens",
+        "completion_tokens",
+        "cached_prompt_tokens",
+        "reasoning_tokens",
+        "shape",
+        "timings",
+    )
 
-    def __init__(self, prompt_tokens=0, completion_tokens=0, cached_prompt_tokens=0, reasoning_tokens=0,
-                 shape="", timings=None):  # fmt: skip
+    def __init__(
+        self,
+        prompt_tokens=0,
+        completion_tokens=0,
+        cached_prompt_tokens=0,
+        reasoning_tokens=0,
+        shape="",
+        timings=None,
+    ):
         self.prompt_tokens = prompt_tokens
         self.completion_tokens = completion_tokens
         self.cached_prompt_tokens = cached_prompt_tokens
@@ -178,8 +191,12 @@ def _ollama(body):
     prompt = _count(body, "prompt_eval_count", "response")
     completion = _count(body, "eval_count", "response")
     timings = {}
-    for key, name in (("total_s", "total_duration"), ("load_s", "load_duration"),
-                      ("prompt_s", "prompt_eval_duration"), ("generation_s", "eval_duration")):  # fmt: skip
+    for key, name in (
+        ("total_s", "total_duration"),
+        ("load_s", "load_duration"),
+        ("prompt_s", "prompt_eval_duration"),
+        ("generation_s", "eval_duration"),
+    ):
         if body.get(name) is not None:
             timings[key] = _count(body, name, "response") / _NS_PER_S
     _add_rate(timings, "prompt_tokens_per_s", prompt, timings.get("prompt_s"))
@@ -207,9 +224,12 @@ def _llamacpp(body):
 
 def _llamacpp_timings(timings):
     out = {}
-    for key, name, scale in (("prompt_s", "prompt_ms", _MS_PER_S), ("generation_s", "predicted_ms", _MS_PER_S),
-                             ("prompt_tokens_per_s", "prompt_per_second", 1.0),
-                             ("output_tokens_per_s", "predicted_per_second", 1.0)):  # fmt: skip
+    for key, name, scale in (
+        ("prompt_s", "prompt_ms", _MS_PER_S),
+        ("generation_s", "predicted_ms", _MS_PER_S),
+        ("prompt_tokens_per_s", "prompt_per_second", 1.0),
+        ("output_tokens_per_s", "predicted_per_second", 1.0),
+    ):
         value = timings.get(name)
         if value is not None:
             out[key] = _number(value, f"timings.{name}") / scale

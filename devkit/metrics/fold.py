@@ -108,6 +108,23 @@ def streamed_rows(columns, costs, room):
         ttft_ms = [None if first < 0.0 else first * 1000.0 for first in ttfts]
         chunks = [None if first < 0.0 else 1 for first in ttfts]
     # The 17 columns of Operation.row(): no id, cache flag, error, detail, labels, cached or reasoning tokens.
-    rows = zip(repeat(None), ts, operations, models, repeat("ok"), millis, prompts, completions, repeat(None),
-               costs, repeat(None), repeat(None), repeat(None), repeat(0), repeat(0), ttft_ms, chunks)  # fmt: skip
+    rows = zip(
+        repeat(None),
+        ts,
+        operations,
+        models,
+        repeat("ok"),
+        millis,
+        prompts,
+        completions,
+        repeat(None),
+        costs,
+        repeat(None),
+        repeat(None),
+        repeat(None),
+        repeat(0),
+        repeat(0),
+        ttft_ms,
+        chunks,
+    )
     return list(islice(rows, room))

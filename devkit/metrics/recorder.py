@@ -246,8 +246,15 @@ class Recorder:
             instruments = self._instruments
             for delta in self.registry.take():
                 _combine(instruments, delta)
-            batch = Batch((), instruments.values(), self._groups, self._rows, self._pending_not_kept,
-                          self._pending_dropped, self._plain)  # fmt: skip
+            batch = Batch(
+                (),
+                instruments.values(),
+                self._groups,
+                self._rows,
+                self._pending_not_kept,
+                self._pending_dropped,
+                self._plain,
+            )
             self._groups, self._rows, self._plain, self._instruments = {}, [], [], {}
             self._pending_not_kept = self._pending_dropped = 0
         return batch
@@ -295,9 +302,13 @@ class Recorder:
     def stats(self):
         """Counters about the recorder: queued, pending raw rows, bad records dropped, raw rows not kept,
         failed writes."""
-        return {"queued": len(self.queue) + len(self.rare), "pending": len(self._rows) + len(self._plain),
-                "dropped": self.dropped,
-                "not_kept": self.not_kept, "failures": self.failures}  # fmt: skip
+        return {
+            "queued": len(self.queue) + len(self.rare),
+            "pending": len(self._rows) + len(self._plain),
+            "dropped": self.dropped,
+            "not_kept": self.not_kept,
+            "failures": self.failures,
+        }
 
     def close(self):
         """Stop the flusher and write what is left within EXIT_WAIT_S, else spill it (safe to call twice)."""
@@ -400,5 +411,8 @@ def _cost_function():
 REGISTRY = Registry()
 RECORDER = Recorder(REGISTRY)
 if hasattr(os, "register_at_fork"):
-    os.register_at_fork(before=RECORDER.before_fork, after_in_parent=RECORDER.after_fork_in_parent,
-                        after_in_child=RECORDER.after_fork_in_child)  # fmt: skip
+    os.register_at_fork(
+        before=RECORDER.before_fork,
+        after_in_parent=RECORDER.after_fork_in_parent,
+        after_in_child=RECORDER.after_fork_in_child,
+    )

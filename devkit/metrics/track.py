@@ -31,8 +31,22 @@ _MAX_CHECKED = 10_000
 class Operation:
     """One tracked operation: a context manager (``with track(...) as op``) and a decorator."""
 
-    __slots__ = ("operation", "model", "labels", "ts", "_t0", "duration_s", "error", "prompt_tokens",
-                 "completion_tokens", "cache_hit", "detail_text", "t_first", "llm", "rare")  # fmt: skip
+    __slots__ = (
+        "operation",
+        "model",
+        "labels",
+        "ts",
+        "_t0",
+        "duration_s",
+        "error",
+        "prompt_tokens",
+        "completion_tokens",
+        "cache_hit",
+        "detail_text",
+        "t_first",
+        "llm",
+        "rare",
+    )
 
     def __init__(self, operation, model=None, labels=None):
         self.operation = operation
@@ -53,8 +67,17 @@ class Operation:
         seconds = self.duration_s = _perf() - t0
         if self.rare is None and exc_type is None:
             t_first = self.t_first
-            _QUEUE.append((self.ts, seconds, self.operation, self.model, self.prompt_tokens, self.completion_tokens,
-                           _NO_TTFT if t_first is None else t_first - t0))  # fmt: skip
+            _QUEUE.append(
+                (
+                    self.ts,
+                    seconds,
+                    self.operation,
+                    self.model,
+                    self.prompt_tokens,
+                    self.completion_tokens,
+                    _NO_TTFT if t_first is None else t_first - t0,
+                )
+            )
             if len(_QUEUE) > _WAKE_AT:
                 _RECORDER.pressure()
         else:
@@ -84,10 +107,18 @@ class Operation:
     def tokens(self, prompt=0, completion=0):
         """Add prompt and completion token counts (integers, 0 to 10**12 per operation)."""
         prompt_total, completion_total = self.prompt_tokens + prompt, self.completion_tokens + completion
-        if not (type(prompt) is int and type(completion) is int and prompt >= 0 and completion >= 0
-                and prompt_total <= MAX_TOKENS and completion_total <= MAX_TOKENS):  # fmt: skip
-            raise UsageError(f"track {self.operation}: tokens must be integers from 0 to {MAX_TOKENS} per"
-                             f" operation, got {prompt!r}, {completion!r}")  # fmt: skip
+        if not (
+            type(prompt) is int
+            and type(completion) is int
+            and prompt >= 0
+            and completion >= 0
+            and prompt_total <= MAX_TOKENS
+            and completion_total <= MAX_TOKENS
+        ):
+            raise UsageError(
+                f"track {self.operation}: tokens must be integers from 0 to {MAX_TOKENS} per"
+                f" operation, got {prompt!r}, {completion!r}"
+            )
         self.prompt_tokens, self.completion_tokens = prompt_total, completion_total
         return self
 
@@ -173,9 +204,25 @@ class Operation:
         cached, reasoning = (llm[0], llm[1]) if llm is not None else (0, 0)
         stream = self.streaming()
         ttft_ms, chunks = (stream[0] * 1000.0, stream[3]) if stream is not None else (None, None)
-        return (None, self.ts, self.operation, self.model, status, self.duration_s * 1000.0, self.prompt_tokens,
-                self.completion_tokens, cache, cost, self.error, self.detail_text, labels, cached, reasoning,
-                ttft_ms, chunks)  # fmt: skip
+        return (
+            None,
+            self.ts,
+            self.operation,
+            self.model,
+            status,
+            self.duration_s * 1000.0,
+            self.prompt_tokens,
+            self.completion_tokens,
+            cache,
+            cost,
+            self.error,
+            self.detail_text,
+            labels,
+            cached,
+            reasoning,
+            ttft_ms,
+            chunks,
+        )
 
 
 def track(operation, model=None, **labels):

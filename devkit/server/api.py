@@ -45,8 +45,9 @@ def operations(app, request):
     """``GET /api/operations?limit=50``: the newest operations, newest first."""
     text = request.query.get("limit", "50")
     if not text.isdigit() or not 1 <= int(text) <= MAX_OPERATIONS:
-        return error_response(400, f"limit: expected a whole number from 1 to {MAX_OPERATIONS}, got {text!r}",
-                              field="limit")  # fmt: skip
+        return error_response(
+            400, f"limit: expected a whole number from 1 to {MAX_OPERATIONS}, got {text!r}", field="limit"
+        )
     return json_response(200, {"operations": app.reader.operations(int(text))})
 
 
@@ -65,8 +66,9 @@ def events(app, request):
         try:
             records.append(validate_event(item, now))
         except EventError as exc:
-            return error_response(400, f"event {index}: {exc.problem}", field=exc.problem.split(":")[0],
-                                  index=index)  # fmt: skip
+            return error_response(
+                400, f"event {index}: {exc.problem}", field=exc.problem.split(":")[0], index=index
+            )
     _write(app, records)
     return json_response(202, {"accepted": len(records), "rejected": 0})
 

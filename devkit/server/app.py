@@ -17,13 +17,29 @@ from devkit.server.data import MetricsReader
 MAX_BODY_BYTES = 1 << 20
 JSON_TYPE = "application/json; charset=utf-8"
 PUBLIC_PATHS = ("/health", "/health/live")
-BASE_HEADERS = (("X-Content-Type-Options", "nosniff"), ("Referrer-Policy", "no-referrer"),
-                ("Cache-Control", "no-store"))  # fmt: skip
+BASE_HEADERS = (
+    ("X-Content-Type-Options", "nosniff"),
+    ("Referrer-Policy", "no-referrer"),
+    ("Cache-Control", "no-store"),
+)
 DATA_CSP = "default-src 'none'; frame-ancestors 'none'"
-REASONS = {200: "OK", 202: "Accepted", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden",
-           404: "Not Found", 405: "Method Not Allowed", 411: "Length Required", 413: "Content Too Large",
-           414: "URI Too Long", 431: "Request Header Fields Too Large", 500: "Internal Server Error", 501: "Not Implemented",
-           503: "Service Unavailable", 505: "HTTP Version Not Supported"}  # fmt: skip
+REASONS = {
+    200: "OK",
+    202: "Accepted",
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    411: "Length Required",
+    413: "Content Too Large",
+    414: "URI Too Long",
+    431: "Request Header Fields Too Large",
+    500: "Internal Server Error",
+    501: "Not Implemented",
+    503: "Service Unavailable",
+    505: "HTTP Version Not Supported",
+}
 
 
 class Request:
@@ -34,8 +50,9 @@ class Request:
         self.method = str(method).upper()
         self.path = urllib.parse.unquote(path) or "/"
         self.query = dict(urllib.parse.parse_qsl(query, keep_blank_values=True))
-        self.headers = {str(k).lower(): str(v) for k, v in (headers.items() if hasattr(headers, "items")
-                                                             else headers)}  # fmt: skip
+        self.headers = {
+            str(k).lower(): str(v) for k, v in (headers.items() if hasattr(headers, "items") else headers)
+        }
         self.body = body
 
 
@@ -114,8 +131,9 @@ class App:
         handler = methods.get(method)
         if handler is None:
             allow = ", ".join(sorted(set(methods) | ({"HEAD"} if "GET" in methods else set())))
-            return json_response(405, {"error": f"{request.method} not allowed on {request.path}"},
-                                 [("Allow", allow)])  # fmt: skip
+            return json_response(
+                405, {"error": f"{request.method} not allowed on {request.path}"}, [("Allow", allow)]
+            )
         if len(request.body) > MAX_BODY_BYTES:
             return error_response(413, f"body over {MAX_BODY_BYTES} bytes")
         if request.path not in PUBLIC_PATHS and not self.authorized(request):

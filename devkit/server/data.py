@@ -69,8 +69,13 @@ class MetricsReader:
     def timeseries(self, window):
         """Per-interval requests, errors, tokens, cost and percentiles over the last ``window`` (``1h``)."""
         snap = self.snapshot(window)
-        return {"window": window, "since_ts": snap.since_ts, "now": snap.generated_at,
-                "resolution_s": snap.history_resolution_s, "points": snap.history}  # fmt: skip
+        return {
+            "window": window,
+            "since_ts": snap.since_ts,
+            "now": snap.generated_at,
+            "resolution_s": snap.history_resolution_s,
+            "points": snap.history,
+        }
 
     def operations(self, limit):
         """The newest ``limit`` operations, newest first."""

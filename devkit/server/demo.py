@@ -15,8 +15,12 @@ import sys
 import tempfile
 
 # name, median latency ms, spread (lognormal sigma), prompt and completion tokens, price in/out per 1M, weight
-MODELS = [("llama3-8b", 380, 0.45, 420, 190, 0.0, 0.0, 5), ("gpt-4o-mini", 850, 0.5, 760, 310, 0.15, 0.6, 3),
-          ("claude-haiku", 640, 0.4, 900, 260, 0.25, 1.25, 2), ("mistral-7b", 470, 0.6, 520, 220, 0.0, 0.0, 2)]  # fmt: skip
+MODELS = [
+    ("llama3-8b", 380, 0.45, 420, 190, 0.0, 0.0, 5),
+    ("gpt-4o-mini", 850, 0.5, 760, 310, 0.15, 0.6, 3),
+    ("claude-haiku", 640, 0.4, 900, 260, 0.25, 1.25, 2),
+    ("mistral-7b", 470, 0.6, 520, 220, 0.0, 0.0, 2),
+]
 OPERATIONS = ("chat", "summarize", "rag.answer", "classify")
 FLAKY_MODEL, DOWN_PERIOD_S, DOWN_FOR_S = "mistral-7b", 120, 30
 EMBED_MODEL = "nomic-embed"
@@ -44,8 +48,12 @@ def start_demo(server_address, token=None, python=None):
     if token:
         env[TOKEN_ENV] = token
     url = f"http://{'[' + host + ']' if ':' in host else host}:{port}"
-    proc = subprocess.Popen([python or sys.executable, "-m", "devkit.server.demo_app", directory, url], env=env,
-                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE)  # fmt: skip
+    proc = subprocess.Popen(
+        [python or sys.executable, "-m", "devkit.server.demo_app", directory, url],
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+    )
 
     def stop():
         _end(proc)
@@ -75,25 +83,48 @@ def _end(proc):
 
 def demo_config(models_port):
     """The demo app's config: its own state folder, the fake models with prices, quick health checks."""
-    models = [{"name": name, "provider": "http", "url": f"http://127.0.0.1:{models_port}/m/{name}", "timeout": 2,
-               "critical": name != FLAKY_MODEL, "price_input_per_1m": p_in, "price_output_per_1m": p_out}
-              for name, _ms, _s, _pt, _ct, p_in, p_out, _w in MODELS]  # fmt: skip
-    return {"project": {"name": "devkit-demo", "state_dir": "state"}, "models": models,
-            "storage": {"paths": ["."], "min_free_mb": 1}, "metrics": {"flush_interval_s": 1.0},
-            "health": {"timeout_s": 2, "deadline_s": 3}}  # fmt: skip
+    models = [
+        {
+            "name": name,
+            "provider": "http",
+            "url": f"http://127.0.0.1:{models_port}/m/{name}",
+            "timeout": 2,
+            "critical": name != FLAKY_MODEL,
+            "price_input_per_1m": p_in,
+            "price_output_per_1m": p_out,
+        }
+        for name, _ms, _s, _pt, _ct, p_in, p_out, _w in MODELS
+    ]
+    return {
+        "project": {"name": "devkit-demo", "state_dir": "state"},
+        "models": models,
+        "storage": {"paths": ["."], "min_free_mb": 1},
+        "metrics": {"flush_interval_s": 1.0},
+        "health": {"timeout_s": 2, "deadline_s": 3},
+    }
 
 
 def fake_event(rng, ts):
     """One plausible JSON event (as an app would post it) for time ``ts``."""
     name, median, sigma, prompt, completion, _pi, _po, _w = rng.choices(MODELS, [m[7] for m in MODELS])[0]
-    event = {"operation": rng.choice(OPERATIONS), "model": name, "ts": ts, "status": "ok",
-             "duration_ms": round(rng.lognormvariate(0, sigma) * median, 1),
-             "prompt_tokens": max(1, int(rng.gauss(prompt, prompt / 4))),
-             "completion_tokens": max(1, int(rng.gauss(completion, completion / 3))), "cache_hit": False}  # fmt: skip
+    event = {
+        "operation": rng.choice(OPERATIONS),
+        "model": name,
+        "ts": ts,
+        "status": "ok",
+        "duration_ms": round(rng.lognormvariate(0, sigma) * median, 1),
+        "prompt_tokens": max(1, int(rng.gauss(prompt, prompt / 4))),
+        "completion_tokens": max(1, int(rng.gauss(completion, completion / 3))),
+        "cache_hit": False,
+    }
     roll = rng.random()
     if is_down(name, ts) or roll < 0.02:
-        event.update(status="error", error="ConnectionRefusedError" if is_down(name, ts) else "RateLimitError",
-                     completion_tokens=0, duration_ms=round(rng.uniform(3, 40), 1))  # fmt: skip
+        event.update(
+            status="error",
+            error="ConnectionRefusedError" if is_down(name, ts) else "RateLimitError",
+            completion_tokens=0,
+            duration_ms=round(rng.uniform(3, 40), 1),
+        )
     elif roll < 0.17:
         event.update(cache_hit=True, completion_tokens=0, duration_ms=round(rng.uniform(1, 8), 2))
     return event

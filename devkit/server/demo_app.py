@@ -55,8 +55,10 @@ def _call(rng, stop):
             stop.wait(min(rng.lognormvariate(0, sigma) * median / 1000.0, 4.0))
             if roll > 0.97:
                 raise RuntimeError("RateLimitError")
-            op.tokens(prompt=max(1, int(rng.gauss(prompt, prompt / 4))),
-                      completion=max(1, int(rng.gauss(completion, completion / 3))))  # fmt: skip
+            op.tokens(
+                prompt=max(1, int(rng.gauss(prompt, prompt / 4))),
+                completion=max(1, int(rng.gauss(completion, completion / 3))),
+            )
     except (ConnectionRefusedError, TimeoutError, RuntimeError):
         pass
 
@@ -73,9 +75,17 @@ def _embedder(url, stop):
     rng = random.Random(7)
     while not stop.wait(2.0):
         now = time.time()
-        events = [{"operation": "embed", "model": EMBED_MODEL, "status": "ok", "ts": now - rng.uniform(0, 2),
-                   "duration_ms": round(rng.lognormvariate(0, 0.3) * 40, 1),
-                   "prompt_tokens": rng.randint(50, 400)} for _ in range(rng.randint(1, 6))]  # fmt: skip
+        events = [
+            {
+                "operation": "embed",
+                "model": EMBED_MODEL,
+                "status": "ok",
+                "ts": now - rng.uniform(0, 2),
+                "duration_ms": round(rng.lognormvariate(0, 0.3) * 40, 1),
+                "prompt_tokens": rng.randint(50, 400),
+            }
+            for _ in range(rng.randint(1, 6))
+        ]
         post_events(url, events)
 
 
@@ -83,8 +93,10 @@ def _backfill(url):
     """Half an hour of history at once, so the charts have a shape from the first second."""
     rng = random.Random(42)
     now = time.time()
-    events = sorted((fake_event(rng, now - rng.uniform(5, BACKFILL_S)) for _ in range(BACKFILL_EVENTS)),
-                    key=lambda e: e["ts"])  # fmt: skip
+    events = sorted(
+        (fake_event(rng, now - rng.uniform(5, BACKFILL_S)) for _ in range(BACKFILL_EVENTS)),
+        key=lambda e: e["ts"],
+    )
     post_events(url, events)
 
 

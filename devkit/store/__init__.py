@@ -53,8 +53,14 @@ def open_store(cfg, clock=time.time, busy_timeout_s=None):
     ``busy_timeout_s`` bounds the wait for another process's lock (default: the store's own).
     """
     extra = {} if busy_timeout_s is None else {"busy_timeout_s": busy_timeout_s}
-    return _store_class()(store_path(cfg), prices=cfg.cost, retention_days=cfg.get("metrics", "retention_days"),
-                          clock=clock, max_series=cfg.get("metrics", "max_series"), **extra)  # fmt: skip
+    return _store_class()(
+        store_path(cfg),
+        prices=cfg.cost,
+        retention_days=cfg.get("metrics", "retention_days"),
+        clock=clock,
+        max_series=cfg.get("metrics", "max_series"),
+        **extra,
+    )
 
 
 def read_store(cfg, clock=time.time):

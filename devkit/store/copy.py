@@ -52,8 +52,10 @@ def _plain_copy(source, target):
     # Without sqlite3 only a database whose log is empty, and stays so while copied, is one snapshot.
     before = _state(source)
     if before[2]:
-        raise StoreError(f"{source}: sqlite3 unavailable and the database has a write-ahead log; copy it"
-                         " with a Python that has sqlite3")  # fmt: skip
+        raise StoreError(
+            f"{source}: sqlite3 unavailable and the database has a write-ahead log; copy it"
+            " with a Python that has sqlite3"
+        )
     shutil.copyfile(source, target)
     if _state(source) != before:
         raise StoreError(f"{source}: changed while copied without sqlite3; try again")

@@ -28,8 +28,16 @@ class Store:
     existing file for reading only: nothing is created, migrated or written.
     """
 
-    def __init__(self, path, prices=None, retention_days=DEFAULT_RETENTION_DAYS, clock=time.time,
-                 readonly=False, busy_timeout_s=BUSY_TIMEOUT_MS / 1000.0, max_series=None):  # fmt: skip
+    def __init__(
+        self,
+        path,
+        prices=None,
+        retention_days=DEFAULT_RETENTION_DAYS,
+        clock=time.time,
+        readonly=False,
+        busy_timeout_s=BUSY_TIMEOUT_MS / 1000.0,
+        max_series=None,
+    ):
         self.max_series = max_series
         self.path = os.path.abspath(os.fspath(path))
         self.prices = prices
@@ -69,8 +77,9 @@ class Store:
             return None
         now = self.clock()
         with self._lock, _errors(self.path, "write"):
-            epoch = writer.write(self.conn, batch, self.prices, now, deadline, spill_name, cursor, stats,
-                                 self.max_series)  # fmt: skip
+            epoch = writer.write(
+                self.conn, batch, self.prices, now, deadline, spill_name, cursor, stats, self.max_series
+            )
         if now >= _NEXT_PRUNE_CHECK.get(self.path, 0.0):
             _NEXT_PRUNE_CHECK[self.path] = now + writer.PRUNE_EVERY_S
             # The batch is committed: a busy store only postpones pruning, it must not fail the write.
@@ -207,9 +216,16 @@ class Store:
             dropped = writer.read_counter(self.conn, "records_dropped")
             overflowed = writer.read_counter(self.conn, "series_overflowed")
         size = sum(os.path.getsize(p) for p in (self.path, self.path + "-wal") if os.path.exists(p))
-        return {"path": self.path, "size_bytes": size, "operations": count, "exists": True,
-                "operations_not_kept": not_kept, "records_dropped": dropped, "series_overflowed": overflowed,
-                "spills_pending": len(spill.spill_paths(self.path))}  # fmt: skip
+        return {
+            "path": self.path,
+            "size_bytes": size,
+            "operations": count,
+            "exists": True,
+            "operations_not_kept": not_kept,
+            "records_dropped": dropped,
+            "series_overflowed": overflowed,
+            "spills_pending": len(spill.spill_paths(self.path)),
+        }
 
 
 def _reset_sql(conn, now):

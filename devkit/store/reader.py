@@ -41,8 +41,9 @@ def op_columns(conn):
     """The operation columns readers select (OPERATION_FIELDS order); older stores read defaults."""
     have = table_columns(conn, "operations")
     # A row stored without an id (the event came without one) shows ``#<seq>``: unique and stable in its store.
-    columns = ["coalesce(id, '#' || seq)"] + [n if n in have or n not in _OP_DEFAULTS else _OP_DEFAULTS[n]
-                                              for n in OPERATION_FIELDS[1:]]  # fmt: skip
+    columns = ["coalesce(id, '#' || seq)"] + [
+        n if n in have or n not in _OP_DEFAULTS else _OP_DEFAULTS[n] for n in OPERATION_FIELDS[1:]
+    ]
     return ", ".join(columns)
 
 
@@ -100,10 +101,22 @@ def breakdown(rows):
         key = (op, model, status)
         g = groups.get(key)
         if g is None:
-            g = groups[key] = {"operation": op, "model": model or None, "status": status, "count": 0,
-                               "prompt_tokens": 0, "completion_tokens": 0, "cost": 0.0, "cache_hits": 0,
-                               "cache_misses": 0, "sketch": Sketch(), "created_ts": row[13], "last_ts": row[14],
-                               "cached_prompt_tokens": 0, "reasoning_tokens": 0}  # fmt: skip
+            g = groups[key] = {
+                "operation": op,
+                "model": model or None,
+                "status": status,
+                "count": 0,
+                "prompt_tokens": 0,
+                "completion_tokens": 0,
+                "cost": 0.0,
+                "cache_hits": 0,
+                "cache_misses": 0,
+                "sketch": Sketch(),
+                "created_ts": row[13],
+                "last_ts": row[14],
+                "cached_prompt_tokens": 0,
+                "reasoning_tokens": 0,
+            }
             g.update((name, Sketch()) for name in STREAM_DISTS)
         g["count"] += count
         g["prompt_tokens"] += prompt
@@ -123,9 +136,20 @@ def breakdown(rows):
 
 def totals(groups):
     """Sum breakdown groups into the totals dict."""
-    out = {"requests": 0, "errors": 0, "prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0,
-           "cost": 0.0, "cache_hits": 0, "cache_misses": 0, "cached_prompt_tokens": 0, "reasoning_tokens": 0,
-           "first_ts": None, "last_ts": None}  # fmt: skip
+    out = {
+        "requests": 0,
+        "errors": 0,
+        "prompt_tokens": 0,
+        "completion_tokens": 0,
+        "total_tokens": 0,
+        "cost": 0.0,
+        "cache_hits": 0,
+        "cache_misses": 0,
+        "cached_prompt_tokens": 0,
+        "reasoning_tokens": 0,
+        "first_ts": None,
+        "last_ts": None,
+    }
     for g in groups:
         out["requests"] += g["count"]
         out["errors"] += g["count"] if g["status"] == "error" else 0
@@ -178,8 +202,15 @@ def history(conn, epoch, resolution_s, since_ts, until_ts=None):
 
 
 def _empty_point(ts):
-    return {"ts": ts, "requests": 0, "errors": 0, "prompt_tokens": 0, "completion_tokens": 0, "cost": 0.0,
-            "sketch": Sketch()}  # fmt: skip
+    return {
+        "ts": ts,
+        "requests": 0,
+        "errors": 0,
+        "prompt_tokens": 0,
+        "completion_tokens": 0,
+        "cost": 0.0,
+        "sketch": Sketch(),
+    }
 
 
 def windows(conn, epoch, now):
@@ -209,8 +240,10 @@ def recent(conn, epoch, limit, since_ts):
 
 def iter_operations(conn, epoch, since_ts, page=2000):
     """Yield operation dicts oldest first, reading ``page`` rows at a time (flat memory)."""
-    sql = (f"SELECT seq, ts, {op_columns(conn)} FROM operations WHERE epoch = ? AND (ts, seq) > (?, ?)"
-           " ORDER BY ts, seq LIMIT ?")  # fmt: skip
+    sql = (
+        f"SELECT seq, ts, {op_columns(conn)} FROM operations WHERE epoch = ? AND (ts, seq) > (?, ?)"
+        " ORDER BY ts, seq LIMIT ?"
+    )
     ts, seq = (-1e300 if since_ts is None else since_ts), -1
     while True:
         rows = conn.execute(sql, (epoch, ts, seq, page)).fetchall()
@@ -223,8 +256,10 @@ def iter_operations(conn, epoch, since_ts, page=2000):
 
 def instruments(conn, epoch):
     """Every stored user instrument series of the current epoch."""
-    sql = ("SELECT name, kind, help, labels, value, sketch, count, dur_sum, dur_min, dur_max, created_ts"
-           " FROM instruments WHERE epoch = ? ORDER BY name, labels")  # fmt: skip
+    sql = (
+        "SELECT name, kind, help, labels, value, sketch, count, dur_sum, dur_min, dur_max, created_ts"
+        " FROM instruments WHERE epoch = ? ORDER BY name, labels"
+    )
     out = []
     for name, kind, help_text, labels, value, blob, count, total, low, high, created in conn.execute(
         sql, (epoch,)
@@ -232,8 +267,17 @@ def instruments(conn, epoch):
         sketch = None
         if kind == "histogram":
             sketch = sketch_from_row(blob, count or 0, total or 0.0, low, high)
-        out.append({"name": name, "kind": kind, "help": help_text, "labels": json.loads(labels), "value": value,
-                    "sketch": sketch, "created_ts": created})  # fmt: skip
+        out.append(
+            {
+                "name": name,
+                "kind": kind,
+                "help": help_text,
+                "labels": json.loads(labels),
+                "value": value,
+                "sketch": sketch,
+                "created_ts": created,
+            }
+        )
     return out
 
 
@@ -248,8 +292,9 @@ def connect_readonly(path):
     uri = "file:" + urllib.parse.quote(os.path.abspath(path)) + ("?mode=rw" if writable else "?mode=ro")
     if not writable and not os.path.exists(path + "-wal"):
         uri += "&immutable=1"
-    conn = sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_MS / 1000.0, isolation_level=None,
-                           check_same_thread=False)  # fmt: skip
+    conn = sqlite3.connect(
+        uri, uri=True, timeout=BUSY_TIMEOUT_MS / 1000.0, isolation_level=None, check_same_thread=False
+    )
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     conn.execute("PRAGMA query_only = ON")
     return conn
@@ -283,8 +328,10 @@ def error_types(conn, epoch, since_ts, limit, newest):
     The type is the ``error`` text before its first ``:`` (``TimeoutError: ...`` -> ``TimeoutError``).
     Only the newest rows are read, so the cost stays flat however big the journal grows.
     """
-    sql = ("SELECT nullif(trim(substr(error, 1, instr(error || ':', ':') - 1)), '') AS kind, count(*) AS n FROM"
-           " (SELECT status, error FROM operations WHERE epoch = ? AND ts >= ? ORDER BY ts DESC LIMIT ?)"
-           " WHERE status = 'error' GROUP BY kind ORDER BY n DESC, kind LIMIT ?")  # fmt: skip
+    sql = (
+        "SELECT nullif(trim(substr(error, 1, instr(error || ':', ':') - 1)), '') AS kind, count(*) AS n FROM"
+        " (SELECT status, error FROM operations WHERE epoch = ? AND ts >= ? ORDER BY ts DESC LIMIT ?)"
+        " WHERE status = 'error' GROUP BY kind ORDER BY n DESC, kind LIMIT ?"
+    )
     since = -1e300 if since_ts is None else since_ts
     return [(kind, n) for kind, n in conn.execute(sql, (epoch, since, int(newest), int(limit)))]

@@ -52,16 +52,28 @@ CREATE TABLE IF NOT EXISTS health (id INTEGER PRIMARY KEY CHECK (id = 1), ts REA
 """
 
 # Columns version 3 added (ALTER TABLE adds them to older stores): (table, name, declaration).
-V3_COLUMNS = [("operations", "cached_prompt_tokens", "INTEGER NOT NULL DEFAULT 0"),
-              ("operations", "reasoning_tokens", "INTEGER NOT NULL DEFAULT 0"), ("operations", "ttft_ms", "REAL"),
-              ("operations", "chunks", "INTEGER"), ("aggregates", "cached_prompt_tokens", "INTEGER NOT NULL DEFAULT 0"),
-              ("aggregates", "reasoning_tokens", "INTEGER NOT NULL DEFAULT 0")]  # fmt: skip
+V3_COLUMNS = [
+    ("operations", "cached_prompt_tokens", "INTEGER NOT NULL DEFAULT 0"),
+    ("operations", "reasoning_tokens", "INTEGER NOT NULL DEFAULT 0"),
+    ("operations", "ttft_ms", "REAL"),
+    ("operations", "chunks", "INTEGER"),
+    ("aggregates", "cached_prompt_tokens", "INTEGER NOT NULL DEFAULT 0"),
+    ("aggregates", "reasoning_tokens", "INTEGER NOT NULL DEFAULT 0"),
+]
 for _name in STREAM_DISTS:
-    V3_COLUMNS += [("aggregates", f"{_name}_sketch", "BLOB"), ("aggregates", f"{_name}_count", "INTEGER NOT NULL DEFAULT 0"),
-                   ("aggregates", f"{_name}_sum", "REAL NOT NULL DEFAULT 0"), ("aggregates", f"{_name}_min", "REAL"),
-                   ("aggregates", f"{_name}_max", "REAL")]  # fmt: skip
-_DDL = _DDL.format(**{key: "".join(f", {n} {d}" for t, n, d in V3_COLUMNS if t == table)
-                      for key, table in (("ops_v3", "operations"), ("aggs_v3", "aggregates"))})  # fmt: skip
+    V3_COLUMNS += [
+        ("aggregates", f"{_name}_sketch", "BLOB"),
+        ("aggregates", f"{_name}_count", "INTEGER NOT NULL DEFAULT 0"),
+        ("aggregates", f"{_name}_sum", "REAL NOT NULL DEFAULT 0"),
+        ("aggregates", f"{_name}_min", "REAL"),
+        ("aggregates", f"{_name}_max", "REAL"),
+    ]
+_DDL = _DDL.format(
+    **{
+        key: "".join(f", {n} {d}" for t, n, d in V3_COLUMNS if t == table)
+        for key, table in (("ops_v3", "operations"), ("aggs_v3", "aggregates"))
+    }
+)
 
 
 def connect(path, busy_timeout_s=BUSY_TIMEOUT_MS / 1000.0):
@@ -146,6 +158,8 @@ def _copy_operations(conn):
     shared = table_columns(conn, "operations") & table_columns(conn, _OLD_OPERATIONS)
     columns = ", ".join(sorted(shared))
     conn.execute(f"INSERT INTO operations ({columns}) SELECT {columns} FROM {_OLD_OPERATIONS}")
-    conn.execute(f"INSERT OR REPLACE INTO meta (key, value) SELECT 'next_seq', coalesce(max(seq), 0) + 1"
-                 f" FROM {_OLD_OPERATIONS}")  # fmt: skip
+    conn.execute(
+        f"INSERT OR REPLACE INTO meta (key, value) SELECT 'next_seq', coalesce(max(seq), 0) + 1"
+        f" FROM {_OLD_OPERATIONS}"
+    )
     conn.execute(f"DROP TABLE {_OLD_OPERATIONS}")

@@ -86,5 +86,11 @@ def _add_line(batch, item):
 
 
 def _delta_dict(d):
-    return {"name": d.name, "kind": d.kind, "help": d.help, "labels": [list(p) for p in d.labels or ()],
-            "value": d.value, "sketch": None if d.sketch is None else d.sketch.to_dict()}  # fmt: skip
+    return {
+        "name": d.name,
+        "kind": d.kind,
+        "help": d.help,
+        "labels": [list(p) for p in d.labels or ()],
+        "value": d.value,
+        "sketch": None if d.sketch is None else d.sketch.to_dict(),
+    }
