@@ -1,0 +1,118 @@
+"""The column-wise fold of plain operations equals the one-by-one fold, series by series."""
+
+import json
+import math
+import random
+import time
+
+import pytest
+
+from devkit.core.records import full_row
+from devkit.core.rollup import FINEST_S, Aggregate, stream_values
+from devkit.metrics.fold import NO_TTFT
+from devkit.metrics.instruments import Registry
+from devkit.metrics.recorder import Recorder
+
+NOW = time.time()
+PRICE = {"name": "m1", "url": "http://127.0.0.1:9", "price_input_per_1m": 2.0, "price_output_per_1m": 10.0}
+
+
+@pytest.fixture
+def recorder(tmp_path, monkeypatch):
+    """A private Recorder whose batches land in ``recorder.written`` (the config prices model m1)."""
+    (tmp_path / "devkit.json").write_text(json.dumps({"models": [PRICE]}))
+    monkeypatch.chdir(tmp_path)
+    written = []
+    rec = Recorder(Registry(), writer=written.append)
+    rec.written = written
+    return rec
+
+
+def _entries(count, seed=3):
+    rng = random.Random(seed)
+    out = []
+    for i in range(count):
+        # Three series, two 10 s buckets, durations inside and outside the sketch's range, some streamed.
+        seconds = rng.choice([0.0, 2e-8, 250000.0]) if i % 97 == 0 else rng.lognormvariate(-3, 1.5)
+        ttft = rng.uniform(0, seconds) if i % 3 == 0 and seconds > 0 else NO_TTFT
+        ts = NOW - 60 + (i % 2) * FINEST_S + rng.random()
+        out.append((ts, seconds, "op" + str(i % 3), rng.choice(["m1", None]), i % 7, i % 11, ttft))
+    return out
+
+
+def _expected(entries):
+    # The one-by-one fold every operation went through before.
+    groups = {}
+    for ts, seconds, operation, model, prompt, completion, ttft in entries:
+        key = (int(ts // FINEST_S) * FINEST_S, operation, model or "", "ok")
+        group = groups.setdefault(key, Aggregate(ts))
+        cost = (prompt * 2.0 + completion * 10.0) / 1e6 if model == "m1" else 0.0
+        group.add(ts, seconds, prompt, completion, None, cost)
+        if ttft != NO_TTFT:
+            group.add_llm(0, 0, stream_values(ttft, seconds - ttft, 1, completion))
+    return groups
+
+
+def test_column_fold_equals_the_one_by_one_fold_for_every_series(recorder):
+    entries = _entries(3000)
+    recorder.queue.extend(entries)
+    assert recorder.flush() == 3000
+    (batch,) = recorder.written
+    want = _expected(entries)
+    assert set(batch.aggregates) == set(want) and len(want) == 12
+    for key, agg in batch.aggregates.items():
+        exact = want[key]
+        assert (agg.count, agg.prompt, agg.completion, agg.slots) == (
+            exact.count,
+            exact.prompt,
+            exact.completion,
+            exact.slots,
+        )
+        assert (agg.dmin, agg.dmax, agg.first, agg.last) == (exact.dmin, exact.dmax, exact.first, exact.last)
+        assert math.isclose(agg.dsum, exact.dsum, rel_tol=1e-12) and math.isclose(
+            agg.cost, exact.cost, abs_tol=1e-12
+        )
+        for name in ("ttft", "tps"):
+            mine, theirs = getattr(agg, name), getattr(exact, name)
+            assert (mine is None) == (theirs is None)
+            if mine is not None:
+                assert (mine.count, mine.slots, mine.min, mine.max) == (
+                    theirs.count,
+                    theirs.slots,
+                    theirs.min,
+                    theirs.max,
+                )
+        assert agg.tpot is None
+
+
+def test_raw_rows_keep_every_field_and_streamed_rows_their_time_to_first_token(recorder):
+    entries = _entries(300)
+    recorder.queue.extend(entries)
+    recorder.flush()
+    (batch,) = recorder.written
+    rows = sorted(batch.rows + [full_row(row) for row in batch.plain], key=lambda row: row[1])
+    assert len(rows) == 300 and all(row[0] is None for row in rows)
+    for row, (ts, seconds, operation, model, prompt, completion, ttft) in zip(rows, sorted(entries)):
+        assert row[1:8] == (ts, operation, model, "ok", seconds * 1000.0, prompt, completion)
+        assert row[15:] == ((None, None) if ttft == NO_TTFT else (ttft * 1000.0, 1))
+    # Series with a streamed operation keep full rows; the others short ones.
+    assert {row[2] for row in batch.rows} == {"op0"} and {row[1] for row in batch.plain} == {"op1", "op2"}
+
+
+def test_a_bad_timestamp_among_plain_entries_drops_that_entry_alone(recorder):
+    entries = _entries(50)
+    bad = (1e20,) + entries[7][1:]
+    recorder.queue.extend(entries[:20] + [bad] + entries[20:])
+    with pytest.warns(RuntimeWarning, match="dropped a bad record of 'op1'.*1e\\+20"):
+        assert recorder.flush() == 50
+    (batch,) = recorder.written
+    assert batch.dropped == 1 and recorder.stats()["dropped"] == 1
+    assert sum(agg.count for agg in batch.aggregates.values()) == 50
+
+
+def test_raw_rows_past_the_cap_are_counted_as_not_kept_while_every_count_stays(recorder):
+    recorder.max_rows = 40
+    recorder.queue.extend(_entries(100))
+    assert recorder.flush() == 100
+    (batch,) = recorder.written
+    assert len(batch.rows) + len(batch.plain) == 40 and batch.not_kept == 60
