@@ -177,25 +177,22 @@ class Recorder:
             self._fold_one(item, cost_of, low, high)
 
     def _fold_plain(self, entries, cost_of, low, high):
-        for key, columns in _fold_columns.by_series(entries).items():
-            ts = columns[0]
+        series, bad = _fold_columns.by_series(entries, low, high)
+        for entry in bad:
+            self._drop(
+                entry[2], ValueError(f"ts {entry[0]!r} is not unix seconds from 2000 to 5 minutes from now")
+            )
+        for key, columns in series.items():
             try:
-                if not (low <= min(ts) and max(ts) <= high):
-                    raise ValueError(
-                        f"ts {min(ts)!r} to {max(ts)!r} is not unix seconds from 2000 to 5 minutes from now"
-                    )
                 costs = _fold_columns.fold_series(self._groups, key, columns, cost_of)
-            except Exception as exc:  # a clock gone wrong, a broken price: only the entries at fault are lost
-                if len(ts) == 1:
+            except Exception as exc:  # a broken price: only the entries at fault are lost
+                if len(columns[0]) == 1:
                     self._drop(key[1], exc)
                 else:
-                    self._fold_each(columns, cost_of, low, high)
+                    for entry in zip(*columns):
+                        self._fold_plain([entry], cost_of, low, high)
                 continue
             self._keep_rows(columns, costs)
-
-    def _fold_each(self, columns, cost_of, low, high):
-        for entry in zip(*columns):
-            self._fold_plain([entry], cost_of, low, high)
 
     def _keep_rows(self, columns, costs):
         room = max(0, self.max_rows - len(self._rows) - len(self._plain))

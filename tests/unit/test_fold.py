@@ -9,6 +9,7 @@ import pytest
 
 from devkit.core.records import full_row
 from devkit.core.rollup import FINEST_S, Aggregate, stream_values
+from devkit.metrics import recorder as recorder_module
 from devkit.metrics.fold import NO_TTFT
 from devkit.metrics.instruments import Registry
 from devkit.metrics.recorder import Recorder
@@ -116,3 +117,20 @@ def test_raw_rows_past_the_cap_are_counted_as_not_kept_while_every_count_stays(r
     assert recorder.flush() == 100
     (batch,) = recorder.written
     assert len(batch.rows) + len(batch.plain) == 40 and batch.not_kept == 60
+
+
+def test_a_price_that_fails_for_one_token_count_drops_those_operations_alone(recorder, monkeypatch):
+    def cost(model, prompt, completion, cached=0):
+        if prompt == 3:
+            raise ArithmeticError("price overflow")
+        return 0.5
+
+    monkeypatch.setattr(recorder_module, "_cost_function", lambda: cost)
+    entries = _entries(700)
+    recorder.queue.extend(entries)
+    with pytest.warns(RuntimeWarning, match="price overflow"):
+        assert recorder.flush() == 600
+    (batch,) = recorder.written
+    assert batch.dropped == 100 and len(batch.rows) + len(batch.plain) == 600
+    priced = sum(1 for entry in entries if entry[4] != 3 and (entry[4] or entry[5]))  # no tokens: no price
+    assert sum(agg.cost for agg in batch.aggregates.values()) == pytest.approx(0.5 * priced) and priced < 600
