@@ -41,7 +41,7 @@ class Dist:
         """Count one value."""
         # Inlined bucket_slot() for the usual range, as in Aggregate.add.
         if _sk.MIN_VALUE < value < _sk.MAX_VALUE:
-            slot = math.ceil(math.log(value) * _INV_LOG_GAMMA) - _SLOT_OFFSET
+            slot = math.ceil(math.log2(value) * _INV_LOG_GAMMA) - _SLOT_OFFSET
         else:
             slot = bucket_slot(value)
         slots = self.slots
@@ -91,7 +91,7 @@ def add_slot_counts(slots, values, low, high):
     """Add the bucket counts of ``values`` (whose min and max are ``low``, ``high``) into ``slots``."""
     if _sk.MIN_VALUE < low and high < _sk.MAX_VALUE:
         # C-level passes (log, scale, ceil, count): about a third of a per-value Python loop.
-        ceilings = Counter(map(math.ceil, map(mul, map(math.log, values), repeat(_INV_LOG_GAMMA))))
+        ceilings = Counter(map(math.ceil, map(mul, map(math.log2, values), repeat(_INV_LOG_GAMMA))))
         pairs = ((ceiling - _SLOT_OFFSET, n) for ceiling, n in ceilings.items())
     else:
         pairs = Counter(map(bucket_slot, values)).items()
@@ -165,7 +165,7 @@ class Aggregate:
                 self.misses += 1
         # Inlined bucket_slot() for the usual range: this runs once per operation (about 0.15 µs saved).
         if _sk.MIN_VALUE < seconds < _sk.MAX_VALUE:
-            slot = math.ceil(math.log(seconds) * _INV_LOG_GAMMA) - _SLOT_OFFSET
+            slot = math.ceil(math.log2(seconds) * _INV_LOG_GAMMA) - _SLOT_OFFSET
         else:
             slot = bucket_slot(seconds)
         self.slots[slot] = self.slots.get(slot, 0) + 1

@@ -145,7 +145,7 @@ class HistogramSeries:
         self._min = math.inf
         self._max = -math.inf
 
-    def observe(self, value, _log=math.log, _ceil=math.ceil):
+    def observe(self, value, _log=math.log2, _ceil=math.ceil):
         """Record one value (seconds for durations); NaN and infinities are ignored with one warning."""
         # Inlined bucket_slot(): the same slot, at a fraction of the cost.
         if _MIN_VALUE < value < _MAX_VALUE:
