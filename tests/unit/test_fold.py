@@ -10,6 +10,7 @@ import pytest
 from devkit.core.records import full_row
 from devkit.core.rollup import FINEST_S, Aggregate, stream_values
 from devkit.metrics import recorder as recorder_module
+from devkit.metrics import settings
 from devkit.metrics.fold import NO_TTFT
 from devkit.metrics.instruments import Registry
 from devkit.metrics.recorder import Recorder
@@ -23,10 +24,13 @@ def recorder(tmp_path, monkeypatch):
     """A private Recorder whose batches land in ``recorder.written`` (the config prices model m1)."""
     (tmp_path / "devkit.json").write_text(json.dumps({"models": [PRICE]}))
     monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("DEVKIT_CONFIG", raising=False)
+    settings.forget()  # the config (its prices) is read again from tmp_path
     written = []
     rec = Recorder(Registry(), writer=written.append)
     rec.written = written
-    return rec
+    yield rec
+    settings.forget()
 
 
 def _entries(count, seed=3):
