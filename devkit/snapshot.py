@@ -10,6 +10,7 @@ import os
 import time
 
 import devkit
+from devkit.core.records import SUM_FIELDS
 from devkit.core.rollup import STREAM_DISTS
 from devkit.util import parse_duration
 
@@ -41,15 +42,6 @@ RECENT_FIELDS = (
     "cost",
     "error",
     "detail",
-)
-SUM_FIELDS = (
-    "prompt_tokens",
-    "completion_tokens",
-    "cost",
-    "cache_hits",
-    "cache_misses",
-    "cached_prompt_tokens",
-    "reasoning_tokens",
 )
 # Streaming fields of every per-operation and per-model row: (key, breakdown sketch, quantile, scale).
 STREAM_FIELDS = (

@@ -23,6 +23,16 @@ OPERATION_FIELDS = (
     "ttft_ms",
     "chunks",
 )
+# The fields a store row of aggregates sums (beside count and latency): totals add them up per series.
+SUM_FIELDS = (
+    "prompt_tokens",
+    "completion_tokens",
+    "cost",
+    "cache_hits",
+    "cache_misses",
+    "cached_prompt_tokens",
+    "reasoning_tokens",
+)
 
 
 class OperationRecord:

@@ -4,6 +4,7 @@ import csv
 import io
 import json
 
+from devkit.core.records import OPERATION_FIELDS, SUM_FIELDS
 from devkit.export.common import (
     PERCENTILES,
     STREAM_KEYS,
@@ -43,26 +44,7 @@ SERIES_COLUMNS = (
     "cached_prompt_tokens",
     "reasoning_tokens",
 ) + STREAM_KEYS
-OPERATION_COLUMNS = (
-    "id",
-    "ts",
-    "time_utc",
-    "operation",
-    "model",
-    "status",
-    "duration_ms",
-    "prompt_tokens",
-    "completion_tokens",
-    "cache_hit",
-    "cost",
-    "error",
-    "detail",
-    "labels",
-    "cached_prompt_tokens",
-    "reasoning_tokens",
-    "ttft_ms",
-    "chunks",
-)
+OPERATION_COLUMNS = OPERATION_FIELDS[:2] + ("time_utc",) + OPERATION_FIELDS[2:]
 ROWS_PER_CHUNK = 1000
 
 
@@ -104,22 +86,7 @@ def _series_records(snapshot):
     end = snapshot.generated_at
     for row in series_rows(snapshot):
         record = _interval("series", start, end)
-        record.update(
-            (k, row[k])
-            for k in (
-                "operation",
-                "model",
-                "status",
-                "prompt_tokens",
-                "completion_tokens",
-                "cost",
-                "cache_hits",
-                "cache_misses",
-                "cached_prompt_tokens",
-                "reasoning_tokens",
-            )
-            + STREAM_KEYS
-        )
+        record.update((k, row[k]) for k in ("operation", "model", "status") + SUM_FIELDS + STREAM_KEYS)
         record.update(
             requests=row["count"], errors=row["count"] if row["status"] == "error" else 0, unit="ms"
         )

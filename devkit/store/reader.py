@@ -6,7 +6,7 @@ import os
 import sqlite3
 import urllib.parse
 
-from devkit.core.records import OPERATION_FIELDS
+from devkit.core.records import OPERATION_FIELDS, SUM_FIELDS
 from devkit.core.rollup import STREAM_DISTS
 from devkit.core.sketch import Sketch
 from devkit.store.codec import merge_row, operation_dict, sketch_from_row
@@ -153,15 +153,7 @@ def totals(groups):
     for g in groups:
         out["requests"] += g["count"]
         out["errors"] += g["count"] if g["status"] == "error" else 0
-        for key in (
-            "prompt_tokens",
-            "completion_tokens",
-            "cost",
-            "cache_hits",
-            "cache_misses",
-            "cached_prompt_tokens",
-            "reasoning_tokens",
-        ):
+        for key in SUM_FIELDS:
             out[key] += g[key]
         out["first_ts"] = (
             g["created_ts"] if out["first_ts"] is None else min(out["first_ts"], g["created_ts"])
