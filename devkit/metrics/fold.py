@@ -70,7 +70,7 @@ def series_costs(cost_of, model, prompts, completions):
     if not any(prompts) and not any(completions):
         return 0.0, repeat(0.0)
     pairs = Counter(zip(prompts, completions))
-    price = {pair: cost_of(model, prompt, completion) for pair, (prompt, completion) in zip(pairs, pairs)}
+    price = {pair: cost_of(model, *pair) for pair in pairs}
     total = sum(price[pair] * n for pair, n in pairs.items())
     if len(price) == 1:
         return total, repeat(next(iter(price.values())))
