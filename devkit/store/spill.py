@@ -39,7 +39,9 @@ def write_spill(store_path, batch, now, journal=False):
     lines += [json.dumps({"r": list(row)}) for row in batch.rows]
     lines += [json.dumps({"r": list(full_row(row))}) for row in batch.plain]
     lines += [json.dumps({"i": _delta_dict(d)}) for d in batch.instruments]
-    atomic_write(name, ("\n".join(lines) + "\n").encode("utf-8"))
+    # A journal guards against a killed process, whose written pages the kernel keeps: no fsync (two per
+    # second per app, and under a busy disk each can take longer than the flush interval).
+    atomic_write(name, ("\n".join(lines) + "\n").encode("utf-8"), sync=not journal)
     return name
 
 

@@ -25,10 +25,11 @@ _KINDS = {
 }
 
 
-def atomic_write(path, data, mode=0o644):
+def atomic_write(path, data, mode=0o644, sync=True):
     """Write ``data`` to ``path`` via temp file, fsync and rename; return the bytes written.
 
     ``data`` is str, bytes, or an iterable of str/bytes chunks (streamed, flat memory).
+    ``sync=False`` leaves the fsyncs out: still all or nothing for a killed process, not after power loss.
     Readers see the old file or the whole new one, never a part; OSError becomes OperationError.
     Only a regular file (or nothing) is ever replaced: devices, FIFOs, sockets, directories,
     SQLite databases and the files of a devkit state directory are refused.
@@ -43,7 +44,7 @@ def atomic_write(path, data, mode=0o644):
     except OSError as exc:
         raise OperationError(f"cannot write {path}: {exc.strerror or exc}") from None
     try:
-        written = _write_all(fd, [data] if isinstance(data, (str, bytes)) else data)
+        written = _write_all(fd, [data] if isinstance(data, (str, bytes)) else data, sync)
         os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException as exc:
@@ -51,7 +52,8 @@ def atomic_write(path, data, mode=0o644):
         if isinstance(exc, OSError):
             raise OperationError(f"cannot write {path}: {exc.strerror or exc}") from None
         raise
-    fsync_dir(directory)
+    if sync:
+        fsync_dir(directory)
     return written
 
 
@@ -122,7 +124,7 @@ def _euid():
     return os.geteuid() if hasattr(os, "geteuid") else -1
 
 
-def _write_all(fd, chunks):
+def _write_all(fd, chunks, sync=True):
     written = 0
     with os.fdopen(fd, "wb") as handle:
         for chunk in chunks:
@@ -130,7 +132,8 @@ def _write_all(fd, chunks):
             handle.write(data)
             written += len(data)
         handle.flush()
-        os.fsync(handle.fileno())
+        if sync:
+            os.fsync(handle.fileno())
     return written
 
 

@@ -85,3 +85,16 @@ def test_names_of_spill_files_long_gone_are_forgotten_and_present_ones_kept(tmp_
         assert store.prune(now)
         names = sorted(row[0] for row in store.conn.execute("SELECT name FROM spills"))
     assert names == ["devkit.db.spill-kept.jsonl", "devkit.db.spill-new.jsonl"]
+
+
+def test_a_journal_is_renamed_into_place_without_fsync_and_an_exit_spill_with_it(tmp_path, monkeypatch):
+    synced = []
+    real_fsync = os.fsync
+    monkeypatch.setattr(os, "fsync", lambda fd: synced.append(fd) or real_fsync(fd))
+    groups = {}
+    fold(groups, time.time() - 5, "chat", "m", "ok", 0.01, 3, 4, None, 0.0)
+    db = str(tmp_path / "devkit.db")
+    journal = write_spill(db, Batch(aggregates=groups), time.time(), journal=True)
+    assert synced == [] and os.path.exists(journal)
+    spill = write_spill(db, Batch(aggregates=groups), time.time())
+    assert len(synced) == 2 and os.path.exists(spill)  # the file, then its folder
