@@ -70,7 +70,11 @@ def _fail(field, expected, value):
 
 
 def _text(data, field, limit, required=False):
-    value = data.get(field)
+    return text_value(data.get(field), field, limit, required)
+
+
+def text_value(value, field, limit, required=False):
+    """``value`` checked as the text ``field`` (None when absent or empty unless ``required``); raises EventError."""
     if (
         type(value) is str
         and value.isascii()
