@@ -3,8 +3,8 @@
 import json
 import sys
 from array import array
-from itertools import accumulate, islice
-from operator import itemgetter, sub
+from itertools import accumulate, islice, repeat
+from operator import add, sub
 
 from devkit.core.records import OPERATION_FIELDS
 from devkit.core.sketch import Sketch
@@ -15,23 +15,31 @@ _BIG_ENDIAN = sys.byteorder == "big"
 COMPACT_MAGIC = b"\xff\xff"
 # array typecode of each unsigned width in bytes ("L" is 8 bytes on some platforms, 4 on others).
 _TYPECODES = {array(code).itemsize: code for code in "LBHIQ"}
+_NARROW = COMPACT_MAGIC + b"\x11"
 
 
 def pack_slots(pairs):
     """Pack ``(slot, count)`` pairs (sorted by slot) as a blob: compact (docs/ARCHITECTURE.md, "Sketch
     blobs") when slots rise and counts are >= 0, else legacy little-endian int64 pairs."""
     pairs = list(pairs)
-    if not pairs:
+    return pack_columns([pair[0] for pair in pairs], [pair[1] for pair in pairs])
+
+
+def pack_columns(slots, counts):
+    """pack_slots of the pairs ``zip(slots, counts)``."""
+    if not slots:
         return b""
-    slots = list(map(itemgetter(0), pairs))
-    counts = list(map(itemgetter(1), pairs))
     deltas = list(map(sub, islice(slots, 1, None), slots))
-    low = min(deltas) if deltas else 1
-    if low < 1 or not 0 <= slots[0] <= 0xFFFF or min(counts) < 0 or max(counts) >= 1 << 64:
+    try:
+        # The usual blob (slots < 65536, steps and counts < 256) in three C calls; bytes() refuses any other.
+        return b"".join((_NARROW, slots[0].to_bytes(2, "little"), bytes(deltas), bytes(counts)))
+    except (ValueError, OverflowError):
+        pass
+    if (deltas and min(deltas) < 1) or not 0 <= slots[0] <= 0xFFFF or min(counts) < 0 or max(counts) >> 64:
         return _pack_legacy(slots, counts)
-    delta_width, count_width = _width(max(deltas) if deltas else 0), _width(max(counts))
-    parts = [COMPACT_MAGIC, bytes((delta_width << 4 | count_width,)), _packed([slots[0]], 2),
-             _packed(deltas, delta_width), _packed(counts, count_width)]  # fmt: skip
+    widths = _width(max(deltas, default=0)) << 4 | _width(max(counts))
+    parts = (COMPACT_MAGIC, bytes((widths,)), _packed([slots[0]], 2), _packed(deltas, widths >> 4),
+             _packed(counts, widths & 15))  # fmt: skip
     return b"".join(parts)
 
 
@@ -85,10 +93,11 @@ def merge_blobs(old, new):
     """The packed sum of two packed blobs (an SQL function used by the aggregate upsert)."""
     slots, counts = unpack_pairs(old)
     merged = dict(zip(slots, counts))
-    get = merged.get
-    for slot, count in zip(*unpack_pairs(new)):
-        merged[slot] = get(slot, 0) + count
-    return pack_slots(sorted(merged.items()))
+    new_slots, new_counts = unpack_pairs(new)
+    merged.update(zip(new_slots, list(map(add, map(merged.get, new_slots, repeat(0)), new_counts))))
+    if len(merged) != len(slots):
+        slots = sorted(merged)
+    return pack_columns(slots, list(map(merged.__getitem__, slots)))
 
 
 def add_packed(sketch, blob):

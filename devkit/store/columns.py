@@ -80,5 +80,7 @@ def _slots(seconds):
 def _costs(columns, prices):
     if prices is None:
         return [0.0] * len(columns)
-    charged = map(prices, columns.model, columns.prompt_tokens, columns.completion_tokens)
-    return [float(cost or 0.0) for cost in charged]
+    costs = list(map(prices, columns.model, columns.prompt_tokens, columns.completion_tokens))
+    if set(map(type, costs)) == {float}:
+        return costs
+    return [float(cost or 0.0) for cost in costs]
