@@ -20,7 +20,8 @@ _NARROW = COMPACT_MAGIC + b"\x11"
 
 def pack_slots(pairs):
     """Pack ``(slot, count)`` pairs (sorted by slot) as a blob: compact (docs/ARCHITECTURE.md, "Sketch
-    blobs") when slots rise and counts are >= 0, else legacy little-endian int64 pairs."""
+    blobs") when no slot is below the one before and counts are >= 0, else legacy little-endian int64 pairs.
+    """
     pairs = list(pairs)
     return pack_columns([pair[0] for pair in pairs], [pair[1] for pair in pairs])
 
@@ -35,7 +36,7 @@ def pack_columns(slots, counts):
         return b"".join((_NARROW, slots[0].to_bytes(2, "little"), bytes(deltas), bytes(counts)))
     except (ValueError, OverflowError):
         pass
-    if (deltas and min(deltas) < 1) or not 0 <= slots[0] <= 0xFFFF or min(counts) < 0 or max(counts) >> 64:
+    if (deltas and min(deltas) < 0) or not 0 <= slots[0] <= 0xFFFF or min(counts) < 0 or max(counts) >> 64:
         return _pack_legacy(slots, counts)
     widths = _width(max(deltas, default=0)) << 4 | _width(max(counts))
     parts = (COMPACT_MAGIC, bytes((widths,)), _packed([slots[0]], 2), _packed(deltas, widths >> 4),
