@@ -17,7 +17,7 @@ from devkit.core.records import Batch
 from devkit.store.sources import seal
 
 BATCH_SIZE = 20000
-CHUNK_LINES = 5000
+CHUNK_LINES = 1000
 # A chunk stops growing past this many bytes (it is read in steps of STEP_LINES lines, so a chunk of
 # hostile 1 MiB lines stays near CHUNK_BYTES + STEP_LINES MiB).
 CHUNK_BYTES = 8 << 20
