@@ -1,15 +1,12 @@
 """Folding an EventColumns (ingest's fast path): the writer's fold_records without a record per event.
 
-Buckets, seconds, sketch slots and costs are computed a column at a time in C loops; one Python
-loop then adds each event to its group. The groups are what folding OperationRecords one by one
-gives, float sums included (the same additions in the same order).
+Bucket starts, seconds and costs are computed a column at a time in C loops; each event is then
+added to its group with ``Aggregate.add``, as the record fold does (the same sums, bit for bit).
 """
 
-import math
 from itertools import islice, repeat
-from operator import floordiv, mul, sub, truediv
+from operator import floordiv, mul, truediv
 
-from devkit.core import sketch as _sk
 from devkit.core.rollup import FINEST_S, Aggregate
 from devkit.store.schema import AGG_RETENTION_S
 
@@ -22,27 +19,13 @@ def fold_columns(columns, prices, now, seqs, groups):
     blank_models = [m or "" for m in models] if None in models else models
     keys = zip(_buckets(ts, now), columns.operation, blank_models, columns.status)
     get = groups.get
-    for key, t, sec, slot, prompt, completion, cost in zip(
-        keys, ts, seconds, _slots(seconds), columns.prompt_tokens, columns.completion_tokens, costs
+    for key, t, sec, prompt, completion, cost in zip(
+        keys, ts, seconds, columns.prompt_tokens, columns.completion_tokens, costs
     ):
         agg = get(key)
         if agg is None:
             agg = groups[key] = Aggregate(t)
-        agg.count += 1
-        agg.prompt += prompt
-        agg.completion += completion
-        agg.cost += cost
-        slots = agg.slots
-        slots[slot] = slots.get(slot, 0) + 1
-        agg.dsum += sec
-        if sec < agg.dmin:
-            agg.dmin = sec
-        if sec > agg.dmax:
-            agg.dmax = sec
-        if t < agg.first:
-            agg.first = t
-        elif t > agg.last:
-            agg.last = t
+        agg.add(t, sec, prompt, completion, None, cost)
     return list(zip(islice(seqs, len(ts)), ts, columns.operation, models, columns.status, columns.duration_ms,
                     columns.prompt_tokens, columns.completion_tokens, costs))  # fmt: skip
 
@@ -67,14 +50,6 @@ def _seconds(durations):
     if min(durations) > 0:
         return list(map(truediv, durations, repeat(1000.0)))
     return [d / 1000.0 if d > 0 else 0.0 for d in durations]
-
-
-def _slots(seconds):
-    """Each value's sketch slot: sketch.bucket_slot, inlined as rollup.Aggregate.add does."""
-    if _sk.MIN_VALUE < min(seconds) and max(seconds) < _sk.MAX_VALUE:
-        logs = map(mul, map(math.log, seconds), repeat(_sk._INV_LOG_GAMMA))
-        return map(sub, map(math.ceil, logs), repeat(_sk.MIN_INDEX - 1))
-    return map(_sk.bucket_slot, seconds)
 
 
 def _costs(columns, prices):
