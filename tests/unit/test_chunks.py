@@ -74,6 +74,8 @@ def test_hostile_lines_are_errors_with_their_own_line_numbers():
         _line(ts=1732680000000),
         _line(duration_ms=float("nan")),
         _line(completion_tokens=True),
+        _line(duration_ms=10**400),
+        _line(ts=10**400),
         b"[" * 100_000 + b"]" * 100_000 + b"\n",
         b"   \n",
         b'{"operation": "x"}\n',
@@ -83,7 +85,7 @@ def test_hostile_lines_are_errors_with_their_own_line_numbers():
         _line(),
     ]
     items, errors = _same_as_one_by_one(lines)
-    assert [lineno for lineno, _ in errors] == [2, 3, 4, 5, 6, 7, 9, 11, 12]
+    assert [lineno for lineno, _ in errors] == [2, 3, 4, 5, 6, 7, 8, 9, 11, 13, 14]
     assert len(_rows(items)) == 3
 
 
