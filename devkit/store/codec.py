@@ -3,7 +3,7 @@
 import json
 import sys
 from array import array
-from itertools import accumulate, islice, repeat
+from itertools import accumulate, repeat
 from operator import add, sub
 
 from devkit.core.records import OPERATION_FIELDS
@@ -20,17 +20,16 @@ _NARROW = COMPACT_MAGIC + b"\x11"
 
 def pack_slots(pairs):
     """Pack ``(slot, count)`` pairs (sorted by slot) as a blob: compact (docs/ARCHITECTURE.md, "Sketch
-    blobs") when no slot is below the one before and counts are >= 0, else legacy little-endian int64 pairs.
-    """
-    pairs = list(pairs)
-    return pack_columns([pair[0] for pair in pairs], [pair[1] for pair in pairs])
+    blobs") when slots never fall and counts are >= 0, else legacy little-endian int64 pairs."""
+    columns = tuple(zip(*pairs))
+    return pack_columns(*columns) if columns else b""
 
 
 def pack_columns(slots, counts):
     """pack_slots of the pairs ``zip(slots, counts)``."""
     if not slots:
         return b""
-    deltas = list(map(sub, islice(slots, 1, None), slots))
+    deltas = list(map(sub, slots[1:], slots))
     try:
         # The usual blob (slots < 65536, steps and counts < 256) in three C calls; bytes() refuses any other.
         return b"".join((_NARROW, slots[0].to_bytes(2, "little"), bytes(deltas), bytes(counts)))
