@@ -1,4 +1,5 @@
-"""Import JSON-lines events into the store: good lines written in batches, bad lines reported.
+"""Import JSON-lines events into the store: lines validated a chunk at a time (devkit.core.chunks),
+good ones written in batches, bad ones reported with their line numbers.
 
 A regular file is read from where the last ingest of it stopped (store.sources); the byte offset
 is committed in the same transaction as the rows it covers, so a rerun, a crash or a kill -9
