@@ -92,12 +92,22 @@ def pack_counts(sketch):
 def merge_blobs(old, new):
     """The packed sum of two packed blobs (an SQL function used by the aggregate upsert)."""
     slots, counts = unpack_pairs(old)
-    merged = dict(zip(slots, counts))
-    new_slots, new_counts = unpack_pairs(new)
-    merged.update(zip(new_slots, list(map(add, map(merged.get, new_slots, repeat(0)), new_counts))))
+    merged = _summed(slots, counts)
+    extra = _summed(*unpack_pairs(new))
+    merged.update(zip(extra, list(map(add, map(merged.get, extra, repeat(0)), extra.values()))))
     if len(merged) != len(slots):
         slots = sorted(merged)
     return pack_columns(slots, list(map(merged.__getitem__, slots)))
+
+
+def _summed(slots, counts):
+    """{slot: count}; a slot listed twice (no devkit writes that) has its counts added up."""
+    out = dict(zip(slots, counts))
+    if len(out) != len(slots):
+        out = {}
+        for slot, count in zip(slots, counts):
+            out[slot] = out.get(slot, 0) + count
+    return out
 
 
 def add_packed(sketch, blob):

@@ -71,6 +71,11 @@ def test_legacy_blobs_read_merge_and_fill_sketches_like_compact_ones():
     )
 
 
+def test_a_slot_listed_twice_is_added_up_when_merged():
+    merged = merge_blobs(legacy([(4, 1), (4, 2), (9, 1)]), pack_slots([(4, 5), (4, 6)]))
+    assert unpack_pairs(merged) == ([4, 9], [14, 1])
+
+
 def test_a_sketch_survives_the_blob_with_its_quantiles():
     sketch = Sketch()
     for value in [0.0, 1e-9, 0.004, 0.25, 0.25, 3.0, 1e6]:
