@@ -124,3 +124,29 @@ def test_one_bad_value_among_thousands_is_the_only_error():
 def test_first_line_number_carries_into_errors():
     items, errors = read_chunk([_line(), b"{}\n"], NOW, first_lineno=41)
     assert [lineno for lineno, _ in errors] == [42] and len(_rows(items)) == 1
+
+
+def test_each_column_check_sends_its_chunk_back_to_one_by_one():
+    cases = [
+        dict(duration_ms="5"),
+        dict(duration_ms=10**400),
+        dict(duration_ms=-1),
+        dict(ts=NOW + 3600),
+        dict(status="fine"),
+        dict(operation=" "),
+        dict(prompt_tokens=1.5),
+        dict(model=""),
+        dict(labels={}),
+    ]
+    for change in cases:
+        lines = [_line(), _line(**change), _line()]
+        items, errors = _same_as_one_by_one(lines)
+        assert not any(isinstance(item, EventColumns) for item in items), change
+        assert len(errors) + len(_rows(items)) == 3, change
+
+
+def test_a_null_model_among_named_ones_stays_in_the_column_block():
+    items, errors = _same_as_one_by_one([_line(model=None), _line(), _line(model=None)])
+    assert (
+        errors == [] and len(items) == 1 and items[0].model == [None, "llama3", None] and len(items[0]) == 3
+    )
