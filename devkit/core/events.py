@@ -70,7 +70,11 @@ def _fail(field, expected, value):
 
 
 def _text(data, field, limit, required=False):
-    value = data.get(field)
+    return text_value(data.get(field), field, limit, required)
+
+
+def text_value(value, field, limit, required=False):
+    """``value`` checked as the text ``field`` (None when absent or empty unless ``required``); raises EventError."""
     if (
         type(value) is str
         and value.isascii()
@@ -91,10 +95,18 @@ def _number(data, field, default, integer=False):
     value = data.get(field)
     if value is None:
         return default
-    ok = isinstance(value, int) if integer else isinstance(value, (int, float)) and math.isfinite(value)
+    ok = isinstance(value, int) if integer else isinstance(value, (int, float)) and _finite(value)
     if isinstance(value, bool) or not ok or value < 0 or integer and value > MAX_TOKENS:
         _fail(field, f"an integer from 0 to {MAX_TOKENS}" if integer else "a number >= 0", value)
     return value
+
+
+def _finite(number):
+    # An int past float's range (JSON allows 10**400) is no usable float: refused, not an OverflowError.
+    try:
+        return math.isfinite(number)
+    except OverflowError:
+        return False
 
 
 def _labels(data):

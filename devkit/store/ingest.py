@@ -1,4 +1,5 @@
-"""Import JSON-lines events into the store: good lines written in batches, bad lines reported.
+"""Import JSON-lines events into the store: lines validated a chunk at a time (devkit.core.chunks),
+good ones written in batches, bad ones reported with their line numbers.
 
 A regular file is read from where the last ingest of it stopped (store.sources); the byte offset
 is committed in the same transaction as the rows it covers, so a rerun, a crash or a kill -9
@@ -8,12 +9,20 @@ never counts a line twice or skips one. ``follow`` tails a growing log like ``ta
 import copy
 import os
 import time
+from functools import partial
+from itertools import islice
 
-from devkit.core.events import MAX_LINE_BYTES, EventError, read_events
+from devkit.core.chunks import EventColumns, read_chunk
+from devkit.core.events import MAX_LINE_BYTES
 from devkit.core.records import Batch
 from devkit.store.sources import seal
 
-BATCH_SIZE = 5000
+BATCH_SIZE = 20000
+CHUNK_LINES = 1000
+# A chunk stops growing past this many bytes (it is read in steps of STEP_LINES lines, so a chunk of
+# hostile 1 MiB lines stays near CHUNK_BYTES + STEP_LINES MiB).
+CHUNK_BYTES = 8 << 20
+STEP_LINES = 64
 MAX_KEPT_ERRORS = 1000
 POLL_S = 0.2
 
@@ -44,6 +53,25 @@ class FileReader:
         self.handle, self.cursor = handle, cursor
         self.committed = cursor.offset
         handle.seek(cursor.offset)
+
+    def chunks(self, final=True):
+        """Lists of complete lines from the cursor on (see ``lines``), read with C-level readline calls; a
+        chunk with an over-long or unfinished line is read again line by line."""
+        readlines = iter(partial(self.handle.readline, MAX_LINE_BYTES + 1), b"")
+        while True:
+            start = self.cursor.offset
+            lines = read_lines(readlines)
+            if not lines:
+                return
+            if max(map(len, lines)) > MAX_LINE_BYTES or not (final or lines[-1].endswith(b"\n")):
+                self.handle.seek(start)
+                lines = list(islice(self.lines(final), CHUNK_LINES))
+                if not lines:
+                    return
+            else:
+                self.cursor.offset += sum(map(len, lines))
+                self.cursor.lineno += len(lines)
+            yield lines
 
     def lines(self, final=True):
         """Complete lines from the cursor on; an unfinished last line waits unless ``final``."""
@@ -101,7 +129,7 @@ def ingest(store, open_lines, strict=False, now=None, on_error=None, replayable=
     (flat memory), any other is held in memory. ``on_error(lineno, problem)`` sees each bad line.
     """
     result = new_result()
-    _load(store, lambda: (open_lines(), 1), None, strict, now, on_error, result, replayable)
+    _load(store, lambda: (chunked(open_lines()), 1), None, strict, now, on_error, result, replayable)
     result["spills_taken"] = store.take_spills()
     return result
 
@@ -199,7 +227,7 @@ def _from_reader(store, reader, strict, now, on_error, result, on_batch, final=T
     def lines():
         reader.cursor.offset, reader.cursor.lineno = start.offset, start.lineno
         reader.handle.seek(start.offset)
-        return reader.lines(final), start.lineno + 1
+        return reader.chunks(final), start.lineno + 1
 
     before = result["ingested"]
     _load(store, lines, reader, strict, now, on_error, result, True, on_batch)
@@ -218,23 +246,47 @@ def _note_file(files, path, after_line, to_line, ingested):
         files.append({"path": path, "from_line": after_line + 1, "to_line": to_line, "ingested": ingested})
 
 
-def _load(store, open_lines, reader, strict, now, on_error, result, replayable, on_batch=None):
+def read_lines(lines):
+    """The next chunk of ``lines`` (an iterator): up to about CHUNK_LINES lines or CHUNK_BYTES bytes."""
+    chunk, size = [], 0
+    while len(chunk) < CHUNK_LINES and size < CHUNK_BYTES:
+        step = list(islice(lines, STEP_LINES))
+        if not step:
+            break
+        chunk += step
+        size += sum(map(len, step))
+    return chunk
+
+
+def chunked(lines):
+    """``lines`` (any iterable) as chunks: lists of about CHUNK_LINES lines or CHUNK_BYTES bytes."""
+    lines = iter(lines)
+    return iter(partial(read_lines, lines), [])
+
+
+def _load(store, open_chunks, reader, strict, now, on_error, result, replayable, on_batch=None):
     if strict:
-        records = _validate_all(open_lines(), now, result, on_error, keep=not replayable)
+        kept = _validate_all(open_chunks(), now, result, on_error, keep=not replayable)
         if result["rejected"]:
             return
-        source = iter(records) if records is not None else _good_only(open_lines(), now)
+        source = iter(kept) if kept is not None else _valid(open_chunks(), now)
     else:
-        source = _good_only(open_lines(), now, result, on_error)
-    pending = []
-    for record in source:
-        pending.append(record)
-        if len(pending) >= BATCH_SIZE:
-            _flush(store, pending, reader, result, on_batch)
-    _flush(store, pending, reader, result, on_batch)
+        source = _valid(open_chunks(), now, result, on_error)
+    pending, count = [], 0
+    for items in source:
+        pending += items
+        count += _events(items)
+        if count >= BATCH_SIZE:
+            _flush(store, pending, count, reader, result, on_batch)
+            count = 0
+    _flush(store, pending, count, reader, result, on_batch)
 
 
-def _flush(store, pending, reader, result, on_batch):
+def _events(items):
+    return sum(len(item) if type(item) is EventColumns else 1 for item in items)
+
+
+def _flush(store, pending, count, reader, result, on_batch):
     cursor = None
     if reader is not None:
         cursor = reader.snapshot()
@@ -242,7 +294,7 @@ def _flush(store, pending, reader, result, on_batch):
             return
     stats = {}
     store.write_batch(Batch(pending), cursor=cursor, stats=stats)
-    result["ingested"] += len(pending) - stats.get("duplicates", 0)
+    result["ingested"] += count - stats.get("duplicates", 0)
     result["duplicates"] += stats.get("duplicates", 0)
     del pending[:]
     if cursor is not None:
@@ -259,22 +311,21 @@ def _note(result, lineno, error, on_error):
         on_error(lineno, error.problem)
 
 
-def _good_only(source, now, result=None, on_error=None):
-    lines, first = source
-    for lineno, item in read_events(lines, now, first):
-        if isinstance(item, EventError):
-            if result is not None:
-                _note(result, lineno, item, on_error)
-        else:
-            yield item
+def _valid(source, now, result=None, on_error=None):
+    """The valid items of each chunk (EventColumns or OperationRecords); bad lines noted in ``result``."""
+    chunks, lineno = source
+    for lines in chunks:
+        items, errors = read_chunk(lines, now, lineno)
+        lineno += len(lines)
+        if result is not None:
+            for at, error in errors:
+                _note(result, at, error, on_error)
+        yield items
 
 
 def _validate_all(source, now, result, on_error, keep):
-    lines, first = source
-    records = [] if keep else None
-    for lineno, item in read_events(lines, now, first):
-        if isinstance(item, EventError):
-            _note(result, lineno, item, on_error)
-        elif keep and not result["rejected"]:
-            records.append(item)
-    return records
+    kept = [] if keep else None
+    for items in _valid(source, now, result, on_error):
+        if keep and not result["rejected"]:
+            kept.append(items)
+    return kept

@@ -7,9 +7,11 @@ import sqlite3
 import time
 import warnings
 
-from devkit.core.rollup import FINEST_S, STREAM_DISTS, Aggregate, merge_into, roll_up, stream_values
+from devkit.core.chunks import EventColumns
+from devkit.core.rollup import STREAM_DISTS, Aggregate, merge_into, roll_up, stream_values
 from devkit.store import sources
 from devkit.store.codec import operation_row, pack_counts, pack_slots
+from devkit.store.columns import fold_columns, step_of
 from devkit.store.schema import AGG_RETENTION_S, BUSY_TIMEOUT_MS, immediate
 
 PRUNE_EVERY_S = 60.0
@@ -97,14 +99,16 @@ def fold_records(records, prices, now, seqs):
     Returns ``(groups, rows, plain)``: ``plain`` holds the rows with no id, cache flag, error, detail
     or labels as ``_INSERT_PLAIN`` tuples (seq from ``seqs``), ``rows`` the others as operation_row
     tuples. An operation too old for the 10 s (or 60 s) rows is folded straight into its 60 s (or
-    hourly) bucket: roll_up then writes the same rows from far fewer groups (old logs).
-    """
+    hourly) bucket: roll_up then writes the same rows from far fewer groups (old logs). An
+    EventColumns among ``records`` (all its events) is folded column by column."""
     groups, rows, plain = {}, [], []
-    past_10s, past_60s = now - AGG_RETENTION_S[10] - 60, now - AGG_RETENTION_S[60] - 3600
     for rec in records:
+        if type(rec) is EventColumns:
+            plain += fold_columns(rec, prices, now, seqs, groups)
+            continue
         cost = record_cost(rec, prices) if prices is not None or rec.cost else 0.0
         ts = float(rec.ts)
-        step = FINEST_S if ts >= past_10s else 60 if ts >= past_60s else 3600
+        step = step_of(ts, now)
         key = (int(ts // step) * step, rec.operation, rec.model or "", rec.status)
         group = groups.get(key)
         if group is None:
