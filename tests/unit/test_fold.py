@@ -15,7 +15,8 @@ from devkit.metrics.fold import NO_TTFT
 from devkit.metrics.instruments import Registry
 from devkit.metrics.recorder import Recorder
 
-NOW = time.time()
+# Two seconds into a 10 s bucket a minute ago: entries 0-1 s and 10-11 s later fall in exactly two buckets.
+NOW = time.time() // FINEST_S * FINEST_S - 58
 PRICE = {"name": "m1", "url": "http://127.0.0.1:9", "price_input_per_1m": 2.0, "price_output_per_1m": 10.0}
 
 
@@ -40,7 +41,7 @@ def _entries(count, seed=3):
         # Three series, two 10 s buckets, durations inside and outside the sketch's range, some streamed.
         seconds = rng.choice([0.0, 2e-8, 250000.0]) if i % 97 == 0 else rng.lognormvariate(-3, 1.5)
         ttft = rng.uniform(0, seconds) if i % 3 == 0 and seconds > 0 else NO_TTFT
-        ts = NOW - 60 + (i % 2) * FINEST_S + rng.random()
+        ts = NOW + (i % 2) * FINEST_S + rng.random()
         out.append((ts, seconds, "op" + str(i % 3), rng.choice(["m1", None]), i % 7, i % 11, ttft))
     return out
 
