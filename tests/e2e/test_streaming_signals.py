@@ -47,19 +47,35 @@ def server():
         yield url
 
 
-def test_ttft_and_tokens_per_second_match_the_server_for_ndjson_and_sse(server, tmp_path):
-    (tmp_path / "devkit.json").write_text(json.dumps({"metrics": {"flush_interval_s": 60}}))
+def _recorded(server, folder):
+    """Run the app against ``server`` in ``folder``; return ``status --json``'s rows by model."""
+    folder.mkdir()
+    (folder / "devkit.json").write_text(json.dumps({"metrics": {"flush_interval_s": 60}}))
     env = clean_env({"PYTHONPATH": REPO_ROOT})
-    app = subprocess.run([sys.executable, "-c", textwrap.dedent(APP), server, str(CALLS)], cwd=str(tmp_path),
+    app = subprocess.run([sys.executable, "-c", textwrap.dedent(APP), server, str(CALLS)], cwd=str(folder),
                          env=env, capture_output=True, text=True, timeout=60)  # fmt: skip
     assert app.returncode == 0, app.stderr
-    status = subprocess.run([sys.executable, "-m", "devkit", "status", "--json"], cwd=str(tmp_path), env=env,
+    status = subprocess.run([sys.executable, "-m", "devkit", "status", "--json"], cwd=str(folder), env=env,
                             capture_output=True, text=True, timeout=60)  # fmt: skip
     assert status.returncode == 0, status.stderr
     rows = {row["model"]: row for row in json.loads(status.stdout)["by_model"]}
     assert sorted(rows) == ["ndjson-model", "sse-model"]
     for model, row in rows.items():
         assert row["count"] == CALLS and row["completion_tokens"] == CALLS * TOKENS, model
-        assert row["ttft_p50_ms"] == pytest.approx(FIRST_TOKEN_MS, rel=0.05), model
-        assert row["tokens_per_s_p50"] == pytest.approx(TOKENS_PER_S, rel=0.05), model
         assert row["time_per_chunk_p50_ms"] is not None, model
+    return rows
+
+
+def test_ttft_and_tokens_per_second_match_the_server_for_ndjson_and_sse(server, tmp_path):
+    # The server's sleeps are the truth only on a machine that runs it on time: a run on an
+    # overloaded machine (one saw 409 ms at load 7) is tried again, at most three times in all.
+    timings = []
+    for attempt in range(3):
+        rows = _recorded(server, tmp_path / f"run{attempt}")
+        timings.append({model: (row["ttft_p50_ms"], row["tokens_per_s_p50"]) for model, row in rows.items()})
+        if all(
+            ttft == pytest.approx(FIRST_TOKEN_MS, rel=0.05) and rate == pytest.approx(TOKENS_PER_S, rel=0.05)
+            for ttft, rate in timings[-1].values()
+        ):
+            return
+    pytest.fail(f"TTFT p50 ms and tokens/s p50 not within 5 % of {FIRST_TOKEN_MS}, {TOKENS_PER_S}: {timings}")
