@@ -65,7 +65,7 @@ def _parse_pax(data):
 
 
 class TarStream:
-    """Members of an uncompressed tar read from ``reader`` (``read(n)``), in order, each read once.
+    """Members of an uncompressed tar read from ``reader`` (``read(n)``, ``read1(n)``), in order, each read once.
 
     Iterate for ``TarInfo`` objects; ``chunks(info)`` yields the current member's data.
     Raises ``ValueError`` on a damaged header or an early end.
@@ -89,7 +89,9 @@ class TarStream:
         """The data of ``info`` (the member just returned), in chunks, then its padding is skipped."""
         left = self.unread - (-info.size % BLOCK)
         while left > 0:
-            chunk = self._exact(min(left, self.chunk_size))
+            chunk = self.reader.read1(min(left, self.chunk_size))
+            if not chunk:
+                raise ValueError("the tar stream ends early (truncated archive)")
             left -= len(chunk)
             self.unread -= len(chunk)
             yield chunk
