@@ -72,7 +72,9 @@ class TarGzWriter:
         self.pending += data
         self.raw_bytes += len(data)
         if len(self.pending) >= CHUNK:
-            self.compressor.feed(bytes(self.pending))
+            # At most CHUNK bytes a gzip member (a large manifest too), so readers inflate in parallel.
+            for start in range(0, len(self.pending), CHUNK):
+                self.compressor.feed(bytes(self.pending[start : start + CHUNK]))
             self.pending = bytearray()
 
     def add_header(self, name, kind, mode, mtime, uid=0, gid=0, size=0, linkname=""):

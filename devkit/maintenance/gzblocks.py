@@ -17,7 +17,7 @@ _HEADER = struct.Struct("<4sIBBHccHI")
 _MAGIC = b"\x1f\x8b\x08\x04"
 HEADER_SIZE = _HEADER.size
 _TRAILER = struct.Struct("<II")
-# Blocks devkit writes hold at most 2 MiB of tar data; anything claiming more is read the slow way.
+# Blocks devkit writes hold at most 1 MiB of tar data; anything claiming more is read the slow way.
 MAX_BLOCK_BYTES = 4 << 20
 IN_FLIGHT = 6
 
@@ -98,7 +98,7 @@ class BlockReader:
 
     def close(self):
         """Drop what is still queued (a member being inflated finishes in its thread)."""
-        for item in self.pending:
-            if self.pool:
-                item.cancel()
+        if self.pool:
+            for future in self.pending:
+                future.cancel()
         self.pending.clear()

@@ -138,3 +138,26 @@ def test_leaving_early_stops_the_inflating_threads(indexed):
         assert reader.read(512) == BLOCKS[0][:512]
         workers = list(reader.pool._threads)
     assert workers and not any(t.is_alive() for t in workers)
+
+
+def test_the_writer_ends_a_gzip_member_every_mib_even_inside_one_large_member(tmp_path):
+    import io
+    import tarfile
+
+    from devkit.maintenance.archive import CHUNK, TarGzWriter
+
+    raw = io.BytesIO()
+    big = os.urandom(100_000) * 30
+    with TarGzWriter(raw, 4) as out:
+        out.add_bytes("big.json", big, 0o644, 1_700_000_000)
+        out.close()
+    path = str(tmp_path / "w.tar.gz")
+    with open(path, "wb") as handle:
+        handle.write(raw.getvalue())
+    starts = _member_starts(path)
+    sizes = [
+        int.from_bytes(raw.getvalue()[end - 4 : end], "little") for end in starts[1:] + [len(raw.getvalue())]
+    ]
+    assert len(starts) == 4 and all(size <= CHUNK for size in sizes)
+    with tarfile.open(path) as tar:
+        assert tar.extractfile("big.json").read() == big
