@@ -227,6 +227,10 @@ class GzipReader:
 
     def read(self, size=-1):
         """Up to ``size`` decompressed bytes (all with -1); b"" only at the true end."""
+        start = self.offset
+        if 0 <= size <= len(self.buffer) - start:
+            self.offset = start + size
+            return self.buffer[start : self.offset]
         while (size < 0 or len(self.buffer) - self.offset < size) and not self.at_end:
             chunk = self._next()
             self.buffer = self.buffer[self.offset :] + chunk if self.offset < len(self.buffer) else chunk

@@ -110,7 +110,8 @@ class TarStream:
     def __iter__(self):
         extra = {}
         while True:
-            self._skip_rest()
+            if self.unread:
+                self._skip_rest()
             block = self._exact(BLOCK)
             if block == _ZERO_BLOCK:
                 return
