@@ -12,6 +12,7 @@ import tarfile
 BLOCK = tarfile.BLOCKSIZE
 _ZERO_BLOCK = bytes(BLOCK)
 _USTAR = b"ustar\x0000"
+_AFTER_USTAR = bytes(BLOCK - 265)
 _MAX_OCTAL_7 = 8**7
 _MAX_OCTAL_11 = 8**11
 # pax and GNU long-name records are read whole; real ones are a few hundred bytes.
@@ -31,12 +32,12 @@ def ustar_header(name, kind, mode, uid, gid, size, mtime, linkname=""):
             and 0 <= mtime < _MAX_OCTAL_11):  # fmt: skip
         return None
     head = b"".join((
-        name.encode("ascii").ljust(100, b"\0"), b"%07o\0" % (mode & 0o7777), b"%07o\0" % uid, b"%07o\0" % gid,
-        b"%011o\0" % size, b"%011o\0" % mtime, b"        ", kind, linkname.encode("ascii").ljust(100, b"\0"),
-        _USTAR, bytes(80),
-    )).ljust(BLOCK, b"\0")  # fmt: skip
+        name.encode("ascii").ljust(100, b"\0"),
+        b"%07o\0%07o\0%07o\0%011o\0%011o\0        " % (mode & 0o7777, uid, gid, size, mtime),
+        kind, linkname.encode("ascii").ljust(100, b"\0"), _USTAR,
+    ))  # fmt: skip
     # Everything past the magic and version (offset 265) is zero here, so it adds nothing to the sum.
-    return head[:148] + b"%06o\0 " % sum(head[:265]) + head[156:]
+    return b"".join((head[:148], b"%06o\0 " % sum(head), head[156:], _AFTER_USTAR))
 
 
 def _number(field):
