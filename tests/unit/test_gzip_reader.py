@@ -1,12 +1,15 @@
-"""The read-ahead GzipReader: same bytes as the plain one, damage raised in order, stops cleanly when left early."""
+"""GzipReader over plain gzip (read-ahead thread) and over indexed members (a pool of threads): same bytes as
+gzip, damage raised in order, threads stopped when left early; the writer ends a member every MiB."""
 
 import gzip
+import io
 import os
+import tarfile
 
 import pytest
 
 from devkit.maintenance import gzblocks
-from devkit.maintenance.archive import GzipReader
+from devkit.maintenance.archive import CHUNK, GzipReader, TarGzWriter
 
 
 @pytest.fixture
@@ -141,11 +144,6 @@ def test_leaving_early_stops_the_inflating_threads(indexed):
 
 
 def test_the_writer_ends_a_gzip_member_every_mib_even_inside_one_large_member(tmp_path):
-    import io
-    import tarfile
-
-    from devkit.maintenance.archive import CHUNK, TarGzWriter
-
     raw = io.BytesIO()
     big = os.urandom(100_000) * 30
     with TarGzWriter(raw, 4) as out:
