@@ -17,8 +17,10 @@ _HEADER = struct.Struct("<4sIBBHccHI")
 _MAGIC = b"\x1f\x8b\x08\x04"
 HEADER_SIZE = _HEADER.size
 _TRAILER = struct.Struct("<II")
-# Blocks devkit writes hold at most 1 MiB of tar data; anything claiming more is read the slow way.
+# devkit's members hold at most 1 MiB of tar data. A header claiming more deflate data than this is
+# read as plain gzip; an indexed member that inflates past it is refused (a bomb).
 MAX_BLOCK_BYTES = 4 << 20
+# Members read and queued for inflating ahead of the reader: bounds memory to a few dozen MiB.
 IN_FLIGHT = 6
 
 
@@ -49,7 +51,7 @@ def inflate(payload):
         raise ValueError(f"the gzip stream is damaged ({exc})") from None
     crc, size = _TRAILER.unpack(payload[-8:])
     if not decoder.eof or decoder.unconsumed_tail or decoder.unused_data:
-        raise ValueError("the gzip stream is damaged (a block's length is wrong)")
+        raise ValueError("the gzip stream is damaged (a block's length is wrong, or it inflates past 4 MiB)")
     if zlib.crc32(data) != crc or len(data) & 0xFFFFFFFF != size:
         raise ValueError("the gzip stream is damaged (CRC or length check failed)")
     return data

@@ -159,3 +159,13 @@ def test_the_writer_ends_a_gzip_member_every_mib_even_inside_one_large_member(tm
     assert len(starts) == 4 and all(size <= CHUNK for size in sizes)
     with tarfile.open(path) as tar:
         assert tar.extractfile("big.json").read() == big
+
+
+@pytest.mark.parametrize("threaded", [False, True])
+def test_an_indexed_member_inflating_past_its_bound_is_refused(tmp_path, threaded):
+    bomb = bytes(gzblocks.MAX_BLOCK_BYTES + 1)
+    path = str(tmp_path / "bomb.gz")
+    with open(path, "wb") as handle:
+        handle.write(gzblocks.member(bomb, 9))
+    with pytest.raises(ValueError, match=r"inflates past 4 MiB\)$"):
+        _read_all(path, threaded)
