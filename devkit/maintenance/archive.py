@@ -1,8 +1,9 @@
-"""The backup archive format: an ordinary ``.tar.gz`` written as one gzip stream, read back to its end.
+"""The backup archive format: an ordinary ``.tar.gz`` written as indexed gzip members, read back to its end.
 
-Writing streams tar headers and file data through one ``zlib`` compressor (hashing each file
-in the same single read); reading decompresses in large chunks and insists on a complete
-gzip trailer (CRC and length), which ``tarfile`` alone does not check for a cut-off file.
+Writing streams tar headers and file data (hashing each file in the same single read) through a
+compressor thread that ends a gzip member about every MiB (``gzblocks``); reading inflates those
+members in parallel, or a plain gzip stream in large chunks, and insists on every member's
+trailer (CRC and length), which ``tarfile`` alone does not check for a cut-off file.
 """
 
 import hashlib
@@ -12,7 +13,9 @@ import re
 import tarfile
 import threading
 import zlib
+from concurrent.futures import ThreadPoolExecutor
 
+from devkit.maintenance.gzblocks import BlockReader, member
 from devkit.maintenance.tarstream import ustar_header
 from devkit.util.names import timestamped_name
 
@@ -23,8 +26,10 @@ CHUNK = 1 << 20
 # GNU tar pads an archive to its record size (10 KiB by default, up to a few hundred KiB).
 MAX_TRAILING_BYTES = 1 << 20
 BLOCK = tarfile.BLOCKSIZE
-# One gzip stream with its header and trailer (wbits 16+15): GNU tar and gzip read it as-is.
+# zlib's gzip container (wbits 16+15), for archives of plain gzip members.
 GZIP_WBITS = 31
+# Threads inflating indexed members at once (zlib releases the GIL while it inflates).
+INFLATE_THREADS = max(1, min(4, os.cpu_count() or 1))
 _NAME = re.compile(
     r"^(?P<project>.+)-(?P<stamp>\d{8}T\d{6}\.\d{3}Z)(?:-(?P<label>[A-Za-z0-9_.]+))?\.tar\.gz$"
 )
@@ -67,7 +72,9 @@ class TarGzWriter:
         self.pending += data
         self.raw_bytes += len(data)
         if len(self.pending) >= CHUNK:
-            self.compressor.feed(bytes(self.pending))
+            # At most CHUNK bytes a gzip member (a large manifest too), so readers inflate in parallel.
+            for start in range(0, len(self.pending), CHUNK):
+                self.compressor.feed(bytes(self.pending[start : start + CHUNK]))
             self.pending = bytearray()
 
     def add_header(self, name, kind, mode, mtime, uid=0, gid=0, size=0, linkname=""):
@@ -130,7 +137,7 @@ class TarGzWriter:
 
 
 class _Compressor(threading.Thread):
-    """Compresses fed blocks in order and writes them; an error is re-raised by ``finish``."""
+    """Writes each fed block as one indexed gzip member, in order; an error is re-raised by ``finish``."""
 
     def __init__(self, fileobj, level):
         super().__init__(daemon=True)
@@ -145,20 +152,18 @@ class _Compressor(threading.Thread):
         self.blocks.put(block)
 
     def run(self):
-        deflate = zlib.compressobj(self.level, zlib.DEFLATED, GZIP_WBITS)
         while True:
             block = self.blocks.get()
             if block is None:
                 break
             if self.error is None:
                 try:
-                    self.fileobj.write(deflate.compress(block) if block else deflate.flush())
+                    self.fileobj.write(member(block, self.level))
                 except BaseException as exc:  # noqa: BLE001 - handed to the writing thread
                     self.error = exc
 
     def finish(self):
-        """Write the gzip trailer (an empty block means flush) and wait for every block to be written."""
-        self.blocks.put(b"")
+        """Wait for every block to be written; re-raise a write error."""
         self.stop()
         if self.error is not None:
             raise self.error
@@ -174,7 +179,8 @@ class GzipReader:
     """A read-only file object over a gzip file that fails on any damage, including a cut-off end.
 
     ``read`` raises ``ValueError`` with a one-line reason; ``finish`` reads to the end of
-    the file and checks that the last gzip member was complete.
+    the file and checks that the last gzip member was complete. ``threaded`` inflates indexed
+    members in a pool of threads, or a plain gzip stream in one read-ahead thread.
     """
 
     def __init__(self, path, threaded=False):
@@ -183,10 +189,20 @@ class GzipReader:
         self.buffer = b""
         self.offset = 0
         self.at_end = False
-        self.ahead = _ReadAhead(self._decompress_more) if threaded else None
+        self.threaded, self.ahead = threaded, None
+        self.pool = ThreadPoolExecutor(INFLATE_THREADS) if threaded else None
+        self.blocks = BlockReader(self.handle, self.pool)
 
     def _next(self):
-        chunk = self._decompress_more() if self.ahead is None else self.ahead.next()
+        if self.blocks is not None:
+            chunk = self.blocks.next()
+            if chunk is BlockReader.FALLBACK:
+                # The rest is plain gzip (an older backup, or another tool's): inflate it as a stream.
+                self.blocks = None
+                self.ahead = _ReadAhead(self._decompress_more) if self.threaded else None
+                return self._next()
+        else:
+            chunk = self._decompress_more() if self.ahead is None else self.ahead.next()
         if chunk is None:
             self.at_end = True
             return b""
@@ -211,14 +227,30 @@ class GzipReader:
 
     def read(self, size=-1):
         """Up to ``size`` decompressed bytes (all with -1); b"" only at the true end."""
+        start = self.offset
+        if 0 <= size <= len(self.buffer) - start:
+            self.offset = start + size
+            return self.buffer[start : self.offset]
         while (size < 0 or len(self.buffer) - self.offset < size) and not self.at_end:
             chunk = self._next()
-            self.buffer = self.buffer[self.offset :] + chunk
+            self.buffer = self.buffer[self.offset :] + chunk if self.offset < len(self.buffer) else chunk
             self.offset = 0
         end = len(self.buffer) if size < 0 else self.offset + size
         data = self.buffer[self.offset : end]
         self.offset += len(data)
         return data
+
+    def read1(self, size):
+        """Up to ``size`` bytes of what one inflated block still holds, without joining blocks (bytes
+        or a memoryview); b"" only at the true end."""
+        while self.offset >= len(self.buffer):
+            if self.at_end:
+                return b""
+            self.buffer, self.offset = self._next(), 0
+        start, self.offset = self.offset, min(self.offset + size, len(self.buffer))
+        if start == 0 and self.offset == len(self.buffer):
+            return self.buffer
+        return memoryview(self.buffer)[start : self.offset]
 
     def finish(self):
         """Read and check the rest of the stream; raise ValueError when it is damaged, cut off, or
@@ -231,7 +263,11 @@ class GzipReader:
                 raise ValueError(f"more than {MAX_TRAILING_BYTES} bytes follow the end of the tar archive")
 
     def close(self):
-        """Stop the read-ahead thread, if any, and close the underlying file."""
+        """Stop the inflating threads, if any, and close the underlying file."""
+        if self.blocks is not None:
+            self.blocks.close()
+        if self.pool is not None:
+            self.pool.shutdown(wait=True)
         if self.ahead is not None:
             self.ahead.stop()
         self.handle.close()

@@ -12,10 +12,14 @@ import tarfile
 BLOCK = tarfile.BLOCKSIZE
 _ZERO_BLOCK = bytes(BLOCK)
 _USTAR = b"ustar\x0000"
+_AFTER_USTAR = bytes(BLOCK - 265)
 _MAX_OCTAL_7 = 8**7
 _MAX_OCTAL_11 = 8**11
 # pax and GNU long-name records are read whole; real ones are a few hundred bytes.
 MAX_EXTENSION_BYTES = 1 << 20
+# name, mode, uid, gid, size, mtime, checksum, type, linkname, magic+version, (owner names,
+# device numbers), prefix; the last 12 bytes are unused.
+_FIELDS = struct.Struct("100s8s8s8s12s12s8s1s100s8s80x155s12x")
 _KIND_FIX = {tarfile.AREGTYPE: tarfile.REGTYPE, tarfile.CONTTYPE: tarfile.REGTYPE}
 
 
@@ -28,12 +32,12 @@ def ustar_header(name, kind, mode, uid, gid, size, mtime, linkname=""):
             and 0 <= mtime < _MAX_OCTAL_11):  # fmt: skip
         return None
     head = b"".join((
-        name.encode("ascii").ljust(100, b"\0"), b"%07o\0" % (mode & 0o7777), b"%07o\0" % uid, b"%07o\0" % gid,
-        b"%011o\0" % size, b"%011o\0" % mtime, b"        ", kind, linkname.encode("ascii").ljust(100, b"\0"),
-        _USTAR, bytes(80),
-    )).ljust(BLOCK, b"\0")  # fmt: skip
+        name.encode("ascii").ljust(100, b"\0"),
+        b"%07o\0%07o\0%07o\0%011o\0%011o\0        " % (mode & 0o7777, uid, gid, size, mtime),
+        kind, linkname.encode("ascii").ljust(100, b"\0"), _USTAR,
+    ))  # fmt: skip
     # Everything past the magic and version (offset 265) is zero here, so it adds nothing to the sum.
-    return head[:148] + b"%06o\0 " % sum(head[:265]) + head[156:]
+    return b"".join((head[:148], b"%06o\0 " % sum(head), head[156:], _AFTER_USTAR))
 
 
 def _number(field):
@@ -42,6 +46,14 @@ def _number(field):
         return -((1 << (8 * (len(field) - 1))) - value) if field[0] == 0o377 else value
     text = field.split(b"\0", 1)[0].strip()
     return int(text, 8) if text else 0
+
+
+def _numbers(*fields):
+    # Plain octal fields (nearly all) in one pass; base-256 or blank fields through _number.
+    try:
+        return [int(field.split(b"\0", 1)[0], 8) for field in fields]
+    except ValueError:
+        return [_number(field) for field in fields]
 
 
 def _signed_sum(block):
@@ -65,7 +77,7 @@ def _parse_pax(data):
 
 
 class TarStream:
-    """Members of an uncompressed tar read from ``reader`` (``read(n)``), in order, each read once.
+    """Members of an uncompressed tar read from ``reader`` (``read(n)``, ``read1(n)``), in order, each read once.
 
     Iterate for ``TarInfo`` objects; ``chunks(info)`` yields the current member's data.
     Raises ``ValueError`` on a damaged header or an early end.
@@ -89,7 +101,9 @@ class TarStream:
         """The data of ``info`` (the member just returned), in chunks, then its padding is skipped."""
         left = self.unread - (-info.size % BLOCK)
         while left > 0:
-            chunk = self._exact(min(left, self.chunk_size))
+            chunk = self.reader.read1(min(left, self.chunk_size))
+            if not chunk:
+                raise ValueError("the tar stream ends early (truncated archive)")
             left -= len(chunk)
             self.unread -= len(chunk)
             yield chunk
@@ -97,7 +111,8 @@ class TarStream:
     def __iter__(self):
         extra = {}
         while True:
-            self._skip_rest()
+            if self.unread:
+                self._skip_rest()
             block = self._exact(BLOCK)
             if block == _ZERO_BLOCK:
                 return
@@ -128,22 +143,19 @@ class TarStream:
 
     @staticmethod
     def _header(block, extra):
-        stored = _number(block[148:156])
+        name, mode, uid, gid, size, mtime, stored, kind, linkname, magic, prefix = _FIELDS.unpack(block)
+        stored = _number(stored)
         if stored != sum(block) - sum(block[148:156]) + 256 and stored != _signed_sum(block):
             raise ValueError("a tar header is damaged (bad checksum)")
-        name, kind = _text(block[0:100]), block[156:157]
-        if block[257:265] == _USTAR and block[345] != 0:
-            name = _text(block[345:500]) + "/" + name
+        name = _text(name)
+        if magic == _USTAR and prefix[0] != 0:
+            name = _text(prefix) + "/" + name
         info = tarfile.TarInfo(extra.get("path", name))
         info.type = _KIND_FIX.get(kind, kind)
-        info.mode, info.uid, info.gid = (
-            _number(block[100:108]),
-            _number(block[108:116]),
-            _number(block[116:124]),
-        )
-        info.size = int(extra.get("size", _number(block[124:136])))
-        info.mtime = float(extra["mtime"]) if "mtime" in extra else _number(block[136:148])
-        info.linkname = extra.get("linkpath", _text(block[157:257]))
+        info.mode, info.uid, info.gid, size, mtime = _numbers(mode, uid, gid, size, mtime)
+        info.size = int(extra.get("size", size))
+        info.mtime = float(extra["mtime"]) if "mtime" in extra else mtime
+        info.linkname = extra.get("linkpath", _text(linkname))
         if kind == tarfile.AREGTYPE and info.name.endswith("/"):
             info.type = tarfile.DIRTYPE
         if info.type == tarfile.DIRTYPE:

@@ -104,10 +104,15 @@ def test_crafted_archives_are_refused_by_bin_restore(tmp_path, python_name):
     assert not os.path.exists("/tmp/devkit-evil.txt")
 
 
-def _killed_create(project, env, delay_s):
+def _killed_create(project, env, delay_s=None, grown_to=None):
+    """Start a create and kill -9 it after ``delay_s``, or once its temp archive holds ``grown_to`` bytes
+    (never, when the run ends first); return the temp files left in the backup folder."""
     proc = subprocess.Popen([sys.executable, "-m", "devkit", "backup", "create", "--source", "data", "--dest", "b"],
                             cwd=str(project), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
-    time.sleep(delay_s)
+    if delay_s is not None:
+        time.sleep(delay_s)
+    else:
+        _wait_for_temp_archive(project / "b", proc, grown_to)
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=30)
     return (
@@ -115,6 +120,20 @@ def _killed_create(project, env, delay_s):
         if (project / "b").exists()
         else []
     )
+
+
+def _wait_for_temp_archive(folder, proc, grown_to, limit_s=120):
+    """Poll (bounded by ``limit_s``) until a temp archive in ``folder`` holds ``grown_to`` bytes or ``proc`` ends."""
+    deadline = time.monotonic() + limit_s
+    while proc.poll() is None and time.monotonic() < deadline:
+        for name in os.listdir(str(folder)) if folder.exists() else ():
+            if name.startswith(TMP_PREFIX) and name.endswith(".tar.gz"):
+                try:
+                    if os.path.getsize(str(folder / name)) >= grown_to:
+                        return
+                except FileNotFoundError:
+                    pass
+        time.sleep(0.001)
 
 
 def test_kill_9_during_30_creates_never_lists_a_bad_backup(tmp_path, run_devkit):
@@ -126,10 +145,19 @@ def test_kill_9_during_30_creates_never_lists_a_bad_backup(tmp_path, run_devkit)
     env = clean_env({"PYTHONPATH": REPO_ROOT})
     started = time.perf_counter()
     assert run_devkit("backup", "create", "--source", "data", "--dest", "b", cwd=str(project)).code == 0
-    full_s = time.perf_counter() - started  # kill moments spread over a whole run, however loaded the machine
-    rng, checked, leftovers = random.Random(12), set(), []
-    for _round in range(30):
-        leftovers = _killed_create(project, env, rng.uniform(0.1, 1.2) * full_s)
+    full_s = time.perf_counter() - started
+    full_bytes = max(os.path.getsize(row["path"]) for row in list_backups(str(project / "b")))
+    rng, checked, leftovers, killed_writing = random.Random(12), set(), [], 0
+    for round_ in range(30):
+        # Even rounds kill at a random moment of a whole run's time (start-up, walk, after the rename);
+        # odd rounds once the temp archive holds a random share of a full archive's bytes, so however
+        # loaded the machine, some kills land while the archive is being written.
+        before = set(leftovers)
+        if round_ % 2:
+            leftovers = _killed_create(project, env, grown_to=rng.uniform(0.0, 1.0) * full_bytes)
+        else:
+            leftovers = _killed_create(project, env, delay_s=rng.uniform(0.1, 1.2) * full_s)
+        killed_writing += bool(set(leftovers) - before)
         for row in list_backups(str(project / "b")):
             if row["name"] not in checked:
                 assert verify_backup(row["path"])["ok"], row["name"]
@@ -137,8 +165,10 @@ def test_kill_9_during_30_creates_never_lists_a_bad_backup(tmp_path, run_devkit)
     for _extra in range(20):
         if leftovers:
             break
-        leftovers = _killed_create(project, env, rng.uniform(0.5, 0.9) * full_s)
-    assert leftovers, "no run was killed while writing: the test did not test the crash path"
+        leftovers = _killed_create(project, env, grown_to=0)
+    assert (
+        killed_writing and leftovers
+    ), "no run was killed while writing: the test did not test the crash path"
     final = run_devkit("backup", "create", "--source", "data", "--dest", "b", cwd=str(project))
     assert final.code == 0, final.err
     assert [

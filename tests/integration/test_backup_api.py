@@ -67,6 +67,35 @@ def test_verify_fails_on_one_flipped_byte(made, where):
     assert report["ok"] is False and len(report["problems"]) >= 1
 
 
+def _member_ends(path):
+    from devkit.maintenance import gzblocks
+
+    with open(path, "rb") as handle:
+        raw = handle.read()
+    ends, pos = [], 0
+    while pos < len(raw):
+        pos += gzblocks.HEADER_SIZE + gzblocks.indexed_length(raw[pos : pos + gzblocks.HEADER_SIZE]) + 8
+        ends.append(pos)
+    return ends
+
+
+def test_verify_fails_on_a_backup_cut_at_any_gzip_member_boundary(tmp_path):
+    # Cut exactly between two gzip members the file is still valid gzip: the tar stream must catch it.
+    data = make_tree(str(tmp_path))
+    with open(os.path.join(data, "blob.bin"), "wb") as handle:
+        handle.write(os.urandom(3 << 20))
+    result = backup(str(tmp_path), str(tmp_path / "backups"))
+    with open(result["path"], "rb") as handle:
+        raw = handle.read()
+    ends = _member_ends(result["path"])
+    assert len(ends) >= 3 and ends[-1] == len(raw)
+    for end in ends[:-1]:
+        with open(result["path"], "wb") as handle:
+            handle.write(raw[:end])
+        report = verify_backup(result["path"])
+        assert report["problems"] == [f"{result['name']}: the tar stream ends early (truncated archive)"]
+
+
 def test_verify_names_a_deleted_member_and_a_changed_one(made, tmp_path):
     _tmp, result = made
     members = read_members(result["path"])

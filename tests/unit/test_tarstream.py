@@ -40,6 +40,9 @@ class _Reader:
     def read(self, size):
         return self.data.read(size)
 
+    def read1(self, size):
+        return self.data.read1(size)
+
 
 @pytest.mark.parametrize("fmt", [tarfile.PAX_FORMAT, tarfile.GNU_FORMAT, tarfile.USTAR_FORMAT])
 def test_stream_reads_what_tarfile_wrote_including_long_and_unicode_names(fmt):
