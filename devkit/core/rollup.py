@@ -64,8 +64,7 @@ class Dist:
 
     def merge(self, other):
         """Add ``other``'s values into this one; return self."""
-        for slot, n in other.slots.items():
-            self.slots[slot] = self.slots.get(slot, 0) + n
+        add_slots(self.slots, other.slots)
         self.count += other.count
         self.sum += other.sum
         self.min = min(self.min, other.min)
@@ -85,6 +84,15 @@ class Dist:
         slots, dist.count, dist.sum, dist.min, dist.max = data
         dist.slots = {int(s): int(n) for s, n in slots}
         return dist
+
+
+def add_slots(slots, other):
+    """Add the bucket counts ``other`` ({slot: count}) into ``slots``."""
+    if not slots:  # a copy (roll-ups start each coarser row this way): one C-level update
+        slots.update(other)
+        return
+    for slot, n in other.items():
+        slots[slot] = slots.get(slot, 0) + n
 
 
 def add_slot_counts(slots, values, low, high):
@@ -221,8 +229,7 @@ class Aggregate:
         self.cost += other.cost
         self.hits += other.hits
         self.misses += other.misses
-        for slot, n in other.slots.items():
-            self.slots[slot] = self.slots.get(slot, 0) + n
+        add_slots(self.slots, other.slots)
         self.dsum += other.dsum
         self.dmin = min(self.dmin, other.dmin)
         self.dmax = max(self.dmax, other.dmax)
@@ -306,19 +313,39 @@ def merge_into(groups, other):
 def roll_up(groups, keep_s=None, now=None):
     """{(res, bucket, operation, model, status): Aggregate} for every resolution, from 10 s groups.
 
-    The 10 s entries are ``groups``' own objects (read, never changed). With ``keep_s`` ({res: seconds})
-    and ``now``, buckets older than their resolution keeps are left out.
+    Each resolution is rolled up from the one before (60 s rows from 10 s groups, hourly from 60 s,
+    totals from hourly): a group is merged about once, not once per resolution. A row with a single
+    contributor is that contributor itself, ``groups``' own objects included: read, never changed.
+    With ``keep_s`` ({res: seconds}) and ``now``, buckets older than their resolution keeps are left out.
     """
     out = {}
-    for (bucket, operation, model, status), agg in groups.items():
-        for res in RESOLUTIONS:
-            start = bucket // res * res if res else 0
+    level = groups
+    for res in RESOLUTIONS:
+        if res != FINEST_S:
+            level = _coarser(level, res)
+        for (start, operation, model, status), agg in level.items():
             if keep_s is not None and res in keep_s and start < now - keep_s[res] - res:
                 continue
-            key = (res, start, operation, model, status)
-            seen = out.get(key)
-            if seen is None:
-                out[key] = agg if res == FINEST_S else Aggregate(agg.first).merge(agg)
-            else:
-                seen.merge(agg)
+            out[(res, start, operation, model, status)] = agg
     return out
+
+
+def _coarser(level, res):
+    parts = {}
+    for (bucket, operation, model, status), agg in level.items():
+        key = (bucket // res * res if res else 0, operation, model, status)
+        seen = parts.get(key)
+        if seen is None:
+            parts[key] = agg
+        elif isinstance(seen, list):
+            seen.append(agg)
+        else:
+            parts[key] = [seen, agg]
+    return {key: _merged(part) if isinstance(part, list) else part for key, part in parts.items()}
+
+
+def _merged(aggregates):
+    total = Aggregate(aggregates[0].first)
+    for agg in aggregates:
+        total.merge(agg)
+    return total
