@@ -27,8 +27,14 @@ import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-GOALS = {("small", "create"): 1.5, ("large", "create"): 1.0, ("small", "restore"): 2.0,
-         ("large", "restore"): 1.0, ("small", "verify"): 1.0, ("large", "verify"): 1.0}  # fmt: skip
+GOALS = {
+    ("small", "create"): 1.5,
+    ("large", "create"): 1.0,
+    ("small", "restore"): 2.0,
+    ("large", "restore"): 1.0,
+    ("small", "verify"): 1.0,
+    ("large", "verify"): 1.0,
+}
 GOALS.update({("records", action): GOALS[("small", action)] for action in ("create", "restore", "verify")})
 
 
@@ -58,12 +64,19 @@ def make_records(folder, count=20000):
         steps = rng.randint(8, 40)
         record = {
             "id": f"run-{i:05d}",
-            "config": {"model": rng.choice(["llama3-8b", "qwen2-7b", "mistral-7b"]), "lr": rng.choice([1e-4, 3e-4]),
-                       "batch": rng.choice([8, 16, 32]), "seed": rng.randint(0, 10**6), "prompt": "eval-v3"},
-            "metrics": [{"step": s * 100, "loss": round(rng.uniform(0.1, 3), 4), "acc": round(rng.random(), 4)}
-                        for s in range(steps)],
+            "config": {
+                "model": rng.choice(["llama3-8b", "qwen2-7b", "mistral-7b"]),
+                "lr": rng.choice([1e-4, 3e-4]),
+                "batch": rng.choice([8, 16, 32]),
+                "seed": rng.randint(0, 10**6),
+                "prompt": "eval-v3",
+            },
+            "metrics": [
+                {"step": s * 100, "loss": round(rng.uniform(0.1, 3), 4), "acc": round(rng.random(), 4)}
+                for s in range(steps)
+            ],
             "notes": rng.choice(["baseline", "warm restart", "longer context", ""]),
-        }  # fmt: skip
+        }
         with open(os.path.join(sub, f"run{i:05d}.json"), "w", encoding="utf-8") as handle:
             json.dump(record, handle, indent=1)
 
@@ -86,9 +99,18 @@ def _chunk(kind, rng, size):
         if kind == "csv":
             line = f"{rng.randint(1_700_000_000, 1_800_000_000)},{rng.choice('abcd')},{rng.random():.6f},{rng.randint(0, 4096)}\n"
         else:
-            line = json.dumps({"ts": rng.random() * 1e9, "model": rng.choice(["llama3", "qwen2"]),
-                               "prompt_tokens": rng.randint(1, 4000), "latency_ms": round(rng.expovariate(0.01), 2),
-                               "status": rng.choice(["ok", "ok", "ok", "error"])}) + "\n"  # fmt: skip
+            line = (
+                json.dumps(
+                    {
+                        "ts": rng.random() * 1e9,
+                        "model": rng.choice(["llama3", "qwen2"]),
+                        "prompt_tokens": rng.randint(1, 4000),
+                        "latency_ms": round(rng.expovariate(0.01), 2),
+                        "status": rng.choice(["ok", "ok", "ok", "error"]),
+                    }
+                )
+                + "\n"
+            )
         lines.append(line)
         total += len(line)
     return "".join(lines).encode()[:size]
@@ -129,19 +151,28 @@ def measure(work, tree, repeats):
     env = dict(os.environ, PYTHONPATH=ROOT)
     devkit = [sys.executable, "-m", "devkit"]
     out, tar_out = os.path.join(work, "out"), os.path.join(work, "tar-out")
-    dk_create = best(repeats, lambda: timed(devkit + ["backup", "create", "--source", tree, "--dest", out], work, env),
-                     _fresh(out))  # fmt: skip
+    dk_create = best(
+        repeats,
+        lambda: timed(devkit + ["backup", "create", "--source", tree, "--dest", out], work, env),
+        _fresh(out),
+    )
     name = [n for n in os.listdir(out) if n.endswith(".tar.gz")][0]
     archive = os.path.join(out, name)
     tar_archive = os.path.join(tar_out, "t.tar.gz")
     tar_create = best(repeats, lambda: timed(["tar", "-czf", tar_archive, tree], work), _fresh(tar_out))
     restore_dir, tar_dir = os.path.join(work, "restored"), os.path.join(work, "tar-x")
-    dk_restore = best(repeats, lambda: timed(devkit + ["restore", archive, "--target", restore_dir], work, env),
-                      lambda: shutil.rmtree(restore_dir, ignore_errors=True))  # fmt: skip
+    dk_restore = best(
+        repeats,
+        lambda: timed(devkit + ["restore", archive, "--target", restore_dir], work, env),
+        lambda: shutil.rmtree(restore_dir, ignore_errors=True),
+    )
     tar_restore = best(repeats, lambda: timed(["tar", "-xzf", archive, "-C", tar_dir], work), _fresh(tar_dir))
     dk_verify = best(repeats, lambda: timed(devkit + ["backup", "verify", archive], work, env), lambda: None)
-    sha = best(repeats, lambda: timed(["sh", "-c", f"find '{tree}' -type f -print0 | xargs -0 sha256sum"], work),
-               lambda: None)  # fmt: skip
+    sha = best(
+        repeats,
+        lambda: timed(["sh", "-c", f"find '{tree}' -type f -print0 | xargs -0 sha256sum"], work),
+        lambda: None,
+    )
     inflate = best(
         repeats, lambda: timed(["sh", "-c", f"gzip -dc '{archive}' | sha256sum"], work), lambda: None
     )
@@ -149,8 +180,14 @@ def measure(work, tree, repeats):
     levels = level_table(archive) if os.environ.get("BENCH_LEVELS") else None
     for path in (out, tar_out, restore_dir, tar_dir):
         shutil.rmtree(path, ignore_errors=True)
-    return {"create": (dk_create, tar_create), "restore": (dk_restore, tar_restore), "verify": (dk_verify, sha),
-            "sizes": sizes, "levels": levels, "inflate": inflate}  # fmt: skip
+    return {
+        "create": (dk_create, tar_create),
+        "restore": (dk_restore, tar_restore),
+        "verify": (dk_verify, sha),
+        "sizes": sizes,
+        "levels": levels,
+        "inflate": inflate,
+    }
 
 
 def level_table(archive, levels=(3, 4, 5, 6)):
@@ -178,19 +215,27 @@ def report(label, result):
         ours, theirs = result[action]
         goal = GOALS[(label, action)]
         verdict = "ok" if ours / theirs <= goal else "MISSED"
-        print(f"{label:7} {action:7} devkit {ours:7.2f} s  {baseline:9} {theirs:7.2f} s  "
-              f"ratio {ours / theirs:5.2f}  (goal <= {goal})  {verdict}")  # fmt: skip
+        print(
+            f"{label:7} {action:7} devkit {ours:7.2f} s  {baseline:9} {theirs:7.2f} s  "
+            f"ratio {ours / theirs:5.2f}  (goal <= {goal})  {verdict}"
+        )
     for level, (seconds, size) in (result["levels"] or {}).items():
         base_s, base_size = result["levels"][6]
-        print(f"{label:7} gzip level {level}: {seconds / base_s:4.2f}x the time of level 6, "
-              f"{size / base_size:5.3f}x the size")  # fmt: skip
+        print(
+            f"{label:7} gzip level {level}: {seconds / base_s:4.2f}x the time of level 6, "
+            f"{size / base_size:5.3f}x the size"
+        )
     ours, theirs = result["verify"][0], result["inflate"]
-    print(f"{label:7} verify  devkit {ours:7.2f} s  gzip -dc | sha256sum {theirs:7.2f} s  ratio {ours / theirs:5.2f}"
-          "  (same archive read to its end and hashed; for information)")  # fmt: skip
+    print(
+        f"{label:7} verify  devkit {ours:7.2f} s  gzip -dc | sha256sum {theirs:7.2f} s  ratio {ours / theirs:5.2f}"
+        "  (same archive read to its end and hashed; for information)"
+    )
     ours, theirs = result["sizes"]
     verdict = "ok" if abs(ours / theirs - 1) <= 0.10 else "MISSED"
-    print(f"{label:7} size    devkit {ours / 1e6:8.1f} MB  tar {theirs / 1e6:8.1f} MB  ratio {ours / theirs:5.3f}  "
-          f"(goal within 10 %)  {verdict}")  # fmt: skip
+    print(
+        f"{label:7} size    devkit {ours / 1e6:8.1f} MB  tar {theirs / 1e6:8.1f} MB  ratio {ours / theirs:5.3f}  "
+        f"(goal within 10 %)  {verdict}"
+    )
 
 
 def _load():
@@ -216,11 +261,15 @@ def main():
     work = tempfile.mkdtemp(prefix="devkit-backup-bench-")
     try:
         start = best(args.repeats, lambda: timed([sys.executable, "-c", "pass"], work), lambda: None)
-        print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, repeats {args.repeats}, "
-              f"python -c pass {start:.2f} s, load {_load()}")  # fmt: skip
-        for label, maker in (("small", lambda p: make_small(p, args.small_files)),
-                             ("records", lambda p: make_records(p, args.small_files)),
-                             ("large", lambda p: make_large(p, args.large_mb))):  # fmt: skip
+        print(
+            f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, repeats {args.repeats}, "
+            f"python -c pass {start:.2f} s, load {_load()}"
+        )
+        for label, maker in (
+            ("small", lambda p: make_small(p, args.small_files)),
+            ("records", lambda p: make_records(p, args.small_files)),
+            ("large", lambda p: make_large(p, args.large_mb)),
+        ):
             tree = os.path.join(work, label)
             maker(tree)
             report(label, measure(work, label, args.repeats))

@@ -66,9 +66,17 @@ def devkit_snapshot():
             for value in observations(i * 1000 + j):
                 sketch.add(value)
             labels = label_values(i, j)
-            instruments.append({"name": f"app_latency_{i}_seconds", "kind": "histogram",
-                                "help": f"latency of step {i}", "labels": labels, "value": 0.0,
-                                "sketch": sketch, "created_ts": 1700000000.0})  # fmt: skip
+            instruments.append(
+                {
+                    "name": f"app_latency_{i}_seconds",
+                    "kind": "histogram",
+                    "help": f"latency of step {i}",
+                    "labels": labels,
+                    "value": 0.0,
+                    "sketch": sketch,
+                    "created_ts": 1700000000.0,
+                }
+            )
     return Snapshot(generated_at=1700000100.0, instruments=instruments)
 
 
@@ -80,8 +88,13 @@ def client_registry():
 
     registry = CollectorRegistry()
     for i in range(FAMILIES):
-        hist = Histogram(f"app_latency_{i}_seconds", f"latency of step {i}", ["model", "route"],
-                         registry=registry, buckets=LE_BOUNDS)  # fmt: skip
+        hist = Histogram(
+            f"app_latency_{i}_seconds",
+            f"latency of step {i}",
+            ["model", "route"],
+            registry=registry,
+            buckets=LE_BOUNDS,
+        )
         for j in range(LABEL_SETS):
             child = hist.labels(**label_values(i, j))
             for value in observations(i * 1000 + j):
@@ -108,9 +121,23 @@ def fill_store(path, count, batch=20_000):
     now = time.time()
     with Store(path) as store:
         for start in range(0, count, batch):
-            ops = [OperationRecord(f"op-{i:08d}", now - count * 0.001 + i * 0.001, "chat", "llama3", "ok",
-                                   10.0 + i % 500, 120, 240, None, 0.0021, None, "detail")
-                   for i in range(start, min(count, start + batch))]  # fmt: skip
+            ops = [
+                OperationRecord(
+                    f"op-{i:08d}",
+                    now - count * 0.001 + i * 0.001,
+                    "chat",
+                    "llama3",
+                    "ok",
+                    10.0 + i % 500,
+                    120,
+                    240,
+                    None,
+                    0.0021,
+                    None,
+                    "detail",
+                )
+                for i in range(start, min(count, start + batch))
+            ]
             store.write_batch(Batch(ops))
     return now
 
@@ -148,8 +175,10 @@ def operations_main(count):
         tenth_since = now - count * 0.001 + count * 0.9 * 0.001
         for label, since in ((f"{count // 10:,} ops", tenth_since), (f"{count:,} ops", None)):
             size, elapsed, peak = stream_peak(folder, os.path.join(folder, "ops.csv"), since, now)
-            print(f"operations csv {label:>14}: {size / 1e6:8.1f} MB in {elapsed:6.1f} s; "
-                  f"tracemalloc peak {peak / 1e6:6.2f} MB ({100.0 * peak / size:.2f}% of output)")  # fmt: skip
+            print(
+                f"operations csv {label:>14}: {size / 1e6:8.1f} MB in {elapsed:6.1f} s; "
+                f"tracemalloc peak {peak / 1e6:6.2f} MB ({100.0 * peak / size:.2f}% of output)"
+            )
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     return 0

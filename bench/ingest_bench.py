@@ -31,9 +31,15 @@ def write_events(path, lines, seed=7):
     now = time.time() - 60
     with open(path, "w", encoding="utf-8") as handle:
         for i in range(lines):
-            event = {"operation": rng.choice(OPERATIONS), "model": rng.choice(MODELS), "status": "ok",
-                     "duration_ms": round(rng.lognormvariate(4.0, 0.8), 3), "prompt_tokens": rng.randint(1, 500),
-                     "completion_tokens": rng.randint(1, 800), "ts": round(now - 6 * 86400 * (1 - i / lines), 3)}  # fmt: skip
+            event = {
+                "operation": rng.choice(OPERATIONS),
+                "model": rng.choice(MODELS),
+                "status": "ok",
+                "duration_ms": round(rng.lognormvariate(4.0, 0.8), 3),
+                "prompt_tokens": rng.randint(1, 500),
+                "completion_tokens": rng.randint(1, 800),
+                "ts": round(now - 6 * 86400 * (1 - i / lines), 3),
+            }
             handle.write(json.dumps(event) + "\n")
 
 
@@ -41,8 +47,10 @@ def naive(events, db):
     """The baseline loader; returns seconds."""
     started = time.perf_counter()
     conn = sqlite3.connect(db)
-    conn.execute("CREATE TABLE ops (ts REAL, operation TEXT, model TEXT, status TEXT, duration_ms REAL,"
-                 " prompt_tokens INTEGER, completion_tokens INTEGER)")  # fmt: skip
+    conn.execute(
+        "CREATE TABLE ops (ts REAL, operation TEXT, model TEXT, status TEXT, duration_ms REAL,"
+        " prompt_tokens INTEGER, completion_tokens INTEGER)"
+    )
     keys = ("ts", "operation", "model", "status", "duration_ms", "prompt_tokens", "completion_tokens")
     with open(events, encoding="utf-8") as handle, conn:
         rows = []
@@ -61,8 +69,13 @@ def devkit_ingest(events, project):
     """``python -m devkit metrics ingest`` in ``project``; returns seconds (interpreter start included)."""
     env = dict(os.environ, PYTHONPATH=REPO)
     started = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "devkit", "metrics", "ingest", events, "--json"], cwd=project,
-                          env=env, capture_output=True, text=True)  # fmt: skip
+    proc = subprocess.run(
+        [sys.executable, "-m", "devkit", "metrics", "ingest", events, "--json"],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     took = time.perf_counter() - started
     if proc.returncode != 0:
         raise SystemExit(f"ingest failed: {proc.stderr[-500:]}")
@@ -92,8 +105,14 @@ def main(argv=None):
             took, ingested = devkit_ingest(events, scratch)
             dk_s = min(dk_s, took)
         store = os.path.join(scratch, ".devkit", "devkit.db")
-        subprocess.run([sys.executable, "-c", f"import sqlite3; sqlite3.connect({store!r}).execute("
-                        "'PRAGMA wal_checkpoint(TRUNCATE)')"], check=True)  # fmt: skip
+        subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                f"import sqlite3; sqlite3.connect({store!r}).execute('PRAGMA wal_checkpoint(TRUNCATE)')",
+            ],
+            check=True,
+        )
         sizes = [os.path.getsize(p) for p in (os.path.join(scratch, "naive.db"), store)]
     ratio, size_ratio = (args.lines / dk_s) / (args.lines / base_s), sizes[1] / sizes[0]
     print(f"python {sys.version.split()[0]}  {args.lines} lines, {ingested} ingested, best of {args.repeat}")

@@ -22,9 +22,14 @@ sys.path.insert(0, ROOT)
 
 MODELS = [
     {"name": "llama3", "provider": "ollama", "url": "http://127.0.0.1:11434"},
-    {"name": "gpt-4o-mini", "provider": "openai", "url": "http://127.0.0.1:8000/v1", "price_input_per_1m": 0.15,
-     "price_output_per_1m": 0.6},
-]  # fmt: skip
+    {
+        "name": "gpt-4o-mini",
+        "provider": "openai",
+        "url": "http://127.0.0.1:8000/v1",
+        "price_input_per_1m": 0.15,
+        "price_output_per_1m": 0.6,
+    },
+]
 PROTO_CHECK = r"""
 import json, sys
 from google.protobuf import json_format
@@ -55,18 +60,25 @@ def events():
     out = []
     for i in range(300):
         model = ("llama3", "gpt-4o-mini", None, 'we"ird\nmodel')[i % 4]
-        event = {"operation": ("chat", "embed", "lookup")[i % 3], "status": "error" if i % 17 == 0 else "ok",
-                 "duration_ms": 0.5 + (i * 37 % 5000) * 3.1, "prompt_tokens": i % 7 * 40,
-                 "completion_tokens": i % 5 * 90}  # fmt: skip
+        event = {
+            "operation": ("chat", "embed", "lookup")[i % 3],
+            "status": "error" if i % 17 == 0 else "ok",
+            "duration_ms": 0.5 + (i * 37 % 5000) * 3.1,
+            "prompt_tokens": i % 7 * 40,
+            "completion_tokens": i % 5 * 90,
+        }
         if model is not None:
             event["model"] = model
         if i % 3 == 2:
             event["cache_hit"] = i % 2 == 0
         if i % 4 < 2 and event["completion_tokens"]:
             # Streamed calls: time to first chunk, chunks, cached and reasoning tokens (the GenAI chunk metrics).
-            event.update(ttft_ms=event["duration_ms"] * 0.3, chunks=event["completion_tokens"] // 10,
-                         cached_prompt_tokens=event["prompt_tokens"] // 2,
-                         reasoning_tokens=event["completion_tokens"] // 3)  # fmt: skip
+            event.update(
+                ttft_ms=event["duration_ms"] * 0.3,
+                chunks=event["completion_tokens"] // 10,
+                cached_prompt_tokens=event["prompt_tokens"] // 2,
+                reasoning_tokens=event["completion_tokens"] // 3,
+            )
         out.append(event)
     return out
 
@@ -74,8 +86,14 @@ def events():
 def devkit(project, *argv):
     """Run the devkit CLI in ``project``; return its stdout."""
     env = dict(os.environ, PYTHONPATH=ROOT)
-    proc = subprocess.run([sys.executable, "-m", "devkit", *argv], cwd=project, env=env, capture_output=True,
-                          text=True, timeout=120)  # fmt: skip
+    proc = subprocess.run(
+        [sys.executable, "-m", "devkit", *argv],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     if proc.returncode != 0:
         sys.exit(f"devkit {' '.join(argv)} failed: {proc.stderr.strip()}")
     return proc.stdout
@@ -106,11 +124,32 @@ def instruments_document():
         sketch.add(value)
     labels = {'q"uote': "new\nline", "ünï": "日本語"}
     instruments = [
-        {"name": "app.requests", "kind": "counter", "help": "h", "labels": labels, "value": 7, "created_ts": 1.0},
+        {
+            "name": "app.requests",
+            "kind": "counter",
+            "help": "h",
+            "labels": labels,
+            "value": 7,
+            "created_ts": 1.0,
+        },
         {"name": "9 queue depth", "kind": "gauge", "help": "", "labels": {}, "value": 3.5, "created_ts": 1.0},
-        {"name": "app.step", "kind": "histogram", "help": "x", "labels": labels, "sketch": sketch, "created_ts": 1.0},
-        {"name": "app.empty", "kind": "histogram", "help": "", "labels": {}, "sketch": None, "created_ts": None},
-    ]  # fmt: skip
+        {
+            "name": "app.step",
+            "kind": "histogram",
+            "help": "x",
+            "labels": labels,
+            "sketch": sketch,
+            "created_ts": 1.0,
+        },
+        {
+            "name": "app.empty",
+            "kind": "histogram",
+            "help": "",
+            "labels": {},
+            "sketch": None,
+            "created_ts": None,
+        },
+    ]
     return json.dumps(export_request(Snapshot(1700000000.5, instruments=instruments, project="x")))
 
 
@@ -128,8 +167,10 @@ def check_consistency(text, status):
         kind = [a["value"]["stringValue"] for a in point["attributes"] if a["key"] == "gen_ai.token.type"][0]
         sums[kind] += point["sum"]
     assert sums == {"input": totals["prompt_tokens"], "output": totals["completion_tokens"]}, sums
-    print(f"consistency: {len(duration)} duration and {len(tokens)} token points; buckets sum to counts; "
-          f"requests {totals['requests']}, tokens {sums} equal status --json")  # fmt: skip
+    print(
+        f"consistency: {len(duration)} duration and {len(tokens)} token points; buckets sum to counts; "
+        f"requests {totals['requests']}, tokens {sums} equal status --json"
+    )
 
 
 def proto_check(work, paths):
@@ -138,8 +179,12 @@ def proto_check(work, paths):
     python = os.path.join(venv, "bin", "python")
     try:
         subprocess.run([sys.executable, "-m", "venv", venv], check=True, capture_output=True, timeout=300)
-        subprocess.run([python, "-m", "pip", "install", "-q", "--disable-pip-version-check", "opentelemetry-proto"],
-                       check=True, capture_output=True, timeout=600)  # fmt: skip
+        subprocess.run(
+            [python, "-m", "pip", "install", "-q", "--disable-pip-version-check", "opentelemetry-proto"],
+            check=True,
+            capture_output=True,
+            timeout=600,
+        )
     except (subprocess.SubprocessError, OSError) as exc:
         print(f"skipped: opentelemetry-proto could not be installed ({type(exc).__name__})")
         return False

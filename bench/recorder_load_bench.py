@@ -102,14 +102,27 @@ time.sleep(5.0)  # the store is back: the flusher writes what it kept
 
 def _python(code, args, cwd, **kw):
     env = dict(os.environ, PYTHONPATH=REPO)
-    return subprocess.Popen([sys.executable, "-c", textwrap.dedent(code), *map(str, args)], cwd=cwd, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw)  # fmt: skip
+    return subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(code), *map(str, args)],
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        **kw,
+    )
 
 
 def _status(cwd):
     env = dict(os.environ, PYTHONPATH=REPO)
-    out = subprocess.run([sys.executable, "-m", "devkit", "status", "--json"], cwd=cwd, env=env,
-                         capture_output=True, text=True, check=True).stdout  # fmt: skip
+    out = subprocess.run(
+        [sys.executable, "-m", "devkit", "status", "--json"],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     return json.loads(out)
 
 
@@ -269,9 +282,13 @@ def main(argv=None):
     parser.add_argument("--outage-s", type=float, default=30.0)
     parser.add_argument("--only", choices=("exact", "rss", "steady", "kill9", "outage"))
     args = parser.parse_args(argv)
-    runs = {"exact": lambda: exact(args.threads_calls, args.proc_calls), "rss": lambda: rss(args.rss_calls),
-            "steady": lambda: steady(args.steady_s), "kill9": lambda: kill9(args.kill_trials),
-            "outage": lambda: outage(args.outage_s)}  # fmt: skip
+    runs = {
+        "exact": lambda: exact(args.threads_calls, args.proc_calls),
+        "rss": lambda: rss(args.rss_calls),
+        "steady": lambda: steady(args.steady_s),
+        "kill9": lambda: kill9(args.kill_trials),
+        "outage": lambda: outage(args.outage_s),
+    }
     results = [run() for name, run in runs.items() if args.only in (None, name)]
     return 0 if all(results) else 1
 

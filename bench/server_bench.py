@@ -58,8 +58,23 @@ def seed_store(directory):
     now, records = time.time(), []
     for i in range(OPERATIONS * MODELS * 20):
         op, model = f"op{i % OPERATIONS}", f"model-{i % MODELS}"
-        records.append(OperationRecord(f"b{i}", now - i, op, model, "error" if i % 11 == 0 else "ok", 5.0 + i % 900,
-                                       10 + i % 50, 20 + i % 70, i % 3 == 0, 0.0, None, None, None))  # fmt: skip
+        records.append(
+            OperationRecord(
+                f"b{i}",
+                now - i,
+                op,
+                model,
+                "error" if i % 11 == 0 else "ok",
+                5.0 + i % 900,
+                10 + i % 50,
+                20 + i % 70,
+                i % 3 == 0,
+                0.0,
+                None,
+                None,
+                None,
+            )
+        )
     with open_store(load_config(explicit=path, env={})) as store:
         store.write_batch(Batch(records))
     return path
@@ -68,8 +83,14 @@ def seed_store(directory):
 def start_devkit(config, directory):
     """``python -m devkit serve --port 0`` on the seeded store; return (process, port)."""
     env = dict(os.environ, PYTHONPATH=ROOT)
-    proc = subprocess.Popen([sys.executable, "-m", "devkit", "serve", "--port", "0", "--config", config],
-                            cwd=directory, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "devkit", "serve", "--port", "0", "--config", config],
+        cwd=directory,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     return proc, _port_from(proc, proc.stderr, r"dashboard at http://127\.0\.0\.1:(\d+)/")
 
 
@@ -184,12 +205,16 @@ def main():
             f"registry: {samples} samples ({len(exposition)} bytes) on both servers; {PROCESSES * THREADS} clients"
         )
         mixed_rps, mixed_errors = load(devkit_port, ["/metrics", "/api/metrics", "/health/ready"], MIXED_S)
-        print(f"devkit mixed /metrics,/api/metrics,/health/ready {MIXED_S:.0f} s: {mixed_rps:,.0f} req/s, "
-              f"{mixed_errors} errors")  # fmt: skip
+        print(
+            f"devkit mixed /metrics,/api/metrics,/health/ready {MIXED_S:.0f} s: {mixed_rps:,.0f} req/s, "
+            f"{mixed_errors} errors"
+        )
         ours, our_errors = load(devkit_port, ["/metrics"], METRICS_S)
         theirs, their_errors = load(peer_port, ["/metrics"], METRICS_S)
-        print(f"/metrics {METRICS_S:.0f} s: devkit {ours:,.0f} req/s ({our_errors} errors), "
-              f"prometheus_client start_http_server {theirs:,.0f} req/s ({their_errors} errors)")  # fmt: skip
+        print(
+            f"/metrics {METRICS_S:.0f} s: devkit {ours:,.0f} req/s ({our_errors} errors), "
+            f"prometheus_client start_http_server {theirs:,.0f} req/s ({their_errors} errors)"
+        )
         ratio = ours / theirs if theirs else float("inf")
         print(f"ratio devkit / prometheus_client: {ratio:.2f} (goal >= {GOAL})")
         return 0 if mixed_errors == 0 and our_errors == 0 and ratio >= GOAL else 1

@@ -41,8 +41,10 @@ def accuracy(values):
         error = abs(sketch.quantile(q) - exact) / exact
         misses += error > GOAL_RELATIVE_ERROR
         verdict = "PASS" if error <= GOAL_RELATIVE_ERROR else "FAIL"
-        print(f"  p{q * 100:g}: exact {exact * 1000:10.4f} ms  sketch {sketch.quantile(q) * 1000:10.4f} ms"
-              f"  error {error * 100:.3f}%  {verdict}")  # fmt: skip
+        print(
+            f"  p{q * 100:g}: exact {exact * 1000:10.4f} ms  sketch {sketch.quantile(q) * 1000:10.4f} ms"
+            f"  error {error * 100:.3f}%  {verdict}"
+        )
     return misses
 
 
@@ -80,12 +82,16 @@ def memory(values):
     """
     small, large = memory_of(_sketch, values[:1000]), memory_of(_sketch, values)
     same = abs(large - small) <= 0.1 * small
-    print(f"  Sketch            memory: {small:>8,} B at 1e3 samples, {large:>8,} B at {len(values):,}"
-          f"  {'PASS' if same else 'FAIL'} (same)")  # fmt: skip
+    print(
+        f"  Sketch            memory: {small:>8,} B at 1e3 samples, {large:>8,} B at {len(values):,}"
+        f"  {'PASS' if same else 'FAIL'} (same)"
+    )
     small, large = memory_of(_histogram, values[:1000]), memory_of(_histogram, values)
     series_same = abs(large - small) <= 0.1 * small
-    print(f"  Histogram series  memory: {small:>8,} B at 1e3 samples, {large:>8,} B at {len(values):,}"
-          f"  {'PASS' if series_same else 'FAIL'} (same)")  # fmt: skip
+    print(
+        f"  Histogram series  memory: {small:>8,} B at 1e3 samples, {large:>8,} B at {len(values):,}"
+        f"  {'PASS' if series_same else 'FAIL'} (same)"
+    )
     return (not same) + (not series_same)
 
 

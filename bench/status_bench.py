@@ -46,9 +46,19 @@ def _records(rng, now, first, count, total):
     for i in range(first, first + count):
         ts = now - SPAN_S + SPAN_S * i / total
         status = "error" if rng.random() < 0.02 else "ok"
-        out.append(OperationRecord(f"op{i}", ts, rng.choice(OPERATIONS), rng.choice(MODELS), status,
-                                   rng.lognormvariate(4.0, 0.8), rng.randint(1, 500), rng.randint(1, 800),
-                                   rng.choice((None, True, False))))  # fmt: skip
+        out.append(
+            OperationRecord(
+                f"op{i}",
+                ts,
+                rng.choice(OPERATIONS),
+                rng.choice(MODELS),
+                status,
+                rng.lognormvariate(4.0, 0.8),
+                rng.randint(1, 500),
+                rng.randint(1, 800),
+                rng.choice((None, True, False)),
+            )
+        )
     return out
 
 

@@ -93,8 +93,13 @@ class Call:
 def openai_call(settings, body):
     """A Call from an OpenAI chat/completions body."""
     text = " ".join(str(m.get("content") or "") for m in body.get("messages") or () if isinstance(m, dict))
-    return Call(settings, body, text, body.get("max_completion_tokens") or body.get("max_tokens"),
-                bool(body.get("stream")))  # fmt: skip
+    return Call(
+        settings,
+        body,
+        text,
+        body.get("max_completion_tokens") or body.get("max_tokens"),
+        bool(body.get("stream")),
+    )
 
 
 def ollama_call(settings, body):
@@ -102,8 +107,13 @@ def ollama_call(settings, body):
     messages = body.get("messages") or ()
     text = " ".join(str(m.get("content") or "") for m in messages if isinstance(m, dict))
     options = body.get("options") if isinstance(body.get("options"), dict) else {}
-    return Call(settings, body, text or str(body.get("prompt") or ""), options.get("num_predict"),
-                body.get("stream", True) is not False)  # fmt: skip
+    return Call(
+        settings,
+        body,
+        text or str(body.get("prompt") or ""),
+        options.get("num_predict"),
+        body.get("stream", True) is not False,
+    )
 
 
 def openai_usage(call):
@@ -113,16 +123,25 @@ def openai_usage(call):
         "completion_tokens": call.completion_tokens,
         "total_tokens": call.prompt_tokens + call.completion_tokens,
         "prompt_tokens_details": {"cached_tokens": call.cached_tokens, "audio_tokens": 0},
-        "completion_tokens_details": {"reasoning_tokens": 0, "audio_tokens": 0, "accepted_prediction_tokens": 0,
-                                      "rejected_prediction_tokens": 0},
-    }  # fmt: skip
+        "completion_tokens_details": {
+            "reasoning_tokens": 0,
+            "audio_tokens": 0,
+            "accepted_prediction_tokens": 0,
+            "rejected_prediction_tokens": 0,
+        },
+    }
 
 
 def openai_chunk(call, cid, delta, finish_reason=None, include_usage=False):
     """One ``chat.completion.chunk`` (``usage`` null on every chunk but the last when asked for)."""
-    chunk = {"id": cid, "object": "chat.completion.chunk", "created": int(time.time()), "model": call.model,
-             "system_fingerprint": "fp_fake", "choices": [{"index": 0, "delta": delta, "logprobs": None,
-                                                           "finish_reason": finish_reason}]}  # fmt: skip
+    chunk = {
+        "id": cid,
+        "object": "chat.completion.chunk",
+        "created": int(time.time()),
+        "model": call.model,
+        "system_fingerprint": "fp_fake",
+        "choices": [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish_reason}],
+    }
     if include_usage:
         chunk["usage"] = None
     return chunk
@@ -145,21 +164,37 @@ def openai_events(settings, call, include_usage):
 def openai_answer(settings, call):
     """The whole chat completion, after the time the paced tokens would take."""
     text = "".join(paced_words(settings, call.completion_tokens, call.start))
-    return {"id": f"chatcmpl-fake{int(call.start * 1000) % 10**9}", "object": "chat.completion",
-            "created": int(time.time()), "model": call.model, "system_fingerprint": "fp_fake",
-            "choices": [{"index": 0, "message": {"role": "assistant", "content": text, "refusal": None},
-                         "logprobs": None, "finish_reason": "stop"}],
-            "usage": openai_usage(call)}  # fmt: skip
+    return {
+        "id": f"chatcmpl-fake{int(call.start * 1000) % 10**9}",
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": call.model,
+        "system_fingerprint": "fp_fake",
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": text, "refusal": None},
+                "logprobs": None,
+                "finish_reason": "stop",
+            }
+        ],
+        "usage": openai_usage(call),
+    }
 
 
 def ollama_final(settings, call, first_token_at):
     """The ``done: true`` fields: counts and durations in nanoseconds."""
     now = time.monotonic()
-    return {"done": True, "done_reason": "stop", "total_duration": int((now - call.start) * 1e9),
-            "load_duration": LOAD_NS, "prompt_eval_count": call.prompt_tokens,
-            "prompt_eval_duration": int(((first_token_at or now) - call.start) * 1e9),
-            "eval_count": call.completion_tokens,
-            "eval_duration": int(call.completion_tokens * settings.interval_s * 1e9)}  # fmt: skip
+    return {
+        "done": True,
+        "done_reason": "stop",
+        "total_duration": int((now - call.start) * 1e9),
+        "load_duration": LOAD_NS,
+        "prompt_eval_count": call.prompt_tokens,
+        "prompt_eval_duration": int(((first_token_at or now) - call.start) * 1e9),
+        "eval_count": call.completion_tokens,
+        "eval_duration": int(call.completion_tokens * settings.interval_s * 1e9),
+    }
 
 
 def ollama_chunks(settings, call, chat):
@@ -187,8 +222,13 @@ def _ollama_piece(call, chat, text, done):
 
 def model_list(settings):
     """``GET /v1/models``."""
-    return {"object": "list", "data": [{"id": name, "object": "model", "created": 1700000000, "owned_by": "fake"}
-                                       for name in settings.models]}  # fmt: skip
+    return {
+        "object": "list",
+        "data": [
+            {"id": name, "object": "model", "created": 1700000000, "owned_by": "fake"}
+            for name in settings.models
+        ],
+    }
 
 
 def ollama_tags(settings):
@@ -196,10 +236,21 @@ def ollama_tags(settings):
     models = []
     for name in settings.models:
         tag = name if ":" in name else name + ":latest"
-        models.append({"name": tag, "model": tag, "modified_at": "2025-01-01T00:00:00Z", "size": 2019393189,
-                       "digest": hashlib.sha256(tag.encode()).hexdigest(),
-                       "details": {"format": "gguf", "family": "llama", "parameter_size": "3.2B",
-                                   "quantization_level": "Q4_K_M"}})  # fmt: skip
+        models.append(
+            {
+                "name": tag,
+                "model": tag,
+                "modified_at": "2025-01-01T00:00:00Z",
+                "size": 2019393189,
+                "digest": hashlib.sha256(tag.encode()).hexdigest(),
+                "details": {
+                    "format": "gguf",
+                    "family": "llama",
+                    "parameter_size": "3.2B",
+                    "quantization_level": "Q4_K_M",
+                },
+            }
+        )
     return {"models": models}
 
 
@@ -315,8 +366,12 @@ def parse_args(argv):
 def main(argv=None):
     """Serve until Ctrl-C or SIGTERM; the first stdout line names the URL."""
     args = parse_args(argv)
-    settings = Settings(args.first_token_ms / 1000.0, args.tokens_per_s, args.tokens,
-                        args.models or ("llama3.2", "gpt-4o-mini"))  # fmt: skip
+    settings = Settings(
+        args.first_token_ms / 1000.0,
+        args.tokens_per_s,
+        args.tokens,
+        args.models or ("llama3.2", "gpt-4o-mini"),
+    )
     with make_server(args.host, args.port, settings) as server:
         host, port = server.server_address[:2]
         print(f"fake model server on http://{host}:{port}", flush=True)

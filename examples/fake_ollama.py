@@ -36,8 +36,13 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=11434)
     parser.add_argument("--model", action="append", default=None)
-    parser.add_argument("--serve-for", type=float, default=None, metavar="SECONDS",
-                        help="stop by itself after this many seconds (for walk-throughs run in the background)")  # fmt: skip
+    parser.add_argument(
+        "--serve-for",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="stop by itself after this many seconds (for walk-throughs run in the background)",
+    )
     args = parser.parse_args()
     try:
         server = ThreadingHTTPServer(("127.0.0.1", args.port), make_handler(args.model or ["llama3:latest"]))

@@ -47,10 +47,17 @@ def answer(model, prompt):
 
 def streamed_answer(url, model, prompt):
     """One streamed chat completion: each SSE event marks a chunk, the final one carries the usage."""
-    body = {"model": model, "messages": [{"role": "user", "content": prompt}], "stream": True,
-            "stream_options": {"include_usage": True}}  # fmt: skip
-    request = urllib.request.Request(url.rstrip("/") + "/v1/chat/completions", json.dumps(body).encode(),
-                                     {"Content-Type": "application/json"})  # fmt: skip
+    body = {
+        "model": model,
+        "messages": [{"role": "user", "content": prompt}],
+        "stream": True,
+        "stream_options": {"include_usage": True},
+    }
+    request = urllib.request.Request(
+        url.rstrip("/") + "/v1/chat/completions",
+        json.dumps(body).encode(),
+        {"Content-Type": "application/json"},
+    )
     with devkit.track("chat", model=model, route="/stream") as op:
         with urllib.request.urlopen(request, timeout=30) as response:
             events = list(op.stream(line for line in response if line.startswith(b"data:")))

@@ -47,8 +47,15 @@ def cli(tmp_path):
 
     def run(*argv, env=None, cwd=None, tty=False, stdin=""):
         out, err = io.StringIO(), io.StringIO()
-        ctx = Context(stdout=out, stderr=err, stdin=io.StringIO(stdin), env=clean_env(env),
-                      cwd=str(cwd or tmp_path), stdout_isatty=tty, stderr_isatty=tty)  # fmt: skip
+        ctx = Context(
+            stdout=out,
+            stderr=err,
+            stdin=io.StringIO(stdin),
+            env=clean_env(env),
+            cwd=str(cwd or tmp_path),
+            stdout_isatty=tty,
+            stderr_isatty=tty,
+        )
         code = main(list(argv), ctx)
         return Result(code, out.getvalue(), err.getvalue())
 
@@ -62,8 +69,15 @@ def run_devkit(tmp_path):
     def run(*argv, env=None, cwd=None, stdin=None, timeout=60, python=sys.executable):
         full_env = clean_env(env)
         full_env["PYTHONPATH"] = REPO_ROOT
-        proc = subprocess.run([python, "-m", "devkit", *argv], cwd=str(cwd or tmp_path), env=full_env,
-                              input=stdin, capture_output=True, text=True, timeout=timeout)  # fmt: skip
+        proc = subprocess.run(
+            [python, "-m", "devkit", *argv],
+            cwd=str(cwd or tmp_path),
+            env=full_env,
+            input=stdin,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
         return Result(proc.returncode, proc.stdout, proc.stderr)
 
     return run

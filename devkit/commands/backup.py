@@ -16,8 +16,10 @@ from devkit.output import emit
 EXIT_WARNING = 1
 EXIT_ERROR = 2
 EXIT_VERIFY_FAILED = 4
-EPILOG = ("exit codes: 0 ok, 1 warning (a file changed while read or was skipped), 2 error, "
-          "3 storage lock busy, 4 verify failed or archive refused")  # fmt: skip
+EPILOG = (
+    "exit codes: 0 ok, 1 warning (a file changed while read or was skipped), 2 error, "
+    "3 storage lock busy, 4 verify failed or archive refused"
+)
 
 
 def add_arguments(parser):
@@ -25,13 +27,19 @@ def add_arguments(parser):
     parser.epilog = EPILOG
     sub = subcommands(parser, "action")
     create = sub.add_parser("create", help="write a new backup archive", epilog=EPILOG)
-    create.add_argument("--source", action="append", default=[], metavar="PATH",
-                        help="file or folder to back up (repeatable; default: backup.include)")  # fmt: skip
+    create.add_argument(
+        "--source",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="file or folder to back up (repeatable; default: backup.include)",
+    )
     create.add_argument("--dest", metavar="DIR", help="folder for the archive (default: backup.dir)")
     create.add_argument("--exclude", action="append", default=[], metavar="GLOB", help="skip matching paths")
     create.add_argument("--label", metavar="L", help="added to the archive name (letters, digits, _ .)")
-    create.add_argument("--level", type=int, choices=range(1, 10), metavar="1-9",
-                        help="gzip level (default: backup.level, 4)")  # fmt: skip
+    create.add_argument(
+        "--level", type=int, choices=range(1, 10), metavar="1-9", help="gzip level (default: backup.level, 4)"
+    )
     listing = sub.add_parser("list", help="backups, newest first", epilog=EPILOG)
     listing.add_argument("--dest", metavar="DIR", help="backup folder (default: backup.dir)")
     verify = sub.add_parser("verify", help="check a backup completely (default: the newest)", epilog=EPILOG)
@@ -41,8 +49,14 @@ def add_arguments(parser):
     add_restore_arguments(sub.add_parser("restore", help="restore a backup safely", epilog=EPILOG))
     prune = sub.add_parser("prune", help="delete old backups by a keep policy", epilog=EPILOG)
     for period in ("last", "daily", "weekly", "monthly"):
-        prune.add_argument(f"--keep-{period}", type=_count, default=0, metavar="N", help=f"keep {period} N"
-                           + (" (default: backup.keep when set in the config)" if period == "last" else ""))  # fmt: skip
+        prune.add_argument(
+            f"--keep-{period}",
+            type=_count,
+            default=0,
+            metavar="N",
+            help=f"keep {period} N"
+            + (" (default: backup.keep when set in the config)" if period == "last" else ""),
+        )
     prune.add_argument("--apply", action="store_true", help="really delete (default: only show)")
     prune.add_argument("--dest", metavar="DIR", help="backup folder (default: backup.dir)")
 
@@ -91,9 +105,18 @@ def _create(ctx, args):
         raise UsageError("backup create: nothing to back up (backup.include is empty); give --source PATH")
     bar = _ProgressAdapter(ctx)
     try:
-        result = create_backup(sources, _backup_dir(ctx, args), cfg.root, cfg.project_name, ctx.clock(),
-                               cfg.state_dir, excludes=args.exclude, label=args.label,
-                               level=args.level or cfg.get("backup", "level"), progress=bar)  # fmt: skip
+        result = create_backup(
+            sources,
+            _backup_dir(ctx, args),
+            cfg.root,
+            cfg.project_name,
+            ctx.clock(),
+            cfg.state_dir,
+            excludes=args.exclude,
+            label=args.label,
+            level=args.level or cfg.get("backup", "level"),
+            progress=bar,
+        )
     finally:
         bar.close()
     for name in result["removed_leftovers"]:
@@ -125,8 +148,10 @@ class _ProgressAdapter:
 
 def _render_created(ctx, data):
     ratio = f"{data['ratio'] * 100:.0f} %" if data["ratio"] is not None else "-"
-    return (f"created {data['path']}\n{data['files']} files, {units.human_size(data['bytes'])} -> "
-            f"{units.human_size(data['compressed_bytes'])} ({ratio}) in {data['seconds']:.2f} s")  # fmt: skip
+    return (
+        f"created {data['path']}\n{data['files']} files, {units.human_size(data['bytes'])} -> "
+        f"{units.human_size(data['compressed_bytes'])} ({ratio}) in {data['seconds']:.2f} s"
+    )
 
 
 def _list(ctx, args):
@@ -148,8 +173,16 @@ def _render_list(ctx, data):
     if not data["backups"]:
         return f"no backups in {data['backup_dir']}"
     verified = {True: "yes", False: "FAILED", None: "never"}
-    rows = [[shown(b["name"]), _stamp(b["created_ts"]), b["files"], units.human_size(b["size_bytes"]), verified[b["verified"]]]
-            for b in data["backups"]]  # fmt: skip
+    rows = [
+        [
+            shown(b["name"]),
+            _stamp(b["created_ts"]),
+            b["files"],
+            units.human_size(b["size_bytes"]),
+            verified[b["verified"]],
+        ]
+        for b in data["backups"]
+    ]
     return term.table(
         ["NAME", "CREATED (UTC)", "FILES", "SIZE", "VERIFIED"], rows, width=ctx.width, align="llrrl"
     )
@@ -180,8 +213,11 @@ def _render_verify(ctx, data):
 
     lines = []
     for result in data["results"]:
-        state = f"ok      {shown(result['name'])} ({result['files']} files)" if result["ok"] else (
-            f"FAILED  {shown(result['name'])}")  # fmt: skip
+        state = (
+            f"ok      {shown(result['name'])} ({result['files']} files)"
+            if result["ok"]
+            else (f"FAILED  {shown(result['name'])}")
+        )
         lines.append(state)
         lines += [f"        {shown(problem)}" for problem in result["problems"]]
     return "\n".join(lines)
@@ -199,9 +235,16 @@ def run_restore(ctx, args):
     default = base[: -len(".tar.gz")] if base.endswith(".tar.gz") else base + ".restored"
     target = os.path.join(ctx.cwd, args.target or default)
     try:
-        result = restore_backup(path, target, cfg.state_dir, only=args.only, dry_run=args.dry_run,
-                                force=args.force, max_members=cfg.get("backup", "max_members"),
-                                max_bytes=cfg.get("backup", "max_bytes"))  # fmt: skip
+        result = restore_backup(
+            path,
+            target,
+            cfg.state_dir,
+            only=args.only,
+            dry_run=args.dry_run,
+            force=args.force,
+            max_members=cfg.get("backup", "max_members"),
+            max_bytes=cfg.get("backup", "max_bytes"),
+        )
     except TargetNotEmpty as exc:
         ctx.err(
             "\n".join(
@@ -231,10 +274,20 @@ def _render_restored(ctx, data):
     shown_actions = ("create", "replace") if data["dry_run"] else ("replace",)
     lines = [f"  {c['action']}: {shown(c['path'])}" for c in data["changes"] if c["action"] in shown_actions]
     if data["dry_run"]:
-        return "\n".join(lines + [f"dry run: {data['files']} files would be restored into {data['target']} "
-                                  f"({summary}); nothing written"])  # fmt: skip
-    return "\n".join(lines + [f"restored {data['written']} files from {shown(data['name'])} into {data['target']} "
-                              f"({summary})"])  # fmt: skip
+        return "\n".join(
+            lines
+            + [
+                f"dry run: {data['files']} files would be restored into {data['target']} "
+                f"({summary}); nothing written"
+            ]
+        )
+    return "\n".join(
+        lines
+        + [
+            f"restored {data['written']} files from {shown(data['name'])} into {data['target']} "
+            f"({summary})"
+        ]
+    )
 
 
 def _prune(ctx, args):
@@ -259,6 +312,9 @@ def _render_prune(ctx, data):
         why = f" ({'; '.join(item['reasons'])})" if item["keep"] else ""
         lines.append(f"{verb} {shown(item['name'])}{why}")
     doomed = sum(1 for item in data["plan"] if not item["keep"])
-    lines.append(f"deleted {len(data['deleted'])} backup(s)" if data["applied"] else
-                 f"{doomed} backup(s) would be deleted; rerun with --apply to delete them")  # fmt: skip
+    lines.append(
+        f"deleted {len(data['deleted'])} backup(s)"
+        if data["applied"]
+        else f"{doomed} backup(s) would be deleted; rerun with --apply to delete them"
+    )
     return "\n".join(lines)

@@ -28,8 +28,21 @@ MAX_FUTURE_S = 300.0
 MAX_LINE_BYTES = 1 << 20
 _MISSING = object()
 REQUIRED = ("operation", "duration_ms", "status")
-KNOWN = REQUIRED + ("model", "prompt_tokens", "completion_tokens", "cache_hit", "error", "ts", "labels", "id",
-                    "detail", "cached_prompt_tokens", "reasoning_tokens", "ttft_ms", "chunks")  # fmt: skip
+KNOWN = REQUIRED + (
+    "model",
+    "prompt_tokens",
+    "completion_tokens",
+    "cache_hit",
+    "error",
+    "ts",
+    "labels",
+    "id",
+    "detail",
+    "cached_prompt_tokens",
+    "reasoning_tokens",
+    "ttft_ms",
+    "chunks",
+)
 
 
 _KNOWN_SET = frozenset(KNOWN)
@@ -153,8 +166,12 @@ def _llm_fields(data, prompt, completion, duration_ms):
     chunks = _number(data, "chunks", None, integer=True)
     if chunks is not None and (chunks < 1 or ttft is None):
         _fail("chunks", "an integer >= 1 with ttft_ms", chunks)
-    return {"cached_prompt_tokens": cached, "reasoning_tokens": reasoning,
-            "ttft_ms": None if ttft is None else float(ttft), "chunks": chunks}  # fmt: skip
+    return {
+        "cached_prompt_tokens": cached,
+        "reasoning_tokens": reasoning,
+        "ttft_ms": None if ttft is None else float(ttft),
+        "chunks": chunks,
+    }
 
 
 def validate_event(data, now=None):

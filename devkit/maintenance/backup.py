@@ -29,8 +29,9 @@ __all__ = [
 ]
 
 
-def create_backup(sources, dest, root, project, now, state_dir, excludes=(), label=None, level=None,
-                  progress=None):  # fmt: skip
+def create_backup(
+    sources, dest, root, project, now, state_dir, excludes=(), label=None, level=None, progress=None
+):
     """Archive ``sources`` (named relative to ``root``) into ``dest``; return the summary dict.
 
     ``level`` defaults to the schema's ``backup.level``.
@@ -102,10 +103,17 @@ def list_backups(backup_dir):
             continue
         record = index.get(name, {})
         verified = record.get("verified") or {}
-        rows.append({"name": name, "path": os.path.abspath(path), "created_ts": parse_name(name)["created_ts"],
-                     "files": record.get("files"), "size_bytes": identity[0],
-                     "verified": verified.get("ok") if verified.get("identity") == identity else None,
-                     "verified_at": verified.get("at") if verified.get("identity") == identity else None})  # fmt: skip
+        rows.append(
+            {
+                "name": name,
+                "path": os.path.abspath(path),
+                "created_ts": parse_name(name)["created_ts"],
+                "files": record.get("files"),
+                "size_bytes": identity[0],
+                "verified": verified.get("ok") if verified.get("identity") == identity else None,
+                "verified_at": verified.get("at") if verified.get("identity") == identity else None,
+            }
+        )
     rows.sort(key=lambda r: (r["created_ts"], r["name"]), reverse=True)
     return rows
 
@@ -113,15 +121,21 @@ def list_backups(backup_dir):
 def record_verification(result, now):
     """Remember a verify result beside the backup (valid while the file stays unchanged)."""
     path = result["path"]
-    update_index(os.path.dirname(path), result["name"],
-                 verified={"ok": result["ok"], "at": now, "identity": file_identity(path)})  # fmt: skip
+    update_index(
+        os.path.dirname(path),
+        result["name"],
+        verified={"ok": result["ok"], "at": now, "identity": file_identity(path)},
+    )
 
 
 def verify_backups(backup_dir, names, state_dir, now):
     """Verify each named backup (all when ``names`` is None) and remember the results; return them."""
     with storage_lock(state_dir, "verify"):
-        paths = [row["path"] for row in list_backups(backup_dir)] if names is None else [
-            find_backup(backup_dir, name) for name in names]  # fmt: skip
+        paths = (
+            [row["path"] for row in list_backups(backup_dir)]
+            if names is None
+            else [find_backup(backup_dir, name) for name in names]
+        )
         results = []
         for path in paths:
             result = verify_backup(path)

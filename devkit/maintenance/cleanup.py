@@ -65,8 +65,14 @@ def _matcher(patterns):
 
 def _plan(cfg, settings):
     guard = Guard(cfg, settings["archive_dir"])
-    planned = {"settings": _public(settings), "entries": [], "skipped": [], "notes": [], "applied": False,
-               "result": None}  # fmt: skip
+    planned = {
+        "settings": _public(settings),
+        "entries": [],
+        "skipped": [],
+        "notes": [],
+        "applied": False,
+        "result": None,
+    }
     _plan_experiments(guard, settings, planned)
     for root in guard.roots(planned["notes"]):
         _plan_root(root, guard, settings, planned)
@@ -148,8 +154,15 @@ def _consider(path, kind, cutoff, settings, planned, reason):
 
 
 def _entry(kind, action, path, info, now, reason):
-    return {"kind": kind, "action": action, "path": path, "size_bytes": info["size_bytes"],
-            "files": info["files"], "age_s": max(0.0, now - info["newest_ts"]), "reason": reason}  # fmt: skip
+    return {
+        "kind": kind,
+        "action": action,
+        "path": path,
+        "size_bytes": info["size_bytes"],
+        "files": info["files"],
+        "age_s": max(0.0, now - info["newest_ts"]),
+        "reason": reason,
+    }
 
 
 def _plan_root(root, guard, settings, planned):

@@ -18,11 +18,24 @@ from devkit.util.names import timestamped_name
 
 KINDS = ("experiments", "metrics", "config", "report", "all")
 METRIC_FORMATS = ("json", "csv")
-HISTORY_COLUMNS = ("ts", "requests", "errors", "prompt_tokens", "completion_tokens", "cost",
-                   "p50_ms", "p95_ms", "p99_ms")  # fmt: skip
-ALL_FILES = (("experiments", "json", "experiments.csv"), ("metrics", "json", "metrics.json"),
-             ("metrics", "csv", "metrics.csv"), ("config", "json", "config.json"),
-             ("report", "json", "report.md"))  # fmt: skip
+HISTORY_COLUMNS = (
+    "ts",
+    "requests",
+    "errors",
+    "prompt_tokens",
+    "completion_tokens",
+    "cost",
+    "p50_ms",
+    "p95_ms",
+    "p99_ms",
+)
+ALL_FILES = (
+    ("experiments", "json", "experiments.csv"),
+    ("metrics", "json", "metrics.json"),
+    ("metrics", "csv", "metrics.csv"),
+    ("config", "json", "config.json"),
+    ("report", "json", "report.md"),
+)
 
 
 def produce(cfg, kind, fmt="json", now=None):
@@ -30,8 +43,11 @@ def produce(cfg, kind, fmt="json", now=None):
     if kind == "experiments":
         rows, problems = experiments_csv.read_records(cfg)
         columns = experiments_csv.columns_of(rows)
-        return experiments_csv.csv_chunks(rows, columns), {"rows": len(rows), "columns": len(columns),
-                                                           "problems": problems}  # fmt: skip
+        return experiments_csv.csv_chunks(rows, columns), {
+            "rows": len(rows),
+            "columns": len(columns),
+            "problems": problems,
+        }
     if kind == "metrics":
         return _metrics(cfg, fmt, now), {"format": fmt}
     if kind == "config":

@@ -37,8 +37,16 @@ def plan_prune(rows, keep_last=0, keep_daily=0, keep_weekly=0, keep_monthly=0):
     verified = next((row for row in rows if row["verified"] is True), None)
     if verified is not None:
         reasons[verified["name"]].append("newest verified backup")
-    return [{"name": row["name"], "path": row["path"], "created_ts": row["created_ts"],
-             "keep": bool(reasons[row["name"]]), "reasons": reasons[row["name"]]} for row in rows]  # fmt: skip
+    return [
+        {
+            "name": row["name"],
+            "path": row["path"],
+            "created_ts": row["created_ts"],
+            "keep": bool(reasons[row["name"]]),
+            "reasons": reasons[row["name"]],
+        }
+        for row in rows
+    ]
 
 
 def prune_backups(backup_dir, state_dir, apply=False, **policy):

@@ -23,8 +23,12 @@ def build_report(cfg, now, experiments):
         "project": cfg.project_name,
         "generated_at": utc_iso(now),
         "models": [_model(cfg, m) for m in doc["models"]],
-        "metrics": {"requests": totals["requests"], "errors": totals["errors"],
-                    "error_rate": totals["error_rate"], "latency_ms": doc["latency_ms"]},  # fmt: skip
+        "metrics": {
+            "requests": totals["requests"],
+            "errors": totals["errors"],
+            "error_rate": totals["error_rate"],
+            "latency_ms": doc["latency_ms"],
+        },
         "tokens": {
             key: totals[key] for key in ("prompt_tokens", "completion_tokens", "total_tokens", "cost")
         },
@@ -42,22 +46,33 @@ def last_backup(cfg):
     if not backups:
         return None
     latest = backups[0]
-    return {"name": latest["name"], "created": utc_iso(latest["created_ts"]), "size_bytes": latest["size_bytes"],
-            "verified": latest["verified"]}  # fmt: skip
+    return {
+        "name": latest["name"],
+        "created": utc_iso(latest["created_ts"]),
+        "size_bytes": latest["size_bytes"],
+        "verified": latest["verified"],
+    }
 
 
 def _model(cfg, availability):
     urls = {m["name"]: m["url"] for m in cfg.models}
-    return {"name": availability["name"], "provider": availability["provider"],
-            "url": cfg.scrub(urls.get(availability["name"], "")), "status": availability["status"],
-            "output": cfg.scrub(availability["output"] or "")}  # fmt: skip
+    return {
+        "name": availability["name"],
+        "provider": availability["provider"],
+        "url": cfg.scrub(urls.get(availability["name"], "")),
+        "status": availability["status"],
+        "output": cfg.scrub(availability["output"] or ""),
+    }
 
 
 def storage_use(cfg):
     """Bytes and files under each data dir, the state dir, the backup dir and the log archive."""
     places = [("data", p) for p in cfg.get("project", "data_dirs")]
-    places += [("state", cfg.get("project", "state_dir")), ("backups", cfg.get("backup", "dir")),
-               ("log archive", cfg.get("cleanup", "archive_dir"))]  # fmt: skip
+    places += [
+        ("state", cfg.get("project", "state_dir")),
+        ("backups", cfg.get("backup", "dir")),
+        ("log archive", cfg.get("cleanup", "archive_dir")),
+    ]
     out = []
     for role, path in places:
         full = cfg.resolve_path(path)
@@ -118,8 +133,10 @@ def _backup_text(backup):
 def _models_table(models):
     if not models:
         return "(no models configured)"
-    rows = [[cell(m["name"]), cell(m["provider"]), cell(m["url"]), cell(m["status"]), cell(m["output"])]
-            for m in models]  # fmt: skip
+    rows = [
+        [cell(m["name"]), cell(m["provider"]), cell(m["url"]), cell(m["status"]), cell(m["output"])]
+        for m in models
+    ]
     return table(("model", "provider", "url", "health", "detail"), rows, "lllll")
 
 

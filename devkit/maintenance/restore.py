@@ -27,8 +27,9 @@ class TargetNotEmpty(UsageError):
         self.changes = changes
 
 
-def restore_backup(path, target, state_dir, only=(), dry_run=False, force=False, max_members=None,
-                   max_bytes=None):  # fmt: skip
+def restore_backup(
+    path, target, state_dir, only=(), dry_run=False, force=False, max_members=None, max_bytes=None
+):
     """Restore backup ``path`` into ``target``; return the plan and counts. Holds the storage lock.
 
     The caps default to the schema's ``backup.max_members`` and ``backup.max_bytes``.
@@ -49,8 +50,10 @@ def restore_backup(path, target, state_dir, only=(), dry_run=False, force=False,
             return summary
         if occupied and not force:
             replaced = sum(1 for c in summary["changes"] if c["action"] == "replace")
-            raise TargetNotEmpty(f"target {target}: not empty ({replaced} existing file(s) would be replaced)",
-                                 summary["changes"])  # fmt: skip
+            raise TargetNotEmpty(
+                f"target {target}: not empty ({replaced} existing file(s) would be replaced)",
+                summary["changes"],
+            )
         started = time.perf_counter()
         checked = [member_key(m) for m in members]
         summary["written"] = extract_into_place(path, target, set(wanted), by_path, checked)
@@ -76,9 +79,16 @@ def _summary(path, target, wanted, by_path, occupied, extra):
         if occupied
         else [{"path": n, "action": "create"} for n in wanted]
     )
-    summary = {"name": os.path.basename(path), "path": os.path.abspath(path), "target": target,
-               "entries": len(wanted), "files": sum(1 for n in wanted if by_path[n]["type"] == "file"),
-               "changes": changes, "target_was_empty": not occupied, "dry_run": False}  # fmt: skip
+    summary = {
+        "name": os.path.basename(path),
+        "path": os.path.abspath(path),
+        "target": target,
+        "entries": len(wanted),
+        "files": sum(1 for n in wanted if by_path[n]["type"] == "file"),
+        "changes": changes,
+        "target_was_empty": not occupied,
+        "dry_run": False,
+    }
     summary.update(extra)
     return summary
 
@@ -167,8 +177,13 @@ def _action(entry, st, path):
     if entry["type"] == "symlink":
         same = stat.S_ISLNK(st.st_mode) and os.readlink(path) == entry.get("target")
     else:
-        same = (entry["type"] == "file" and stat.S_ISREG(st.st_mode) and st.st_size == entry.get("size")
-                and st.st_mtime_ns == entry.get("mtime_ns") and (st.st_mode & 0o1777) == entry.get("mode"))  # fmt: skip
+        same = (
+            entry["type"] == "file"
+            and stat.S_ISREG(st.st_mode)
+            and st.st_size == entry.get("size")
+            and st.st_mtime_ns == entry.get("mtime_ns")
+            and (st.st_mode & 0o1777) == entry.get("mode")
+        )
     return ("unchanged" if same else "replace"), None
 
 

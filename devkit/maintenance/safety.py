@@ -127,8 +127,10 @@ class MemberChecker:
             if info.issym():
                 through = _first_link_on_the_way(info, self.kinds)
                 if through is not None:
-                    problems.append(f"{shown(info.name)}: refused: symlink to {shown(info.linkname)!r} "
-                                    f"goes through the symlink {shown(through)!r}")  # fmt: skip
+                    problems.append(
+                        f"{shown(info.name)}: refused: symlink to {shown(info.linkname)!r} "
+                        f"goes through the symlink {shown(through)!r}"
+                    )
         return problems
 
 

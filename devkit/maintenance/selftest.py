@@ -29,8 +29,12 @@ def self_test_item(now=None):
                 detail = f"{name}: {type(exc).__name__}: {exc}"
                 return {"name": "self-test", "status": "fail", "output": detail, "details": done + [detail]}
             done.append(f"{name}: ok")
-    return {"name": "self-test", "status": "pass", "output": f"{len(done)} components work end to end",
-            "details": done}  # fmt: skip
+    return {
+        "name": "self-test",
+        "status": "pass",
+        "output": f"{len(done)} components work end to end",
+        "details": done,
+    }
 
 
 def _config(folder):
@@ -52,8 +56,12 @@ def _step_store(folder, now):
     from devkit.store import open_store
 
     cfg = _config(folder)
-    ops = [OperationRecord(f"op{i}", now - i, "chat", "m", duration_ms=10.0 + i, prompt_tokens=3,
-                           completion_tokens=4) for i in range(RECORDS)]  # fmt: skip
+    ops = [
+        OperationRecord(
+            f"op{i}", now - i, "chat", "m", duration_ms=10.0 + i, prompt_tokens=3, completion_tokens=4
+        )
+        for i in range(RECORDS)
+    ]
     with open_store(cfg) as store:
         store.write_batch(Batch(ops))
     data = snapshot.take(cfg, now=now + 1).to_dict()

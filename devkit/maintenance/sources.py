@@ -77,8 +77,10 @@ def _walk_dir(folder, prefix, excludes, skip_dirs):
         if item.path in skip_dirs or _excluded(name, excludes) or _is_own_file(item.name, item.path):
             continue
         if name == MANIFEST_NAME:
-            raise UsageError(f"source file {item.path}: would be named {MANIFEST_NAME} in the archive, "
-                             "which is the backup's own manifest; back up its folder from one level up")  # fmt: skip
+            raise UsageError(
+                f"source file {item.path}: would be named {MANIFEST_NAME} in the archive, "
+                "which is the backup's own manifest; back up its folder from one level up"
+            )
         try:
             entry = Entry(name, item.path, item.stat(follow_symlinks=False))
         except FileNotFoundError:

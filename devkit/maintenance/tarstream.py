@@ -28,14 +28,22 @@ def ustar_header(name, kind, mode, uid, gid, size, mtime, linkname=""):
     name = name + "/" if kind == tarfile.DIRTYPE else name
     if not (name.isascii() and linkname.isascii() and len(name) <= 100 and len(linkname) <= 100):
         return None
-    if not (0 <= uid < _MAX_OCTAL_7 and 0 <= gid < _MAX_OCTAL_7 and 0 <= size < _MAX_OCTAL_11
-            and 0 <= mtime < _MAX_OCTAL_11):  # fmt: skip
+    if not (
+        0 <= uid < _MAX_OCTAL_7
+        and 0 <= gid < _MAX_OCTAL_7
+        and 0 <= size < _MAX_OCTAL_11
+        and 0 <= mtime < _MAX_OCTAL_11
+    ):
         return None
-    head = b"".join((
-        name.encode("ascii").ljust(100, b"\0"),
-        b"%07o\0%07o\0%07o\0%011o\0%011o\0        " % (mode & 0o7777, uid, gid, size, mtime),
-        kind, linkname.encode("ascii").ljust(100, b"\0"), _USTAR,
-    ))  # fmt: skip
+    head = b"".join(
+        (
+            name.encode("ascii").ljust(100, b"\0"),
+            b"%07o\0%07o\0%07o\0%011o\0%011o\0        " % (mode & 0o7777, uid, gid, size, mtime),
+            kind,
+            linkname.encode("ascii").ljust(100, b"\0"),
+            _USTAR,
+        )
+    )
     # Everything past the magic and version (offset 265) is zero here, so it adds nothing to the sum.
     return b"".join((head[:148], b"%06o\0 " % sum(head), head[156:], _AFTER_USTAR))
 

@@ -9,8 +9,13 @@ from devkit.maintenance.archive import CHUNK, MANIFEST_NAME, GzipReader
 from devkit.maintenance.manifest import MAX_MANIFEST_BYTES, parse_manifest
 from devkit.maintenance.tarstream import TarStream
 
-_TYPES = {tarfile.REGTYPE: "file", tarfile.AREGTYPE: "file", tarfile.DIRTYPE: "dir",
-          tarfile.SYMTYPE: "symlink", tarfile.LNKTYPE: "hardlink"}  # fmt: skip
+_TYPES = {
+    tarfile.REGTYPE: "file",
+    tarfile.AREGTYPE: "file",
+    tarfile.DIRTYPE: "dir",
+    tarfile.SYMTYPE: "symlink",
+    tarfile.LNKTYPE: "hardlink",
+}
 
 
 def member_type(info):
@@ -52,8 +57,11 @@ def scan_archive(path, hash_data=True, max_members=None, max_bytes=None):
 
 def _caps(max_members, max_bytes):
     fields = SECTIONS["backup"]
-    return [fields["max_members"].default if max_members is None else max_members,
-            fields["max_bytes"].default if max_bytes is None else max_bytes, 0]  # fmt: skip
+    return [
+        fields["max_members"].default if max_members is None else max_members,
+        fields["max_bytes"].default if max_bytes is None else max_bytes,
+        0,
+    ]
 
 
 def _cap_problem(path, count, caps):

@@ -22,8 +22,15 @@ _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 
 def write_entries(handle, entries, now, sources, level, scratch, progress=None):
     """Write ``entries`` then the manifest to ``handle``; return counts, bytes and warnings."""
-    state = {"records": [], "warnings": [], "sqlite_copies": 0, "done": 0, "scratch": scratch,
-             "total": sum(e.st.st_size for e in entries if stat.S_ISREG(e.st.st_mode)), "progress": progress}  # fmt: skip
+    state = {
+        "records": [],
+        "warnings": [],
+        "sqlite_copies": 0,
+        "done": 0,
+        "scratch": scratch,
+        "total": sum(e.st.st_size for e in entries if stat.S_ISREG(e.st.st_mode)),
+        "progress": progress,
+    }
     with TarGzWriter(handle, level) as out:
         for entry in entries:
             record = _add(out, entry, state)
@@ -34,8 +41,14 @@ def write_entries(handle, entries, now, sources, level, scratch, progress=None):
         out.add_bytes(MANIFEST_NAME, body, 0o644, int(now))
         out.close()
     totals = manifest["totals"]
-    return {"files": totals["files"], "entries": totals["entries"], "bytes": totals["bytes"],
-            "sqlite_copies": state["sqlite_copies"], "warnings": state["warnings"], "level": level}  # fmt: skip
+    return {
+        "files": totals["files"],
+        "entries": totals["entries"],
+        "bytes": totals["bytes"],
+        "sqlite_copies": state["sqlite_copies"],
+        "warnings": state["warnings"],
+        "level": level,
+    }
 
 
 def _record(entry, kind, **extra):

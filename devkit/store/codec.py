@@ -38,8 +38,13 @@ def pack_columns(slots, counts):
     if (deltas and min(deltas) < 0) or not 0 <= slots[0] <= 0xFFFF or min(counts) < 0 or max(counts) >> 64:
         return _pack_legacy(slots, counts)
     widths = _width(max(deltas, default=0)) << 4 | _width(max(counts))
-    parts = (COMPACT_MAGIC, bytes((widths,)), _packed([slots[0]], 2), _packed(deltas, widths >> 4),
-             _packed(counts, widths & 15))  # fmt: skip
+    parts = (
+        COMPACT_MAGIC,
+        bytes((widths,)),
+        _packed([slots[0]], 2),
+        _packed(deltas, widths >> 4),
+        _packed(counts, widths & 15),
+    )
     return b"".join(parts)
 
 
@@ -138,11 +143,25 @@ def operation_row(record, cost):
     """The ``operations`` row (without seq and epoch) of an OperationRecord (id None when it came without)."""
     cache = record.cache_hit
     labels = record.labels
-    return (record.id, float(record.ts), record.operation, record.model or None, record.status,
-            float(record.duration_ms), int(record.prompt_tokens or 0), int(record.completion_tokens or 0),
-            None if cache is None else int(bool(cache)), float(cost), record.error, record.detail,
-            json.dumps(labels, sort_keys=True) if labels else None, int(record.cached_prompt_tokens or 0),
-            int(record.reasoning_tokens or 0), record.ttft_ms, record.chunks)  # fmt: skip
+    return (
+        record.id,
+        float(record.ts),
+        record.operation,
+        record.model or None,
+        record.status,
+        float(record.duration_ms),
+        int(record.prompt_tokens or 0),
+        int(record.completion_tokens or 0),
+        None if cache is None else int(bool(cache)),
+        float(cost),
+        record.error,
+        record.detail,
+        json.dumps(labels, sort_keys=True) if labels else None,
+        int(record.cached_prompt_tokens or 0),
+        int(record.reasoning_tokens or 0),
+        record.ttft_ms,
+        record.chunks,
+    )
 
 
 def operation_dict(row):

@@ -26,8 +26,19 @@ def fold_columns(columns, prices, now, seqs, groups):
         if agg is None:
             agg = groups[key] = Aggregate(t)
         agg.add(t, sec, prompt, completion, None, cost)
-    return list(zip(islice(seqs, len(ts)), ts, columns.operation, models, columns.status, columns.duration_ms,
-                    columns.prompt_tokens, columns.completion_tokens, costs))  # fmt: skip
+    return list(
+        zip(
+            islice(seqs, len(ts)),
+            ts,
+            columns.operation,
+            models,
+            columns.status,
+            columns.duration_ms,
+            columns.prompt_tokens,
+            columns.completion_tokens,
+            costs,
+        )
+    )
 
 
 def step_of(ts, now):

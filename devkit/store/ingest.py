@@ -232,8 +232,13 @@ def _from_reader(store, reader, strict, now, on_error, result, on_batch, final=T
     before = result["ingested"]
     _load(store, lines, reader, strict, now, on_error, result, True, on_batch)
     if reader.cursor.offset != start.offset:
-        _note_file(result["files"], reader.handle.name, start.lineno, reader.cursor.lineno,
-                   result["ingested"] - before)  # fmt: skip
+        _note_file(
+            result["files"],
+            reader.handle.name,
+            start.lineno,
+            reader.cursor.lineno,
+            result["ingested"] - before,
+        )
 
 
 def _note_file(files, path, after_line, to_line, ingested):

@@ -113,26 +113,36 @@ def fold_records(records, prices, now, seqs):
         group = groups.get(key)
         if group is None:
             group = groups[key] = Aggregate(ts)
-        duration, prompt, completion = (
-            rec.duration_ms,
-            int(rec.prompt_tokens or 0),
-            int(rec.completion_tokens or 0),
-        )
-        seconds = duration / 1000.0 if duration > 0 else 0.0
+        prompt, completion = int(rec.prompt_tokens or 0), int(rec.completion_tokens or 0)
+        seconds = rec.duration_ms / 1000.0 if rec.duration_ms > 0 else 0.0
         group.add(ts, seconds, prompt, completion, rec.cache_hit, cost)
         streamed = _fold_llm(group, rec, seconds)
-        if (
-            rec.id is None
-            and rec.cache_hit is None
-            and rec.error is None
-            and rec.detail is None
-            and not (rec.labels or streamed)
-        ):
-            plain.append((next(seqs), ts, rec.operation, rec.model or None, rec.status, float(duration), prompt,
-                          completion, cost))  # fmt: skip
+        if _is_plain(rec) and not streamed:
+            row = (
+                ts,
+                rec.operation,
+                rec.model or None,
+                rec.status,
+                float(rec.duration_ms),
+                prompt,
+                completion,
+                cost,
+            )
+            plain.append((next(seqs),) + row)
         else:
             rows.append(operation_row(rec, cost))
     return groups, rows, plain
+
+
+def _is_plain(rec):
+    """True when the record fills only the columns of ``_INSERT_PLAIN``."""
+    return (
+        rec.id is None
+        and rec.cache_hit is None
+        and rec.error is None
+        and rec.detail is None
+        and not rec.labels
+    )
 
 
 def _fold_llm(group, rec, seconds):
@@ -162,9 +172,28 @@ def aggregate_rows(epoch, rolled):
     # In key order: rows then fill pages one after another instead of splitting them (a denser store).
     for (res, bucket, operation, model, status), g in sorted(rolled.items(), key=_first):
         blob = pack_slots(sorted(g.slots.items()))
-        yield (epoch, res, bucket, operation, model, status, g.count, g.prompt, g.completion, g.cost,
-               g.hits, g.misses, g.dsum, g.dmin, g.dmax, blob, g.first, g.last, g.cached,
-               g.reasoning) + _dist_fields(g.ttft) + _dist_fields(g.tpot) + _dist_fields(g.tps)  # fmt: skip
+        yield (
+            epoch,
+            res,
+            bucket,
+            operation,
+            model,
+            status,
+            g.count,
+            g.prompt,
+            g.completion,
+            g.cost,
+            g.hits,
+            g.misses,
+            g.dsum,
+            g.dmin,
+            g.dmax,
+            blob,
+            g.first,
+            g.last,
+            g.cached,
+            g.reasoning,
+        ) + _dist_fields(g.ttft) + _dist_fields(g.tpot) + _dist_fields(g.tps)
 
 
 def _first(item):
@@ -183,8 +212,17 @@ def instrument_rows(epoch, deltas, now):
         yield (epoch, d.name, labels, d.kind, d.help or "", float(d.value or 0.0)) + hist + (now, now)
 
 
-def write(conn, batch, prices=None, now=None, deadline=None, spill_name=None, cursor=None, stats=None,
-          max_series=None):  # fmt: skip
+def write(
+    conn,
+    batch,
+    prices=None,
+    now=None,
+    deadline=None,
+    spill_name=None,
+    cursor=None,
+    stats=None,
+    max_series=None,
+):
     """Write ``batch`` in one IMMEDIATE transaction, retrying while another writer holds the lock.
 
     With ``deadline`` (a ``time.monotonic()`` value) it gives up then, raising the lock error.
@@ -256,8 +294,10 @@ def _insert_operations(conn, epoch, seqs, plain, rows, recorded_plain):
     conn.executemany(_INSERT_OPERATION, ((next(seqs), epoch) + row for row in rows))
     first = next(seqs)
     after = first + len(recorded_plain)
-    conn.executemany(_INSERT_RECORDED.format(epoch=int(epoch)),
-                     map(tuple.__add__, recorded_plain, zip(range(first, after))))  # fmt: skip
+    conn.executemany(
+        _INSERT_RECORDED.format(epoch=int(epoch)),
+        map(tuple.__add__, recorded_plain, zip(range(first, after))),
+    )
     # seq only orders rows of one ts: a counter kept in meta, bumped once per batch.
     conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('next_seq', ?)", (str(after),))
 
@@ -268,8 +308,10 @@ def cap_series(conn, epoch, groups, max_series):
     Returns (groups, operations folded). Admitted pairs are remembered in the ``series`` table inside
     the caller's transaction; the caller's Aggregate objects are never changed (a retry repeats this).
     """
-    conn.execute("CREATE TABLE IF NOT EXISTS series (epoch INTEGER, operation TEXT, model TEXT,"
-                 " PRIMARY KEY (epoch, operation, model)) WITHOUT ROWID")  # fmt: skip
+    conn.execute(
+        "CREATE TABLE IF NOT EXISTS series (epoch INTEGER, operation TEXT, model TEXT,"
+        " PRIMARY KEY (epoch, operation, model)) WITHOUT ROWID"
+    )
     known = conn.execute("SELECT count(*) FROM series WHERE epoch = ?", (epoch,)).fetchone()[0]
     admitted, out, overflowed = {}, {}, 0
     for key, agg in groups.items():
@@ -288,15 +330,19 @@ def cap_series(conn, epoch, groups, max_series):
         out[spill_key] = copy if mine is None else mine.merge(copy)
     if overflowed and "series" not in _WARNED:
         _WARNED.add("series")
-        warnings.warn(f"devkit: metrics more than {max_series} (operation, model) series; new ones are counted"
-                      f" under {OVERFLOW!r}", RuntimeWarning)  # fmt: skip
+        warnings.warn(
+            f"devkit: metrics more than {max_series} (operation, model) series; new ones are counted"
+            f" under {OVERFLOW!r}",
+            RuntimeWarning,
+        )
     return out, overflowed
 
 
 def _admit(conn, epoch, pair, room):
     """ "old" for a pair the store has, "new" when admitted now, "" when there is no room."""
-    row = conn.execute("SELECT 1 FROM series WHERE epoch = ? AND operation = ? AND model = ?",
-                       (epoch,) + pair).fetchone()  # fmt: skip
+    row = conn.execute(
+        "SELECT 1 FROM series WHERE epoch = ? AND operation = ? AND model = ?", (epoch,) + pair
+    ).fetchone()
     if row:
         return "old"
     if not room:

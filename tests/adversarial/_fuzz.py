@@ -9,8 +9,24 @@ SEED = 1515
 HUGE_DIGITS = "9" * 400
 NUMBERS = [0, -1, 1, 0.5, 1e10, 1e308, -1e308, 2**63, 2**64, 10**30, -(2**63) - 1, 1e-320, 3.5e9]
 SPECIAL_FLOATS = ["NaN", "Infinity", "-Infinity"]
-STRINGS = ["", " ", "x", HOSTILE, "\ud800", "é" * 50, "a" * 5000, "env:", "env:NOPE_UNSET", "../../etc/passwd",
-           "%2F%2e%2e", "${HOME}", "null", "true", "1e400", HUGE_DIGITS]  # fmt: skip
+STRINGS = [
+    "",
+    " ",
+    "x",
+    HOSTILE,
+    "\ud800",
+    "é" * 50,
+    "a" * 5000,
+    "env:",
+    "env:NOPE_UNSET",
+    "../../etc/passwd",
+    "%2F%2e%2e",
+    "${HOME}",
+    "null",
+    "true",
+    "1e400",
+    HUGE_DIGITS,
+]
 
 
 def _value(rng, depth=0):
@@ -70,8 +86,20 @@ def config_text(rng):
     return text.replace("1e+308", rng.choice(SPECIAL_FLOATS)) if rng.random() < 0.3 else text
 
 
-EVENT_FIELDS = ["operation", "duration_ms", "status", "model", "prompt_tokens", "completion_tokens", "cache_hit",
-                "error", "detail", "id", "ts", "labels"]  # fmt: skip
+EVENT_FIELDS = [
+    "operation",
+    "duration_ms",
+    "status",
+    "model",
+    "prompt_tokens",
+    "completion_tokens",
+    "cache_hit",
+    "error",
+    "detail",
+    "id",
+    "ts",
+    "labels",
+]
 
 
 def event_line(rng, category):
@@ -97,9 +125,19 @@ def event_line(rng, category):
     return text.replace("1e+308", rng.choice(SPECIAL_FLOATS)) if rng.random() < 0.2 else text
 
 
-COMMANDS = [["status"], ["metrics"], ["metrics", "tokens"], ["metrics", "export"], ["health"], ["config", "show"],
-            ["config", "validate"], ["config", "models"], ["config", "experiments"], ["config", "init"],
-            ["metrics", "ingest", "-"]]  # fmt: skip
+COMMANDS = [
+    ["status"],
+    ["metrics"],
+    ["metrics", "tokens"],
+    ["metrics", "export"],
+    ["health"],
+    ["config", "show"],
+    ["config", "validate"],
+    ["config", "models"],
+    ["config", "experiments"],
+    ["config", "init"],
+    ["metrics", "ingest", "-"],
+]
 DURATIONS = [
     "1h",
     "7d",

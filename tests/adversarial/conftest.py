@@ -30,8 +30,15 @@ sys.stdin.read()
 def run_cli(root, *argv, env=None, stdin=""):
     """Run ``devkit`` in-process in ``root``; return (code, out, err)."""
     out, err = io.StringIO(), io.StringIO()
-    ctx = Context(stdout=out, stderr=err, stdin=io.StringIO(stdin), env=clean_env(env), cwd=str(root),
-                  stdout_isatty=False, stderr_isatty=False)  # fmt: skip
+    ctx = Context(
+        stdout=out,
+        stderr=err,
+        stdin=io.StringIO(stdin),
+        env=clean_env(env),
+        cwd=str(root),
+        stdout_isatty=False,
+        stderr_isatty=False,
+    )
     code = main(list(argv), ctx)
     return code, out.getvalue(), err.getvalue()
 
@@ -57,8 +64,13 @@ def ingest_events(root, events):
 def project(tmp_path):
     """A project folder with devkit.json and a store holding two operations."""
     write_json(tmp_path / "devkit.json", {"project": {"name": "adv"}})
-    ingest_events(tmp_path, [{"operation": "chat", "duration_ms": 12.5, "status": "ok"},
-                             {"operation": "embed", "duration_ms": 3.0, "status": "error"}])  # fmt: skip
+    ingest_events(
+        tmp_path,
+        [
+            {"operation": "chat", "duration_ms": 12.5, "status": "ok"},
+            {"operation": "embed", "duration_ms": 3.0, "status": "error"},
+        ],
+    )
     assert (tmp_path / ".devkit" / "devkit.db").exists()
     return tmp_path
 
@@ -72,8 +84,12 @@ def identity(path):
 @contextlib.contextmanager
 def held_write_lock(db_path):
     """Another process holds the store's write lock (``BEGIN IMMEDIATE``) until the block ends."""
-    proc = subprocess.Popen([sys.executable, "-c", _LOCK_HOLDER, str(db_path)], stdin=subprocess.PIPE,
-                            stdout=subprocess.PIPE, text=True)  # fmt: skip
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _LOCK_HOLDER, str(db_path)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert proc.stdout.readline().strip() == "locked"
         yield proc

@@ -115,9 +115,14 @@ def test_integer_and_duration_env_values_are_bounded(project, name, value, key):
 
 @pytest.mark.parametrize(
     "section,key,value",
-    [("metrics", "recent_limit", 10**20), ("health", "timeout_s", 1e10), ("export", "interval_s", 1e12),
-     ("metrics", "retention_days", 1e9), ("health", "token_budget_24h", 2**64)],
-)  # fmt: skip
+    [
+        ("metrics", "recent_limit", 10**20),
+        ("health", "timeout_s", 1e10),
+        ("export", "interval_s", 1e12),
+        ("metrics", "retention_days", 1e9),
+        ("health", "token_budget_24h", 2**64),
+    ],
+)
 def test_config_file_values_are_bounded(tmp_path, section, key, value):
     write_json(tmp_path / "devkit.json", {section: {key: value}})
     err = _config_error(tmp_path)

@@ -27,8 +27,20 @@ def test_a_table_cell_shows_the_escaped_name():
 def hostile_store(tmp_path):
     model = {"name": HOSTILE, "provider": "http", "url": "http://127.0.0.1:9/"}
     write_json(tmp_path / "devkit.json", {"models": [model]})
-    ingest_events(tmp_path, [{"operation": HOSTILE, "model": HOSTILE, "status": "error", "error": HOSTILE,
-                              "duration_ms": 5, "prompt_tokens": 3, "completion_tokens": 4}])  # fmt: skip
+    ingest_events(
+        tmp_path,
+        [
+            {
+                "operation": HOSTILE,
+                "model": HOSTILE,
+                "status": "error",
+                "error": HOSTILE,
+                "duration_ms": 5,
+                "prompt_tokens": 3,
+                "completion_tokens": 4,
+            }
+        ],
+    )
     return tmp_path
 
 

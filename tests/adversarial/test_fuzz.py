@@ -125,8 +125,16 @@ def test_fuzzed_argument_lists_in_process(fuzz_project, rss_growth_bounded):
 
 def _run_child(root, argv, env):
     started = time.monotonic()
-    proc = subprocess.run([sys.executable, "-m", "devkit", *argv], cwd=str(root), env=env, input="",
-                          capture_output=True, text=True, errors="replace", timeout=30)  # fmt: skip
+    proc = subprocess.run(
+        [sys.executable, "-m", "devkit", *argv],
+        cwd=str(root),
+        env=env,
+        input="",
+        capture_output=True,
+        text=True,
+        errors="replace",
+        timeout=30,
+    )
     return proc.returncode, proc.stdout, proc.stderr, time.monotonic() - started
 
 

@@ -55,8 +55,10 @@ def test_the_hint_says_the_configured_path_is_missing(tmp_path):
 
 
 @pytest.mark.parametrize("encoded", ["Ab%2Fcd%2BEf%3D123", "Ab%2fcd%2bEf%3d123", "Ab/cd%2BEf=123", SECRET])
-@pytest.mark.parametrize("argv", [["config", "show"], ["config", "models"], ["--json", "config", "show"],
-                                  ["--json", "config", "models"]])  # fmt: skip
+@pytest.mark.parametrize(
+    "argv",
+    [["config", "show"], ["config", "models"], ["--json", "config", "show"], ["--json", "config", "models"]],
+)
 def test_a_url_encoded_secret_is_redacted(tmp_path, encoded, argv):
     url = f"http://127.0.0.1:9/v1?api_key={encoded}"
     model = {"name": "m", "provider": "openai", "url": url, "api_key": "env:ADV_KEY"}

@@ -13,8 +13,18 @@ SCRIPT = os.path.join(REPO_ROOT, "examples", "fake_model_server.py")
 @contextlib.contextmanager
 def fake_model_server(first_token_ms, tokens_per_s, tokens):
     """Yield the base URL of a fake server with this pacing; on exit stop it and check it ended cleanly."""
-    argv = [sys.executable, SCRIPT, "--port", "0", "--first-token-ms", str(first_token_ms),
-            "--tokens-per-s", str(tokens_per_s), "--tokens", str(tokens)]  # fmt: skip
+    argv = [
+        sys.executable,
+        SCRIPT,
+        "--port",
+        "0",
+        "--first-token-ms",
+        str(first_token_ms),
+        "--tokens-per-s",
+        str(tokens_per_s),
+        "--tokens",
+        str(tokens),
+    ]
     proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         line = proc.stdout.readline()

@@ -33,8 +33,9 @@ def _python(name):
 def _box(tmp_path):
     """bin/backup, bin/restore and devkit/ copied into an empty folder: no install, no PYTHONPATH."""
     box = tmp_path / "box"
-    shutil.copytree(os.path.join(REPO_ROOT, "devkit"), str(box / "devkit"),
-                    ignore=shutil.ignore_patterns("__pycache__"))  # fmt: skip
+    shutil.copytree(
+        os.path.join(REPO_ROOT, "devkit"), str(box / "devkit"), ignore=shutil.ignore_patterns("__pycache__")
+    )
     (box / "bin").mkdir()
     for name in ("backup", "restore"):
         shutil.copy2(os.path.join(REPO_ROOT, "bin", name), str(box / "bin" / name))
@@ -44,8 +45,9 @@ def _box(tmp_path):
 def _run(python, script, *argv, cwd):
     env = clean_env()
     env.pop("PYTHONPATH", None)
-    return subprocess.run([python, script, *argv], cwd=str(cwd), env=env, capture_output=True, text=True,
-                          timeout=120)  # fmt: skip
+    return subprocess.run(
+        [python, script, *argv], cwd=str(cwd), env=env, capture_output=True, text=True, timeout=120
+    )
 
 
 @pytest.mark.parametrize("python_name", PYTHONS)
@@ -107,8 +109,13 @@ def test_crafted_archives_are_refused_by_bin_restore(tmp_path, python_name):
 def _killed_create(project, env, delay_s=None, grown_to=None):
     """Start a create and kill -9 it after ``delay_s``, or once its temp archive holds ``grown_to`` bytes
     (never, when the run ends first); return the temp files left in the backup folder."""
-    proc = subprocess.Popen([sys.executable, "-m", "devkit", "backup", "create", "--source", "data", "--dest", "b"],
-                            cwd=str(project), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "devkit", "backup", "create", "--source", "data", "--dest", "b"],
+        cwd=str(project),
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     if delay_s is not None:
         time.sleep(delay_s)
     else:

@@ -22,8 +22,15 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = pytest.mark.skipif(
     CHROMIUM is None, reason="chromium is not installed (apt-get install chromium)"
 )
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-         "--disable-sync", "--no-first-run"]  # fmt: skip
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 def chromium(tmp_path, *args):
@@ -75,8 +82,14 @@ def test_the_demo_dashboard_screenshot(tmp_path):
             time.sleep(0.1)
         time.sleep(1.5)
         shot = tmp_path / "dashboard.png"
-        chromium(tmp_path, "--window-size=1100,1250", "--virtual-time-budget=2000", "--hide-scrollbars",
-                 f"--screenshot={shot}", running.url)  # fmt: skip
+        chromium(
+            tmp_path,
+            "--window-size=1100,1250",
+            "--virtual-time-budget=2000",
+            "--hide-scrollbars",
+            f"--screenshot={shot}",
+            running.url,
+        )
     data = shot.read_bytes()
     assert data.startswith(b"\x89PNG\r\n\x1a\n") and len(data) > 20000
     if os.environ.get("DEVKIT_SCREENSHOT"):

@@ -24,8 +24,17 @@ DOCS = ("README.md", os.path.join("examples", "README.md")) + tuple(
     os.path.relpath(path, REPO_ROOT) for path in sorted(glob.glob(os.path.join(REPO_ROOT, "docs", "*.md")))
 )
 FENCE = re.compile(r"(<!-- doc-test: skip \(([^)]*)\) -->\n)?```(sh|bash|console)\n(.*?)^```", re.S | re.M)
-NOT_COPIED = (".git", ".venv*", "__pycache__", ".devkit", "dist", "build", ".pytest_cache", ".coverage*",
-              "report.md")  # fmt: skip
+NOT_COPIED = (
+    ".git",
+    ".venv*",
+    "__pycache__",
+    ".devkit",
+    "dist",
+    "build",
+    ".pytest_cache",
+    ".coverage*",
+    "report.md",
+)
 
 
 def doc_blocks(name):
@@ -88,8 +97,9 @@ def _run_block(script, cwd, env, tmp_path):
     out_path, err_path = tmp_path / "stdout", tmp_path / "stderr"
     with open(out_path, "w") as out, open(err_path, "w") as err:
         # Files, not pipes: a background server keeps a pipe open long after the block ends.
-        proc = subprocess.Popen(["sh", "-e", "-c", script], cwd=str(cwd), env=env, stdout=out, stderr=err,
-                                start_new_session=True)  # fmt: skip
+        proc = subprocess.Popen(
+            ["sh", "-e", "-c", script], cwd=str(cwd), env=env, stdout=out, stderr=err, start_new_session=True
+        )
         try:
             code = proc.wait(timeout=120)
         finally:

@@ -14,8 +14,15 @@ EXAMPLES = os.path.join(REPO_ROOT, "examples")
 
 def _python(args, cwd, env=None, **kwargs):
     full_env = clean_env(dict(env or {}, PYTHONPATH=REPO_ROOT))
-    return subprocess.run([sys.executable, *args], cwd=str(cwd), env=full_env, capture_output=True, text=True,
-                          timeout=60, **kwargs)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, *args],
+        cwd=str(cwd),
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        **kwargs,
+    )
 
 
 def _free_port():
@@ -29,8 +36,14 @@ def test_llm_app_records_what_status_then_shows(tmp_path):
     # No PYTHONPATH: the app finds the checkout's devkit/ by itself.
     env = clean_env({"DEVKIT_CONFIG": str(tmp_path / "devkit.json")})
     env.pop("PYTHONPATH", None)
-    app = subprocess.run([sys.executable, os.path.join(EXAMPLES, "llm_app.py"), "--calls", "150"], cwd=str(tmp_path),
-                         env=env, capture_output=True, text=True, timeout=60)  # fmt: skip
+    app = subprocess.run(
+        [sys.executable, os.path.join(EXAMPLES, "llm_app.py"), "--calls", "150"],
+        cwd=str(tmp_path),
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert app.returncode == 0, app.stderr
     status = _python(["-m", "devkit", "status", "--json"], tmp_path)
     assert status.returncode == 0, status.stderr
@@ -60,8 +73,11 @@ def test_fake_ollama_makes_the_model_check_pass(tmp_path):
         config = json.load(handle)
     config["models"][0]["url"] = f"http://127.0.0.1:{port}"
     (tmp_path / "devkit.json").write_text(json.dumps(config))
-    server = subprocess.Popen([sys.executable, os.path.join(EXAMPLES, "fake_ollama.py"), "--port", str(port)],
-                              stdout=subprocess.PIPE, text=True)  # fmt: skip
+    server = subprocess.Popen(
+        [sys.executable, os.path.join(EXAMPLES, "fake_ollama.py"), "--port", str(port)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert server.stdout.readline().startswith("fake ollama on")
         health = _python(["-m", "devkit", "--json", "health", "--check", "model.llama3"], tmp_path)
@@ -75,8 +91,9 @@ def test_fake_ollama_makes_the_model_check_pass(tmp_path):
 def test_fake_ollama_serve_for_stops_by_itself_and_busy_port_is_one_line(tmp_path):
     port = _free_port()
     script = os.path.join(EXAMPLES, "fake_ollama.py")
-    server = subprocess.Popen([sys.executable, script, "--port", str(port), "--serve-for", "1"],
-                              stdout=subprocess.PIPE, text=True)  # fmt: skip
+    server = subprocess.Popen(
+        [sys.executable, script, "--port", str(port), "--serve-for", "1"], stdout=subprocess.PIPE, text=True
+    )
     try:
         assert server.stdout.readline().startswith("fake ollama on")
         busy = _python([script, "--port", str(port)], tmp_path)
@@ -104,8 +121,14 @@ def _serve(cwd, port, token):
         "--token",
         token,
     ]
-    server = subprocess.Popen(args, cwd=str(cwd), env=clean_env({"PYTHONPATH": REPO_ROOT}),
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    server = subprocess.Popen(
+        args,
+        cwd=str(cwd),
+        env=clean_env({"PYTHONPATH": REPO_ROOT}),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     line = server.stderr.readline()
     assert "dashboard at http://127.0.0.1:" in line, line
     return server
@@ -120,8 +143,13 @@ def test_post_events_script_posts_a_batch_that_status_then_counts(tmp_path):
         refused = subprocess.run(
             ["sh", script, url], env=clean_env(), capture_output=True, text=True, timeout=30
         )
-        posted = subprocess.run(["sh", script, url], env=clean_env({"DEVKIT_TOKEN": "s3cret"}), capture_output=True,
-                                text=True, timeout=30)  # fmt: skip
+        posted = subprocess.run(
+            ["sh", script, url],
+            env=clean_env({"DEVKIT_TOKEN": "s3cret"}),
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
     finally:
         server.terminate()
         server.wait(20)
@@ -145,14 +173,23 @@ def test_maintenance_script_backs_up_verifies_prunes_cleans_and_reports(tmp_path
     script = os.path.join(EXAMPLES, "maintenance.sh")
     env = clean_env()
     env.pop("PYTHONPATH", None)  # the script finds the checkout's devkit by itself
-    runs = [subprocess.run(["sh", script], cwd=str(tmp_path), env=env, capture_output=True, text=True, timeout=120)
-            for _ in range(2)]  # fmt: skip
+    runs = [
+        subprocess.run(
+            ["sh", script], cwd=str(tmp_path), env=env, capture_output=True, text=True, timeout=120
+        )
+        for _ in range(2)
+    ]
     for run in runs:
         assert run.returncode == 0, run.stdout + run.stderr
     steps = [line.split(" devkit ", 1)[1] for line in runs[1].stdout.splitlines() if line.startswith("== ")]
     assert [step.split(" -")[0] for step in steps] == [
-        "backup create", "backup verify", "backup prune", "cleanup", "cleanup", "export-data report"
-    ]  # fmt: skip
+        "backup create",
+        "backup verify",
+        "backup prune",
+        "cleanup",
+        "cleanup",
+        "export-data report",
+    ]
     assert "delete " in runs[1].stdout, "the second night's prune deletes the first night's backup"
     assert len([n for n in os.listdir(str(tmp_path / "backups")) if n.endswith(".tar.gz")]) == 1
     assert not (tmp_path / "data" / "scratch.tmp").exists(), "cleanup --apply removed the old temp file"
@@ -164,8 +201,14 @@ def test_maintenance_script_stops_at_the_first_failing_step(tmp_path):
     env = clean_env()
     env.pop("PYTHONPATH", None)
     (tmp_path / "devkit.json").write_text('{"backup": {"level": 99}}')
-    run = subprocess.run(["sh", os.path.join(EXAMPLES, "maintenance.sh")], cwd=str(tmp_path), env=env,
-                         capture_output=True, text=True, timeout=60)  # fmt: skip
+    run = subprocess.run(
+        ["sh", os.path.join(EXAMPLES, "maintenance.sh")],
+        cwd=str(tmp_path),
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert run.returncode == 2
     assert "'devkit backup create --label nightly' failed with exit code 2" in run.stderr
     assert not (tmp_path / "reports").exists()

@@ -68,8 +68,15 @@ def test_a_signal_stops_a_scheduled_export_cleanly(project, signum):
         "-o",
         "out",
     ]
-    proc = subprocess.Popen(cmd, cwd=str(project), env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, preexec_fn=_default_sigint)  # fmt: skip
+    proc = subprocess.Popen(
+        cmd,
+        cwd=str(project),
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=_default_sigint,
+    )
     try:
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline and len(_exports(project)) < 2:

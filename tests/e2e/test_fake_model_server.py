@@ -47,8 +47,12 @@ def _check_pacing(start, token_times):
 
 def test_openai_sse_stream_is_paced_and_ends_with_a_usage_chunk(server):
     start = time.monotonic()
-    body = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "why is the sky blue"}],
-            "stream": True, "stream_options": {"include_usage": True}}  # fmt: skip
+    body = {
+        "model": "gpt-4o-mini",
+        "messages": [{"role": "user", "content": "why is the sky blue"}],
+        "stream": True,
+        "stream_options": {"include_usage": True},
+    }
     with _post(server + "/v1/chat/completions", body) as response:
         assert response.headers["Content-Type"] == "text/event-stream"
         lines = _timed_lines(response)
@@ -78,8 +82,10 @@ def test_ollama_ndjson_stream_is_paced_and_the_done_chunk_has_counts(server):
 
 def test_non_streamed_answers_wait_and_carry_usage(server):
     start = time.monotonic()
-    with _post(server + "/api/generate", {"model": "llama3.2", "prompt": "one two three", "stream": False,
-                                          "options": {"num_predict": 4}}) as response:  # fmt: skip
+    with _post(
+        server + "/api/generate",
+        {"model": "llama3.2", "prompt": "one two three", "stream": False, "options": {"num_predict": 4}},
+    ) as response:
         answer = json.loads(response.read())
     assert time.monotonic() - start >= FIRST_TOKEN_S + 3 * 0.9 / TOKENS_PER_S
     assert answer["response"] and parse_usage(answer).completion_tokens == 4

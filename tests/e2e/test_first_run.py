@@ -42,9 +42,15 @@ def test_health_under_script_prints_whole_words(tmp_path):
     # script(1) with no terminal on stdin gives the command a pseudo-terminal that reports 0 columns.
     (tmp_path / "devkit.json").write_text('{"project": {"name": "a-project-with-a-long-name"}}')
     env = clean_env({"PYTHONPATH": REPO_ROOT})
-    proc = subprocess.run(["script", "-q", "-c", "python3 -m devkit --no-color health", "/dev/null"],
-                          cwd=str(tmp_path), env=env, stdin=subprocess.DEVNULL, capture_output=True,
-                          text=True, timeout=60)  # fmt: skip
+    proc = subprocess.run(
+        ["script", "-q", "-c", "python3 -m devkit --no-color health", "/dev/null"],
+        cwd=str(tmp_path),
+        env=env,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     lines = proc.stdout.replace("\r\n", "\n").splitlines()
     assert lines[0].split() == ["check", "status", "latency", "output"], proc.stdout
     assert re.fullmatch(r"config +pass +\d+ ms +valid: devkit\.json, 0 models", lines[1]), proc.stdout
@@ -87,8 +93,13 @@ def test_verbose_adds_paths_timings_and_what_ran(run_devkit, tmp_path):
 
 def test_closed_stdout_pipe_ends_quietly(tmp_path):
     env = clean_env({"PYTHONPATH": REPO_ROOT})
-    proc = subprocess.Popen([sys.executable, "-m", "devkit", "config", "show"], cwd=str(tmp_path), env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "devkit", "config", "show"],
+        cwd=str(tmp_path),
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     proc.stdout.close()  # the reader is gone before the first write, as with `| head -0`
     err = proc.stderr.read()
     proc.stderr.close()
@@ -98,8 +109,14 @@ def test_closed_stdout_pipe_ends_quietly(tmp_path):
 
 def test_head_of_config_show_through_a_shell_pipe(tmp_path):
     env = clean_env({"PYTHONPATH": REPO_ROOT})
-    proc = subprocess.run(["sh", "-c", "python3 -m devkit config show | head -1"], cwd=str(tmp_path), env=env,
-                          capture_output=True, text=True, timeout=60)  # fmt: skip
+    proc = subprocess.run(
+        ["sh", "-c", "python3 -m devkit config show | head -1"],
+        cwd=str(tmp_path),
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert (proc.returncode, proc.stdout, proc.stderr) == (0, "# file: (none: defaults)\n", "")
     assert os.listdir(str(tmp_path)) == []
 
@@ -107,8 +124,9 @@ def test_head_of_config_show_through_a_shell_pipe(tmp_path):
 @pytest.mark.skipif(shutil.which("make") is None, reason="needs make")
 def test_make_test_installs_only_what_the_tests_need(tmp_path):
     venv = str(tmp_path / "venv")
-    plan = subprocess.run(["make", "-n", "test", f"VENV={venv}"], cwd=REPO_ROOT, capture_output=True, text=True,
-                          timeout=60)  # fmt: skip
+    plan = subprocess.run(
+        ["make", "-n", "test", f"VENV={venv}"], cwd=REPO_ROOT, capture_output=True, text=True, timeout=60
+    )
     installs = [
         line.split(" install -q ", 1)[1].split()
         for line in plan.stdout.splitlines()

@@ -77,8 +77,14 @@ def test_a_fifo_and_a_dev_fd_pipe_are_read(run_devkit, tmp_path):
     fifo = tmp_path / "events.fifo"
     os.mkfifo(fifo)
     env = clean_env({"PYTHONPATH": REPO_ROOT})
-    reader = subprocess.Popen([sys.executable, "-m", "devkit", "metrics", "ingest", "events.fifo"], cwd=tmp_path,
-                              env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    reader = subprocess.Popen(
+        [sys.executable, "-m", "devkit", "metrics", "ingest", "events.fifo"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     with open(fifo, "w") as writer:
         writer.write(json.dumps(OK) + "\n")
     out, err = reader.communicate(timeout=60)
@@ -86,8 +92,15 @@ def test_a_fifo_and_a_dev_fd_pipe_are_read(run_devkit, tmp_path):
     read_end, write_end = os.pipe()
     os.write(write_end, (json.dumps(OK) + "\n").encode())
     os.close(write_end)
-    proc = subprocess.run([sys.executable, "-m", "devkit", "metrics", "ingest", f"/dev/fd/{read_end}"], cwd=tmp_path,
-                          env=env, capture_output=True, text=True, pass_fds=(read_end,), timeout=60)  # fmt: skip
+    proc = subprocess.run(
+        [sys.executable, "-m", "devkit", "metrics", "ingest", f"/dev/fd/{read_end}"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        pass_fds=(read_end,),
+        timeout=60,
+    )
     os.close(read_end)
     assert proc.returncode == 0 and proc.stdout.strip().endswith("ingested 1, rejected 0"), proc.stderr
     assert _status(run_devkit)["totals"]["requests"] == 2
@@ -108,8 +121,14 @@ def test_an_endless_line_from_dev_zero_is_one_error_in_bounded_memory(tmp_path):
         "print(p.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024)\n"
         "sys.stderr.write(p.stderr.decode())\n"
     )
-    proc = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=clean_env({"PYTHONPATH": REPO_ROOT}),
-                          capture_output=True, text=True, timeout=120)  # fmt: skip
+    proc = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=tmp_path,
+        env=clean_env({"PYTHONPATH": REPO_ROOT}),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     exit_code, rss_mib = map(int, proc.stdout.split())
     assert exit_code == 1 and "<stdin>:1: line: longer than 1048576 bytes" in proc.stderr, proc.stderr
     assert rss_mib < 150, rss_mib

@@ -15,8 +15,14 @@ NOW = time.time()
 def _lines(start, count, with_id=False):
     out = []
     for i in range(start, start + count):
-        event = {"operation": "chat", "model": "m", "duration_ms": 1.5, "status": "ok", "prompt_tokens": 1,
-                 "ts": round(NOW - 3600 + i * 0.01, 3)}  # fmt: skip
+        event = {
+            "operation": "chat",
+            "model": "m",
+            "duration_ms": 1.5,
+            "status": "ok",
+            "prompt_tokens": 1,
+            "ts": round(NOW - 3600 + i * 0.01, 3),
+        }
         if with_id:
             event["id"] = f"ev-{i}"
         out.append(json.dumps(event) + "\n")
@@ -88,9 +94,14 @@ def test_a_rerun_after_rotation_reads_the_rest_of_the_old_file_first(cli, tmp_pa
 
 def _start_follow(tmp_path):
     env = clean_env({"PYTHONPATH": REPO_ROOT})
-    return subprocess.Popen([sys.executable, "-m", "devkit", "metrics", "ingest", "app.jsonl", "--follow", "--json"],
-                            cwd=str(tmp_path), env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)  # fmt: skip
+    return subprocess.Popen(
+        [sys.executable, "-m", "devkit", "metrics", "ingest", "app.jsonl", "--follow", "--json"],
+        cwd=str(tmp_path),
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def _wait_for(cli, expected, limit_s=20.0):
@@ -138,5 +149,8 @@ def test_follow_across_kill_9_rotation_and_restart_counts_every_line_once(cli, t
     summary = json.loads(out)
     assert "Traceback" not in err and (summary["ingested"], summary["rejected"]) == (525 - 400, 0)
     assert [(f["path"].rsplit("/", 1)[1], f["from_line"], f["to_line"]) for f in summary["files"]] == [
-        ("app.jsonl.1", 401, 450), ("app.jsonl", 1, 50), ("app.jsonl", 1, 25)]  # fmt: skip
+        ("app.jsonl.1", 401, 450),
+        ("app.jsonl", 1, 50),
+        ("app.jsonl", 1, 25),
+    ]
     assert _totals(cli)["requests"] == 525

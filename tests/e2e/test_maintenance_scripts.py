@@ -28,8 +28,11 @@ CASES = {
 def copied(tmp_path_factory):
     """bin/ and devkit/ copied side by side, and a small project elsewhere."""
     base = tmp_path_factory.mktemp("copy")
-    shutil.copytree(os.path.join(REPO_ROOT, "devkit"), str(base / "tool" / "devkit"),
-                    ignore=shutil.ignore_patterns("__pycache__"))  # fmt: skip
+    shutil.copytree(
+        os.path.join(REPO_ROOT, "devkit"),
+        str(base / "tool" / "devkit"),
+        ignore=shutil.ignore_patterns("__pycache__"),
+    )
     shutil.copytree(os.path.join(REPO_ROOT, "bin"), str(base / "tool" / "bin"))
     project = base / "project"
     (project / "experiments").mkdir(parents=True)
@@ -53,8 +56,14 @@ def test_script_runs_from_a_copy(python, script, copied):
     argv, code, expected = CASES[script]
     env = clean_env()
     env.pop("PYTHONPATH", None)
-    proc = subprocess.run([python, str(bin_dir / script), *argv], cwd=str(project), env=env,
-                          capture_output=True, text=True, timeout=60)  # fmt: skip
+    proc = subprocess.run(
+        [python, str(bin_dir / script), *argv],
+        cwd=str(project),
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == code, proc.stderr
     assert expected in proc.stdout
     assert "Traceback" not in proc.stderr
@@ -67,8 +76,14 @@ def test_make_maintenance_targets(copied):
     makefile = os.path.join(REPO_ROOT, "Makefile")
 
     def make(*argv):
-        return subprocess.run(["make", "-s", "-f", makefile, *argv, "PYTHON=" + sys.executable], cwd=str(project),
-                              env=env, capture_output=True, text=True, timeout=120)  # fmt: skip
+        return subprocess.run(
+            ["make", "-s", "-f", makefile, *argv, "PYTHON=" + sys.executable],
+            cwd=str(project),
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
 
     planned = make("cleanup")
     assert planned.returncode == 0 and "dry run: nothing was changed" in planned.stdout, planned.stderr

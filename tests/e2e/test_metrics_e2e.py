@@ -5,13 +5,24 @@ import json
 import pytest
 
 GOOD = [
-    {"operation": "chat", "model": "llama3", "duration_ms": 120.5, "status": "ok", "prompt_tokens": 10,
-     "completion_tokens": 30, "cache_hit": True, "labels": {"team": "a"}},  # fmt: skip
+    {
+        "operation": "chat",
+        "model": "llama3",
+        "duration_ms": 120.5,
+        "status": "ok",
+        "prompt_tokens": 10,
+        "completion_tokens": 30,
+        "cache_hit": True,
+        "labels": {"team": "a"},
+    },
     {"operation": "embed", "duration_ms": 4, "status": "error", "error": "Timeout", "ts": 1700000000},
     {"operation": "chat", "model": "llama3", "duration_ms": 80, "status": "ok", "prompt_tokens": 5},
 ]
-BAD_LINES = {2: '{"operation": "chat", "duration_ms": "x", "status": "ok"}', 4: "not json",
-             6: '{"operation": "chat", "duration_ms": 1, "status": "maybe"}'}  # fmt: skip
+BAD_LINES = {
+    2: '{"operation": "chat", "duration_ms": "x", "status": "ok"}',
+    4: "not json",
+    6: '{"operation": "chat", "duration_ms": 1, "status": "maybe"}',
+}
 
 
 def _lines():
@@ -21,8 +32,15 @@ def _lines():
 
 @pytest.fixture
 def project(tmp_path):
-    models = [{"name": "llama3", "provider": "ollama", "url": "http://127.0.0.1:9", "price_input_per_1m": 2.0,
-               "price_output_per_1m": 4.0}]  # fmt: skip
+    models = [
+        {
+            "name": "llama3",
+            "provider": "ollama",
+            "url": "http://127.0.0.1:9",
+            "price_input_per_1m": 2.0,
+            "price_output_per_1m": 4.0,
+        }
+    ]
     (tmp_path / "devkit.json").write_text(json.dumps({"models": models}))
     (tmp_path / "events.jsonl").write_text(_lines())
     return tmp_path
@@ -105,8 +123,14 @@ def test_stdin_that_is_not_utf8_reports_the_line(project):
     from tests.conftest import REPO_ROOT, clean_env
 
     data = (json.dumps(GOOD[0]) + "\n").encode() + b'{"operation": "\xff"}\n'
-    proc = subprocess.run([sys.executable, "-m", "devkit", "metrics", "ingest", "-"], input=data, cwd=str(project),
-                          env=clean_env({"PYTHONPATH": REPO_ROOT}), capture_output=True, timeout=60)  # fmt: skip
+    proc = subprocess.run(
+        [sys.executable, "-m", "devkit", "metrics", "ingest", "-"],
+        input=data,
+        cwd=str(project),
+        env=clean_env({"PYTHONPATH": REPO_ROOT}),
+        capture_output=True,
+        timeout=60,
+    )
     assert proc.returncode == 1
     assert proc.stderr.decode() == "<stdin>:2: encoding: not valid UTF-8 at byte 15\n"
     assert proc.stdout.decode().strip() == "<stdin>: ingested 1, rejected 1"

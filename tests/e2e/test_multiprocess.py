@@ -30,16 +30,42 @@ for t in threads:
 
 def test_four_processes_of_four_threads_lose_no_count(tmp_path):
     with open(tmp_path / "devkit.json", "w") as handle:
-        json.dump({"models": [{"name": "llama3", "provider": "ollama", "url": "http://127.0.0.1:9",
-                               "price_input_per_1m": 1.0, "price_output_per_1m": 2.0}]}, handle)  # fmt: skip
+        json.dump(
+            {
+                "models": [
+                    {
+                        "name": "llama3",
+                        "provider": "ollama",
+                        "url": "http://127.0.0.1:9",
+                        "price_input_per_1m": 1.0,
+                        "price_output_per_1m": 2.0,
+                    }
+                ]
+            },
+            handle,
+        )
     env = clean_env({"PYTHONPATH": REPO_ROOT})
     code = CHILD.format(calls=CALLS, threads=THREADS)
-    procs = [subprocess.Popen([sys.executable, "-c", code, str(w)], cwd=str(tmp_path), env=env,
-                              stderr=subprocess.PIPE, text=True) for w in range(PROCESSES)]  # fmt: skip
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", code, str(w)],
+            cwd=str(tmp_path),
+            env=env,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for w in range(PROCESSES)
+    ]
     errors = [proc.communicate(timeout=120)[1] for proc in procs]
     assert [proc.returncode for proc in procs] == [0] * PROCESSES, errors
-    status = subprocess.run([sys.executable, "-m", "devkit", "status", "--json"], cwd=str(tmp_path), env=env,
-                            capture_output=True, text=True, timeout=60)  # fmt: skip
+    status = subprocess.run(
+        [sys.executable, "-m", "devkit", "status", "--json"],
+        cwd=str(tmp_path),
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert status.returncode == 0, status.stderr
     totals = json.loads(status.stdout)["totals"]
     per_process = THREADS * CALLS

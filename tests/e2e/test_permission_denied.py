@@ -52,8 +52,14 @@ def project():
 def run_unprivileged(project, *argv):
     """``devkit argv`` in ``project`` as a user the file modes apply to; (exit code, stdout, stderr)."""
     code = DROP_AND_RUN.format(repo=REPO_ROOT, uid=NOBODY)
-    proc = subprocess.run([sys.executable, "-c", code, *argv], cwd=project, env=clean_env(),
-                          capture_output=True, text=True, timeout=60)  # fmt: skip
+    proc = subprocess.run(
+        [sys.executable, "-c", code, *argv],
+        cwd=project,
+        env=clean_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     return proc.returncode, proc.stdout, proc.stderr
 
 

@@ -24,8 +24,14 @@ _URL = re.compile(r"dashboard at http://127\.0\.0\.1:(\d+)/")
 def start_serve(args, cwd, root=REPO_ROOT, timeout_s=15.0, env=None):
     """Start ``python -m devkit serve ARGS`` and return (process, port) once it says where it listens."""
     env = clean_env(dict(env or {}, PYTHONPATH=root))
-    proc = subprocess.Popen([sys.executable, "-m", "devkit", "serve", "--port", "0", *args], cwd=str(cwd), env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "devkit", "serve", "--port", "0", *args],
+        cwd=str(cwd),
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     with selectors.DefaultSelector() as selector:
         selector.register(proc.stderr, selectors.EVENT_READ)
         if selector.select(timeout_s):
@@ -111,8 +117,11 @@ def _stored_ids(root):
         return {op["id"] for op in store.iter_operations()}
 
 
-@pytest.mark.skipif(not os.path.isdir(os.path.join(REPO_ROOT, ".git")) and not os.path.isfile(
-    os.path.join(REPO_ROOT, ".git")), reason="needs a git checkout to clone")  # fmt: skip
+@pytest.mark.skipif(
+    not os.path.isdir(os.path.join(REPO_ROOT, ".git"))
+    and not os.path.isfile(os.path.join(REPO_ROOT, ".git")),
+    reason="needs a git checkout to clone",
+)
 def test_demo_from_a_fresh_clone_is_live_within_two_seconds(tmp_path):
     clone = tmp_path / "clone"
     subprocess.run(["git", "clone", "-q", REPO_ROOT, str(clone)], check=True, timeout=60)

@@ -31,8 +31,14 @@ def project(tmp_path):
 
 def _start(project, stdout, *extra):
     env = clean_env({"PYTHONPATH": REPO_ROOT, "COLUMNS": "80", "NO_COLOR": "1"})
-    return subprocess.Popen([sys.executable, "-m", "devkit", "status", "--watch", "0.5", *extra], cwd=str(project),
-                            env=env, stdout=stdout, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)  # fmt: skip
+    return subprocess.Popen(
+        [sys.executable, "-m", "devkit", "status", "--watch", "0.5", *extra],
+        cwd=str(project),
+        env=env,
+        stdout=stdout,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+    )
 
 
 def _read_until(fd, done):
@@ -91,12 +97,21 @@ def test_watch_into_a_pipe_repeats_plain_blocks(project):
     assert blocks[0].split("\n")[2:5] == blocks[1].split("\n")[2:5]
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["--watch", "0.1"], "devkit: error: --watch: expected 0.5 to 3600 seconds, got '0.1'\n"),
-    (["--watch", "2h"], "devkit: error: --watch: expected 0.5 to 3600 seconds, got '2h'\n"),
-    (["--watch", "soon"], "devkit: error: --watch: expected a duration like 30s, 5m, 1h or 7d, got 'soon'\n"),
-    (["--watch", "--json"], "devkit: error: --watch: not with --json (run status --json on a schedule instead)\n"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--watch", "0.1"], "devkit: error: --watch: expected 0.5 to 3600 seconds, got '0.1'\n"),
+        (["--watch", "2h"], "devkit: error: --watch: expected 0.5 to 3600 seconds, got '2h'\n"),
+        (
+            ["--watch", "soon"],
+            "devkit: error: --watch: expected a duration like 30s, 5m, 1h or 7d, got 'soon'\n",
+        ),
+        (
+            ["--watch", "--json"],
+            "devkit: error: --watch: not with --json (run status --json on a schedule instead)\n",
+        ),
+    ],
+)
 def test_bad_watch_arguments_are_one_error_line(cli, project, argv, message):
     result = cli("status", *argv)
     assert (result.code, result.out, result.err) == (2, "", message)

@@ -52,11 +52,23 @@ def _recorded(server, folder):
     folder.mkdir()
     (folder / "devkit.json").write_text(json.dumps({"metrics": {"flush_interval_s": 60}}))
     env = clean_env({"PYTHONPATH": REPO_ROOT})
-    app = subprocess.run([sys.executable, "-c", textwrap.dedent(APP), server, str(CALLS)], cwd=str(folder),
-                         env=env, capture_output=True, text=True, timeout=60)  # fmt: skip
+    app = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(APP), server, str(CALLS)],
+        cwd=str(folder),
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert app.returncode == 0, app.stderr
-    status = subprocess.run([sys.executable, "-m", "devkit", "status", "--json"], cwd=str(folder), env=env,
-                            capture_output=True, text=True, timeout=60)  # fmt: skip
+    status = subprocess.run(
+        [sys.executable, "-m", "devkit", "status", "--json"],
+        cwd=str(folder),
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert status.returncode == 0, status.stderr
     rows = {row["model"]: row for row in json.loads(status.stdout)["by_model"]}
     assert sorted(rows) == ["ndjson-model", "sse-model"]

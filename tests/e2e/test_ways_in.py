@@ -25,8 +25,12 @@ NETWORK_TROUBLE = (
 
 def _find_python(version):
     try:
-        proc = subprocess.run([os.path.join(REPO_ROOT, ".ci", "find-python"), version],
-                              capture_output=True, text=True, timeout=20)  # fmt: skip
+        proc = subprocess.run(
+            [os.path.join(REPO_ROOT, ".ci", "find-python"), version],
+            capture_output=True,
+            text=True,
+            timeout=20,
+        )
     except OSError:
         return None
     return proc.stdout.strip() if proc.returncode == 0 and proc.stdout.strip() else None
@@ -42,8 +46,15 @@ def _pythons():
 
 
 def _run(cmd, cwd, env=None, stdin=None, timeout=60):
-    proc = subprocess.run(cmd, cwd=str(cwd), env=env if env is not None else clean_env(), input=stdin,
-                          capture_output=True, text=True, timeout=timeout)  # fmt: skip
+    proc = subprocess.run(
+        cmd,
+        cwd=str(cwd),
+        env=env if env is not None else clean_env(),
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
     return proc
 
 
@@ -157,8 +168,11 @@ def _venv_install(tmp_path):
     source.mkdir()
     for name in ("pyproject.toml", "README.md"):
         shutil.copyfile(os.path.join(REPO_ROOT, name), str(source / name))
-    shutil.copytree(os.path.join(REPO_ROOT, "devkit"), str(source / "devkit"),
-                    ignore=shutil.ignore_patterns("__pycache__"))  # fmt: skip
+    shutil.copytree(
+        os.path.join(REPO_ROOT, "devkit"),
+        str(source / "devkit"),
+        ignore=shutil.ignore_patterns("__pycache__"),
+    )
     venv = tmp_path / "venv"
     made = _run(
         [sys.executable, "-m", "venv", str(venv)], tmp_path, env=_env_without_pythonpath(), timeout=120

@@ -30,16 +30,28 @@ FAKE_CHECKS = [
     ("store", False, Outcome("pass", "quick_check ok (40.0 KB)", 0.04, "MB"), 0.0123),
     ("model.llama3", True, Outcome("pass", "model llama3:latest available (14 ms)", 14.2, "ms"), 0.0142),
     ("model.gpt-4o-mini", False, Outcome("fail", "unreachable: cannot resolve api.openai.com"), 0.0281),
-    ("storage.data", True, Outcome("warn", "low space: 612 MB free, below 2x the 500 MB minimum; "
-                                           "3 JSON files parse", 612.0, "MB", ("1000:", "500:", "0", None)), 0.0019),
+    (
+        "storage.data",
+        True,
+        Outcome(
+            "warn",
+            "low space: 612 MB free, below 2x the 500 MB minimum; 3 JSON files parse",
+            612.0,
+            "MB",
+            ("1000:", "500:", "0", None),
+        ),
+        0.0019,
+    ),
     ("budget.tokens", False, Outcome("pass", "18,138 of 1,000,000 tokens in the last 24 h (2 %)"), 0.0051),
-]  # fmt: skip
+]
 
 
 def fake_report():
     """A fixed report: six checks with known statuses, outputs, durations and clock."""
-    results = [CheckResult(Check(name, None, critical=critical), outcome, duration_s, STARTED_TS + 0.5)
-               for name, critical, outcome, duration_s in FAKE_CHECKS]  # fmt: skip
+    results = [
+        CheckResult(Check(name, None, critical=critical), outcome, duration_s, STARTED_TS + 0.5)
+        for name, critical, outcome, duration_s in FAKE_CHECKS
+    ]
     return Report(results, STARTED_TS, 0.4217)
 
 
@@ -73,13 +85,19 @@ def config_show_data(tmp_path, cli):
         "project": {"name": "golden-app", "data_dirs": ["data", "logs"]},
         "models": [
             {"name": "llama3", "provider": "ollama", "url": "http://127.0.0.1:11434", "timeout": 3},
-            {"name": "gpt-4o-mini", "provider": "openai", "api_key": "env:OPENAI_API_KEY", "critical": False,
-             "url": "https://api.openai.com/v1/a/very/long/path/that/cannot/fit/in/eighty/columns/of/terminal",
-             "price_input_per_1m": 0.15, "price_output_per_1m": 0.6},
+            {
+                "name": "gpt-4o-mini",
+                "provider": "openai",
+                "api_key": "env:OPENAI_API_KEY",
+                "critical": False,
+                "url": "https://api.openai.com/v1/a/very/long/path/that/cannot/fit/in/eighty/columns/of/terminal",
+                "price_input_per_1m": 0.15,
+                "price_output_per_1m": 0.6,
+            },
         ],
         "storage": {"paths": ["data"], "min_free_mb": 250},
         "server": {"port": 9000},
-    }  # fmt: skip
+    }
     (tmp_path / "devkit.json").write_text(json.dumps(config))
     result = cli("--json", "config", "show", env={"DEVKIT_HEALTH_SLOW_MS": "1500"})
     assert result.code == 0, result

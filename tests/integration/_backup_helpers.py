@@ -27,8 +27,9 @@ def make_tree(root, files=12):
 
 def backup(root, dest, now=1_800_000_000.0, **kwargs):
     """Back up ``root/data`` into ``dest``; return the summary."""
-    return create_backup([os.path.join(root, "data")], dest, root, "proj", now,
-                         os.path.join(root, ".devkit"), **kwargs)  # fmt: skip
+    return create_backup(
+        [os.path.join(root, "data")], dest, root, "proj", now, os.path.join(root, ".devkit"), **kwargs
+    )
 
 
 def read_members(path):

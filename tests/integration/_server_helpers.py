@@ -18,12 +18,38 @@ XSS = "<img src=x onerror=alert(1)>"
 def seeded_config(root, **sections):
     """A config in ``root`` whose store holds known operations (one named like an XSS payload)."""
     sections.setdefault("project", {"name": "served"})
-    path = write_config(root, models=[{"name": "llama3", "provider": "http", "url": "http://127.0.0.1:9/x",
-                                       "timeout": 0.5, "critical": False}], **sections)  # fmt: skip
+    path = write_config(
+        root,
+        models=[
+            {
+                "name": "llama3",
+                "provider": "http",
+                "url": "http://127.0.0.1:9/x",
+                "timeout": 0.5,
+                "critical": False,
+            }
+        ],
+        **sections,
+    )
     cfg = load_config(explicit=path, env={})
-    records = [OperationRecord(f"s{i}", NOW - 600 + i, "chat" if i % 3 else "embed", "llama3" if i % 2 else "mini",
-                               "error" if i % 7 == 0 else "ok", 20.0 + i, 10 + i, 2 * i, None, 0.001 * i, None, None,
-                               None) for i in range(1, 41)]  # fmt: skip
+    records = [
+        OperationRecord(
+            f"s{i}",
+            NOW - 600 + i,
+            "chat" if i % 3 else "embed",
+            "llama3" if i % 2 else "mini",
+            "error" if i % 7 == 0 else "ok",
+            20.0 + i,
+            10 + i,
+            2 * i,
+            None,
+            0.001 * i,
+            None,
+            None,
+            None,
+        )
+        for i in range(1, 41)
+    ]
     records.append(OperationRecord("xss", NOW - 5, XSS, XSS, "error", 12.5, 1, 1, None, 0.0, XSS, None, None))
     with open_store(cfg) as store:
         store.write_batch(Batch(records))
@@ -77,10 +103,20 @@ class WsgiDoor:
 def asgi_request(application, method, path, headers=None, body=b""):
     """Drive an ASGI app through one request with a minimal stdlib harness: (status, headers, body)."""
     raw_path, _, query = path.partition("?")
-    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method,
-             "path": raw_path, "raw_path": raw_path.encode("latin-1"), "query_string": query.encode("latin-1"),
-             "headers": [(k.lower().encode("latin-1"), str(v).encode("latin-1")) for k, v in (headers or {}).items()],
-             "client": ("127.0.0.1", 1), "server": ("127.0.0.1", 80)}  # fmt: skip
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": method,
+        "path": raw_path,
+        "raw_path": raw_path.encode("latin-1"),
+        "query_string": query.encode("latin-1"),
+        "headers": [
+            (k.lower().encode("latin-1"), str(v).encode("latin-1")) for k, v in (headers or {}).items()
+        ],
+        "client": ("127.0.0.1", 1),
+        "server": ("127.0.0.1", 80),
+    }
     sent = []
     chunks = [{"type": "http.request", "body": body or b"", "more_body": False}]
 

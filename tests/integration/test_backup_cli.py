@@ -26,8 +26,15 @@ def project(tmp_path):
 
 def devkit(project, *argv, now=T0):
     out, err = io.StringIO(), io.StringIO()
-    ctx = Context(stdout=out, stderr=err, env=clean_env(), cwd=str(project), clock=lambda: now,
-                  stdout_isatty=False, stderr_isatty=False)  # fmt: skip
+    ctx = Context(
+        stdout=out,
+        stderr=err,
+        env=clean_env(),
+        cwd=str(project),
+        clock=lambda: now,
+        stdout_isatty=False,
+        stderr_isatty=False,
+    )
     return Result(main(list(argv), ctx), out.getvalue(), err.getvalue())
 
 
@@ -42,12 +49,21 @@ def test_create_list_verify_screens(project):
     listing = devkit(project, "backup", "list")
     size_new = os.path.getsize(str(project / "backups" / "proj-20270116T080000.000Z.tar.gz"))
     assert listing.out.splitlines()[0].split() == ["NAME", "CREATED", "(UTC)", "FILES", "SIZE", "VERIFIED"]
-    assert listing.out.splitlines()[1].split() == ["proj-20270116T080000.000Z.tar.gz", "2027-01-16", "08:00:00",
-                                                   "13", f"{size_new / 1024:.1f}", "KB", "never"]  # fmt: skip
+    assert listing.out.splitlines()[1].split() == [
+        "proj-20270116T080000.000Z.tar.gz",
+        "2027-01-16",
+        "08:00:00",
+        "13",
+        f"{size_new / 1024:.1f}",
+        "KB",
+        "never",
+    ]
     verified = devkit(project, "backup", "verify", "--all")
     assert verified.code == 0
-    assert verified.out == ("ok      proj-20270116T080000.000Z.tar.gz (13 files)\n"
-                            "ok      proj-20270115T080000.000Z-v1.tar.gz (13 files)\n")  # fmt: skip
+    assert verified.out == (
+        "ok      proj-20270116T080000.000Z.tar.gz (13 files)\n"
+        "ok      proj-20270115T080000.000Z-v1.tar.gz (13 files)\n"
+    )
     assert [line.split()[-1] for line in devkit(project, "backup", "list").out.splitlines()] == [
         "VERIFIED",
         "yes",
@@ -61,8 +77,8 @@ def test_verify_failure_names_each_bad_file_and_exits_4(project):
     write_members(path, [(i, d) for i, d in read_members(path) if i.name != "data/runs/r001.json"])
     result = devkit(project, "backup", "verify")
     assert result.code == 4
-    assert result.out == ("FAILED  proj-20270115T080000.000Z.tar.gz\n"
-                          "        data/runs/r001.json: missing from the archive\n")  # fmt: skip
+    missing = "        data/runs/r001.json: missing from the archive\n"
+    assert result.out == "FAILED  proj-20270115T080000.000Z.tar.gz\n" + missing
     assert devkit(project, "backup", "list").out.splitlines()[1].split()[-1] == "FAILED"
 
 
@@ -83,8 +99,10 @@ def test_exit_codes_for_usage_errors_and_a_busy_lock(project):
     assert devkit(project, "backup", "create", "--level", "0").code == 2
     empty = devkit(project, "backup", "prune")
     assert empty.code == 2
-    assert empty.err == ("devkit: error: prune: empty policy: give at least one keep count "
-                         "(last, daily, weekly or monthly)\n")  # fmt: skip
+    assert empty.err == (
+        "devkit: error: prune: empty policy: give at least one keep count "
+        "(last, daily, weekly or monthly)\n"
+    )
     with storage_lock(str(project / ".devkit"), "cleanup"):
         busy = devkit(project, "backup", "create")
     assert busy.code == 3 and "holds the storage lock" in busy.err
@@ -97,13 +115,17 @@ def test_restore_refuses_a_non_empty_target_listing_the_changes(project):
     (project / "r" / "data" / "runs" / "r001.json").write_text("changed")
     refused = devkit(project, "backup", "restore", name, "--target", "r")
     assert refused.code == 2
-    assert refused.err == ("  would replace: data/runs/r001.json\n"
-                           f"devkit: error: target {project / 'r'}: not empty (1 existing file(s) would be replaced); "
-                           "rerun with --force to restore over them, or --dry-run to see the plan\n")  # fmt: skip
+    assert refused.err == (
+        "  would replace: data/runs/r001.json\n"
+        f"devkit: error: target {project / 'r'}: not empty (1 existing file(s) would be replaced); "
+        "rerun with --force to restore over them, or --dry-run to see the plan\n"
+    )
     forced = devkit(project, "restore", name, "--target", "r", "--force")
     assert forced.code == 0
-    assert forced.out == ("  replace: data/runs/r001.json\n"
-                          f"restored 13 files from {name} into {project / 'r'} (1 replace, 13 unchanged)\n")  # fmt: skip
+    assert forced.out == (
+        "  replace: data/runs/r001.json\n"
+        f"restored 13 files from {name} into {project / 'r'} (1 replace, 13 unchanged)\n"
+    )
 
 
 def test_prune_shows_then_applies_and_keeps_the_newest_verified(project):
@@ -124,15 +146,30 @@ def test_prune_shows_then_applies_and_keeps_the_newest_verified(project):
     again = devkit(project, "backup", "prune", "--keep-last", "2", "--apply")
     assert again.out.splitlines()[-1] == "deleted 0 backup(s)"
     assert sorted(os.listdir(str(project / "backups"))) == [
-        ".devkit-backups.json", "proj-20270115T080000.000Z.tar.gz", "proj-20270117T080000.000Z.tar.gz",
-        "proj-20270118T080000.000Z.tar.gz"]  # fmt: skip
+        ".devkit-backups.json",
+        "proj-20270115T080000.000Z.tar.gz",
+        "proj-20270117T080000.000Z.tar.gz",
+        "proj-20270118T080000.000Z.tar.gz",
+    ]
 
 
 def test_prune_daily_weekly_monthly_reasons(project):
     for day in (0, 0.5, 1, 8, 40):
         devkit(project, "backup", "create", now=T0 + day * DAY)
-    plan = json.loads(devkit(project, "backup", "prune", "--keep-daily", "2", "--keep-weekly", "2",
-                             "--keep-monthly", "2", "--json").out)["plan"]  # fmt: skip
+    plan = json.loads(
+        devkit(
+            project,
+            "backup",
+            "prune",
+            "--keep-daily",
+            "2",
+            "--keep-weekly",
+            "2",
+            "--keep-monthly",
+            "2",
+            "--json",
+        ).out
+    )["plan"]
     assert [(p["name"][5:20], p["reasons"]) for p in plan] == [
         (
             "20270224T080000",
@@ -150,8 +187,15 @@ def test_prune_daily_weekly_monthly_reasons(project):
 
 def test_progress_is_drawn_on_a_terminal_only(project):
     out, err = io.StringIO(), io.StringIO()
-    ctx = Context(stdout=out, stderr=err, env=clean_env(), cwd=str(project), clock=lambda: T0,
-                  stdout_isatty=True, stderr_isatty=True)  # fmt: skip
+    ctx = Context(
+        stdout=out,
+        stderr=err,
+        env=clean_env(),
+        cwd=str(project),
+        clock=lambda: T0,
+        stdout_isatty=True,
+        stderr_isatty=True,
+    )
     assert main(["backup", "create"], ctx) == 0
     assert err.getvalue().startswith("\rbackup [") and err.getvalue().endswith("100.0% \n")
     assert devkit(project, "backup", "create", now=T0 + 1).err == ""
@@ -161,8 +205,9 @@ def test_dry_run_lists_the_plan_and_writes_nothing(project):
     name = json.loads(devkit(project, "--json", "backup", "create").out)["name"]
     result = devkit(project, "restore", name, "--target", "r", "--dry-run", "--only", "data/runs/deep/*")
     assert result.code == 0
-    assert result.out.splitlines()[-1] == (f"dry run: 6 files would be restored into {project / 'r'} "
-                                           "(9 create); nothing written")  # fmt: skip
+    assert result.out.splitlines()[-1] == (
+        f"dry run: 6 files would be restored into {project / 'r'} (9 create); nothing written"
+    )
     assert result.out.splitlines()[0] == "  create: data"
     assert not (project / "r").exists()
 

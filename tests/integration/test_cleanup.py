@@ -91,8 +91,18 @@ def tree(tmp_path):
     _write(str(root / "data" / "guarded" / "x.tmp"))
     (root / "devkit.json").write_text(json.dumps(CONFIG))
     data = root / "data"
-    for name in ("experiments/old1", "experiments/kept", "experiments/link_experiment", "scratch.tmp",
-                 "pointer.tmp", "pkg", "logs", ".devkit", "backups", "guarded"):  # fmt: skip
+    for name in (
+        "experiments/old1",
+        "experiments/kept",
+        "experiments/link_experiment",
+        "scratch.tmp",
+        "pointer.tmp",
+        "pkg",
+        "logs",
+        ".devkit",
+        "backups",
+        "guarded",
+    ):
         _age_tree(str(data / name), 60)
     _age(str(data / "loopdir"), 60)
     return root, outside
@@ -142,8 +152,11 @@ def test_apply_removes_exactly_the_plan_and_reports_what_it_cannot_delete(cli, t
     gone = set(before) - set(after)
     planned = [os.path.relpath(e["path"], str(root.parent)) for e in plan["entries"]]
     under_plan = {p for p in before if any(p == q or p.startswith(q + os.sep) for q in planned)}
-    stuck = {"project/data/experiments/old1", "project/data/experiments/old1/deep",
-             "project/data/experiments/old1/deep/locked.bin"}  # fmt: skip
+    stuck = {
+        "project/data/experiments/old1",
+        "project/data/experiments/old1/deep",
+        "project/data/experiments/old1/deep/locked.bin",
+    }
     assert gone == under_plan - stuck
     assert _snapshot(str(outside)) == outside_before
     locked = str(root / "data" / "experiments" / "old1" / "deep" / "locked.bin")
@@ -180,8 +193,9 @@ def test_data_restored_from_an_old_backup_is_not_removed(cli, tmp_path):
     for name in ("run1", "run2"):
         _write(str(exp / name / "result.json"), '{"ok": true}')
         _age_tree(str(exp / name), 90)
-    (tmp_path / "devkit.json").write_text(json.dumps({"project": {"data_dirs": ["data"]},
-                                                      "experiments": {"path": "data/experiments"}}))  # fmt: skip
+    (tmp_path / "devkit.json").write_text(
+        json.dumps({"project": {"data_dirs": ["data"]}, "experiments": {"path": "data/experiments"}})
+    )
     made = json.loads(cli("--json", "backup", "create", cwd=tmp_path).out)
     for name in ("run1", "run2"):
         shutil.rmtree(str(exp / name))
@@ -256,8 +270,15 @@ def test_as_an_unprivileged_user_undeletable_files_are_reported_and_the_rest_goe
         os.chmod(os.path.join(exp, "held", "sub"), 0o755)
         _age_tree(exp, 60)
         env = clean_env({"PYTHONPATH": REPO_ROOT, "HOME": base + "/nohome"})
-        proc = subprocess.run([python, "-m", "devkit", "cleanup", "--age-by", "mtime", "--apply"], cwd=base,
-                              env=env, capture_output=True, text=True, timeout=60, preexec_fn=_become_nobody)  # fmt: skip
+        proc = subprocess.run(
+            [python, "-m", "devkit", "cleanup", "--age-by", "mtime", "--apply"],
+            cwd=base,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            preexec_fn=_become_nobody,
+        )
         held = os.path.join(exp, "held", "sub", "result.json")
         assert proc.returncode == 1, proc.stderr
         assert f"could not remove {held}: Permission denied" in proc.stdout.splitlines()
@@ -274,8 +295,12 @@ def _become_nobody():
 def _python_for_nobody():
     for candidate in (sys.executable, "/usr/bin/python3"):
         try:
-            ran = subprocess.run([candidate, "-c", "import sqlite3"], preexec_fn=_become_nobody, capture_output=True,
-                                 timeout=30)  # fmt: skip
+            ran = subprocess.run(
+                [candidate, "-c", "import sqlite3"],
+                preexec_fn=_become_nobody,
+                capture_output=True,
+                timeout=30,
+            )
         except OSError:
             continue
         if ran.returncode == 0:

@@ -179,12 +179,22 @@ def test_colour_decision_in_config_show(cli, env, tty, argv, coloured):
 
 
 def test_colour_is_decided_per_stream():
-    ctx = Context(stdout=io.StringIO(), stderr=io.StringIO(), env={"TERM": "xterm"},
-                  stdout_isatty=True, stderr_isatty=False)  # fmt: skip
+    ctx = Context(
+        stdout=io.StringIO(),
+        stderr=io.StringIO(),
+        env={"TERM": "xterm"},
+        stdout_isatty=True,
+        stderr_isatty=False,
+    )
     assert ctx.color_stdout is True
     assert ctx.color_stderr is False
-    ctx = Context(stdout=io.StringIO(), stderr=io.StringIO(), env={"TERM": "xterm"},
-                  stdout_isatty=False, stderr_isatty=True)  # fmt: skip
+    ctx = Context(
+        stdout=io.StringIO(),
+        stderr=io.StringIO(),
+        env={"TERM": "xterm"},
+        stdout_isatty=False,
+        stderr_isatty=True,
+    )
     assert ctx.color_stdout is False
     assert ctx.color_stderr is True
 

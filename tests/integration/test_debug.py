@@ -45,8 +45,10 @@ def model_server():
 
 
 def _project(tmp_path, url, record=True):
-    config = {"models": [{"name": "m", "url": url, "api_key": "env:MODEL_KEY"}],
-              "debug": {"record_requests": record}}  # fmt: skip
+    config = {
+        "models": [{"name": "m", "url": url, "api_key": "env:MODEL_KEY"}],
+        "debug": {"record_requests": record},
+    }
     (tmp_path / "devkit.json").write_text(json.dumps(config))
     return load_config(cwd=str(tmp_path), env={"MODEL_KEY": SECRET})
 
@@ -85,8 +87,12 @@ def test_records_keep_no_credentials(tmp_path):
 def test_replay_resends_with_the_key_only_to_the_models_origin(cli, tmp_path, model_server):
     own, other = model_server
     cfg = _project(tmp_path, own)
-    record_request("same", _request(own), {"status": 200, "latency_ms": 5, "prompt_tokens": 12,
-                                           "completion_tokens": 30}, config=cfg)  # fmt: skip
+    record_request(
+        "same",
+        _request(own),
+        {"status": 200, "latency_ms": 5, "prompt_tokens": 12, "completion_tokens": 30},
+        config=cfg,
+    )
     record_request("elsewhere", _request(other), {"status": 200, "prompt_tokens": 99}, config=cfg)
     same = cli("--json", "debug", "replay", "same", env={"MODEL_KEY": SECRET}, cwd=tmp_path)
     assert same.code == 0, same

@@ -81,8 +81,13 @@ def test_all_writes_one_timestamped_folder_with_every_kind(cli, tmp_path):
     assert done.code == 0, done
     result = json.loads(done.out)
     assert os.listdir(str(tmp_path / "dumps")) == [os.path.basename(result["path"])]
-    assert sorted(os.listdir(result["path"])) == ["config.json", "experiments.csv", "metrics.csv", "metrics.json",
-                                                  "report.md"]  # fmt: skip
+    assert sorted(os.listdir(result["path"])) == [
+        "config.json",
+        "experiments.csv",
+        "metrics.csv",
+        "metrics.json",
+        "report.md",
+    ]
     assert json.loads((tmp_path / result["path"] / "metrics.json").read_text())["totals"]["requests"] == 0
     report = (tmp_path / result["path"] / "report.md").read_text()
     assert "## Experiments\n\n1 records (0 unreadable)." in report and "No backup yet." in report

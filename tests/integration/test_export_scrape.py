@@ -65,12 +65,19 @@ def exporter():
 def prometheus(tmp_path, exporter):
     port, _ = exporter
     web_port = _free_port()
-    jobs = "".join(f"  - job_name: {job}\n    metrics_path: {path}\n    static_configs:\n"
-                   f"      - targets: ['127.0.0.1:{port}']\n" for job, path in (("om", "/metrics"), ("prom", "/prom")))  # fmt: skip
+    jobs = "".join(
+        f"  - job_name: {job}\n    metrics_path: {path}\n    static_configs:\n"
+        f"      - targets: ['127.0.0.1:{port}']\n"
+        for job, path in (("om", "/metrics"), ("prom", "/prom"))
+    )
     config = tmp_path / "prometheus.yml"
     config.write_text(f"global:\n  scrape_interval: 1s\nscrape_configs:\n{jobs}", encoding="utf-8")
-    cmd = ["prometheus", f"--config.file={config}", f"--storage.tsdb.path={tmp_path / 'data'}",
-           f"--web.listen-address=127.0.0.1:{web_port}"]  # fmt: skip
+    cmd = [
+        "prometheus",
+        f"--config.file={config}",
+        f"--storage.tsdb.path={tmp_path / 'data'}",
+        f"--web.listen-address=127.0.0.1:{web_port}",
+    ]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         yield f"http://127.0.0.1:{web_port}"
@@ -113,8 +120,10 @@ def test_a_real_prometheus_scrapes_both_formats_without_errors(prometheus, expor
         assert target["health"] == "up", target.get("lastError")
         assert target["lastError"] == ""
     assert any("application/openmetrics-text" in a for a in exporter[1])
-    for promql, want in (('devkit_operations_total{operation="chat \\"v2\\"",status="ok"}', "3"),
-                         ('devkit_operations_total{operation="embed\\\\raw",model="ünï\\nmodel"}', "4")):  # fmt: skip
+    for promql, want in (
+        ('devkit_operations_total{operation="chat \\"v2\\"",status="ok"}', "3"),
+        ('devkit_operations_total{operation="embed\\\\raw",model="ünï\\nmodel"}', "4"),
+    ):
         result = _get(f"{prometheus}/api/v1/query?query={urllib.parse.quote(promql)}")["data"]["result"]
         assert {r["metric"]["job"] for r in result} == {"om", "prom"}, promql
         assert all(r["value"][1] == want for r in result), result

@@ -35,8 +35,12 @@ def test_kill_9_while_the_flush_waits_for_the_lock_loses_no_count(tmp_path):
     Store(db).close()
     holder = sqlite3.connect(str(db), isolation_level=None, timeout=30)
     holder.execute("BEGIN IMMEDIATE")
-    app = subprocess.Popen([sys.executable, "-c", textwrap.dedent(APP)], cwd=str(tmp_path),
-                           env=clean_env({"PYTHONPATH": REPO_ROOT}), stderr=subprocess.PIPE)  # fmt: skip
+    app = subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(APP)],
+        cwd=str(tmp_path),
+        env=clean_env({"PYTHONPATH": REPO_ROOT}),
+        stderr=subprocess.PIPE,
+    )
     try:
         deadline = time.monotonic() + 60
         while not _journals(db.parent) and time.monotonic() < deadline and app.poll() is None:

@@ -186,7 +186,9 @@ def test_store_no_store_yet_ok_and_corrupt(tmp_path):
     conn.execute("PRAGMA user_version = 99")
     conn.close()
     assert run(cfg, ["store"])["store"] == (
-        "fail", f"{db}: not a usable metrics store: schema version 99 is newer than this devkit ({SCHEMA_VERSION})")  # fmt: skip
+        "fail",
+        f"{db}: not a usable metrics store: schema version 99 is newer than this devkit ({SCHEMA_VERSION})",
+    )
     with open(db, "wb") as handle:
         handle.write(b"this is not a database at all" * 200)
     status, output = run(cfg, ["store"])["store"]

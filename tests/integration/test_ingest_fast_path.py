@@ -19,10 +19,15 @@ def _lines(count, seed=5, ages=(30, 3 * 3600, 40 * 86400)):
     rng = random.Random(seed)
     out = []
     for i in range(count):
-        event = {"operation": rng.choice(["chat", "embed"]), "model": rng.choice(["a", "b", None]),
-                 "status": rng.choice(["ok", "error"]), "duration_ms": rng.choice([0, 1e-6, 3, 250.5, 9e9]),
-                 "prompt_tokens": rng.randint(0, 900), "completion_tokens": rng.randint(0, 90),
-                 "ts": NOW - rng.choice(ages) - i * 0.37}  # fmt: skip
+        event = {
+            "operation": rng.choice(["chat", "embed"]),
+            "model": rng.choice(["a", "b", None]),
+            "status": rng.choice(["ok", "error"]),
+            "duration_ms": rng.choice([0, 1e-6, 3, 250.5, 9e9]),
+            "prompt_tokens": rng.randint(0, 900),
+            "completion_tokens": rng.randint(0, 90),
+            "ts": NOW - rng.choice(ages) - i * 0.37,
+        }
         out.append((json.dumps(event) + "\n").encode())
     return out
 
@@ -61,8 +66,10 @@ def _legacy(blob):
 
 
 def _breakdown(store):
-    return sorted((row["operation"], row["model"] or "", row["count"], row["prompt_tokens"],
-                   list(row["sketch"].counts)) for row in store.breakdown())  # fmt: skip
+    return sorted(
+        (row["operation"], row["model"] or "", row["count"], row["prompt_tokens"], list(row["sketch"].counts))
+        for row in store.breakdown()
+    )
 
 
 def test_a_store_with_legacy_blobs_reads_and_merges_the_same(tmp_path):
@@ -89,8 +96,19 @@ def test_a_store_with_legacy_blobs_reads_and_merges_the_same(tmp_path):
 
 
 def _event(i, **extra):
-    return json.dumps(dict({"operation": "chat", "model": "m", "status": "ok", "duration_ms": 5,
-                            "prompt_tokens": i, "completion_tokens": 1}, **extra))  # fmt: skip
+    return json.dumps(
+        dict(
+            {
+                "operation": "chat",
+                "model": "m",
+                "status": "ok",
+                "duration_ms": 5,
+                "prompt_tokens": i,
+                "completion_tokens": 1,
+            },
+            **extra,
+        )
+    )
 
 
 def _ingest(cli, tmp_path, name, *flags):

@@ -16,8 +16,14 @@ from tests.integration._collector import Collector
 from tests.integration._store_helpers import write_config
 
 SECRET = "s3cr3t-token-value"
-EVENT = {"operation": "chat", "model": "llama3", "status": "ok", "duration_ms": 412.5, "prompt_tokens": 120,
-         "completion_tokens": 48}  # fmt: skip
+EVENT = {
+    "operation": "chat",
+    "model": "llama3",
+    "status": "ok",
+    "duration_ms": 412.5,
+    "prompt_tokens": 120,
+    "completion_tokens": 48,
+}
 
 
 @pytest.fixture
@@ -30,8 +36,16 @@ def project(tmp_path, cli):
 
 def test_push_posts_otlp_json_with_headers_and_retries_503(project, cli):
     with Collector([503, 503], headers={"Retry-After": "0"}) as stub:
-        result = cli("metrics", "push", "--otlp", stub.url, "--header", "Authorization=env:OTLP_TOKEN",
-                     "--json", env={"OTLP_TOKEN": SECRET})  # fmt: skip
+        result = cli(
+            "metrics",
+            "push",
+            "--otlp",
+            stub.url,
+            "--header",
+            "Authorization=env:OTLP_TOKEN",
+            "--json",
+            env={"OTLP_TOKEN": SECRET},
+        )
     assert result.code == 0, result
     assert [r["path"] for r in stub.requests] == ["/v1/metrics"] * 3
     last = stub.requests[-1]
@@ -60,8 +74,10 @@ def test_400_is_one_line_exit_1_without_retry_or_secrets(project, cli):
         result = cli("metrics", "push", "--otlp", stub.url, "--header", f"X-Api-Key={SECRET}")
     assert result.code == 1
     assert len(stub.requests) == 1
-    assert result.err == (f"devkit: error: {stub.url}/v1/metrics: HTTP 400 Bad Request: "
-                          '{"code": 3, "message": "bad\\nrequest"}\n')  # fmt: skip
+    assert result.err == (
+        f"devkit: error: {stub.url}/v1/metrics: HTTP 400 Bad Request: "
+        '{"code": 3, "message": "bad\\nrequest"}\n'
+    )
     assert SECRET not in result.out + result.err
 
 
@@ -69,8 +85,10 @@ def test_503_after_the_retries_is_exit_1(project, cli):
     with Collector(then=503, headers={"Retry-After": "0"}) as stub:
         result = cli("metrics", "push", "--otlp", stub.url, "--retries", "2")
     assert result.code == 1 and len(stub.requests) == 3
-    assert result.err.endswith("HTTP 503 Service Unavailable: " + '{"code": 3, "message": "bad\\nrequest"}'
-                               " (gave up after 3 attempt(s))\n")  # fmt: skip
+    assert result.err.endswith(
+        "HTTP 503 Service Unavailable: " + '{"code": 3, "message": "bad\\nrequest"}'
+        " (gave up after 3 attempt(s))\n"
+    )
     assert result.err.count("\n") == 1
 
 
@@ -93,15 +111,30 @@ def test_unreachable_collector_retries_then_fails(project, cli):
     assert "abc" not in result.err and result.err.endswith("(gave up after 2 attempt(s))\n")
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["--otlp", "ftp://x/"], "ftp://x/: not an http:// or https:// URL with a host"),
-    (["--otlp", "http://user:pw@127.0.0.1:9"], "http://127.0.0.1:9: user info in the URL is not sent"),
-    (["--otlp", "http://127.0.0.1:port"], "http://127.0.0.1:port: the port is not a number from 0 to 65535"),
-    (["--otlp", "http://127.0.0.1:9", "--header", "no-equals"], "header 'no-equals': expected NAME=VALUE"),
-    (["--otlp", "http://127.0.0.1:9", "--header", "Content-Type=x"], "header Content-Type: set by devkit itself"),
-    (["--otlp", "http://127.0.0.1:9", "--header", "A=env:NOPE_UNSET"], "environment variable NOPE_UNSET is not set"),
-    (["--otlp", "http://127.0.0.1:9", "--count", "2"], "--count: only with --every"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--otlp", "ftp://x/"], "ftp://x/: not an http:// or https:// URL with a host"),
+        (["--otlp", "http://user:pw@127.0.0.1:9"], "http://127.0.0.1:9: user info in the URL is not sent"),
+        (
+            ["--otlp", "http://127.0.0.1:port"],
+            "http://127.0.0.1:port: the port is not a number from 0 to 65535",
+        ),
+        (
+            ["--otlp", "http://127.0.0.1:9", "--header", "no-equals"],
+            "header 'no-equals': expected NAME=VALUE",
+        ),
+        (
+            ["--otlp", "http://127.0.0.1:9", "--header", "Content-Type=x"],
+            "header Content-Type: set by devkit itself",
+        ),
+        (
+            ["--otlp", "http://127.0.0.1:9", "--header", "A=env:NOPE_UNSET"],
+            "environment variable NOPE_UNSET is not set",
+        ),
+        (["--otlp", "http://127.0.0.1:9", "--count", "2"], "--count: only with --every"),
+    ],
+)
 def test_bad_arguments_are_usage_errors(project, cli, argv, message):
     result = cli("metrics", "push", *argv)
     assert result.code == 2 and message in result.err and result.err.count("\n") == 1
@@ -111,8 +144,15 @@ def test_bad_arguments_are_usage_errors(project, cli, argv, message):
 def _push_process(project, url, *extra):
     env = clean_env({"PYTHONPATH": REPO_ROOT})
     argv = [sys.executable, "-m", "devkit", "metrics", "push", "--otlp", url, *extra]
-    return subprocess.Popen(argv, cwd=str(project), env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # fmt: skip
+    return subprocess.Popen(
+        argv,
+        cwd=str(project),
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
 
 
 def _wait_for_requests(stub, proc, count):
@@ -144,8 +184,10 @@ def test_a_signal_during_the_backoff_ends_the_wait_at_once(project):
         out, err = proc.communicate(timeout=20)
         waited = time.monotonic() - started
     assert proc.returncode == 1 and out == ""
-    assert err.endswith("HTTP 503 Service Unavailable: " + '{"code": 3, "message": "bad\\nrequest"}'
-                        " (stopped after 1 attempt(s))\n")  # fmt: skip
+    assert err.endswith(
+        "HTTP 503 Service Unavailable: " + '{"code": 3, "message": "bad\\nrequest"}'
+        " (stopped after 1 attempt(s))\n"
+    )
     assert len(stub.requests) == 1 and waited < 15  # the backoff alone would wait 0.5 s, then 1 s, 2 s, ...
 
 
@@ -185,15 +227,23 @@ def test_a_server_that_does_not_speak_http_is_a_clean_error(project, cli):
         thread.join(10)
         listener.close()
     assert result.code == 1
-    assert result.err == (f"devkit: error: http://127.0.0.1:{port}/v1/metrics: not an HTTP answer: "
-                          "BadStatusLine (gave up after 2 attempt(s))\n")  # fmt: skip
+    assert result.err == (
+        f"devkit: error: http://127.0.0.1:{port}/v1/metrics: not an HTTP answer: "
+        "BadStatusLine (gave up after 2 attempt(s))\n"
+    )
 
 
 def test_retry_after_is_bounded_and_ignores_nonsense():
     from devkit.export.push import MAX_RETRY_AFTER_S, _retry_after
 
     assert [_retry_after(v) for v in ("2", "-5", "1e9", "nan", "Wed, 21 Oct 2015 07:28:00 GMT", None)] == [
-        2.0, 0.0, MAX_RETRY_AFTER_S, None, None, None]  # fmt: skip
+        2.0,
+        0.0,
+        MAX_RETRY_AFTER_S,
+        None,
+        None,
+        None,
+    ]
 
 
 class _RecordingStop:

@@ -11,21 +11,50 @@ from devkit.export.otlp import DURATION_BOUNDS_S, TOKEN_BOUNDS, metric_name, ske
 from tests.integration._store_helpers import write_config
 
 EVENTS = [
-    {"operation": "chat", "model": "llama3", "duration_ms": 15.0, "prompt_tokens": 120, "completion_tokens": 48},
-    {"operation": "chat", "model": "llama3", "duration_ms": 300.0, "prompt_tokens": 80, "completion_tokens": 12},
-    {"operation": "chat", "model": "llama3", "duration_ms": 2500.0, "prompt_tokens": 10, "completion_tokens": 900},
+    {
+        "operation": "chat",
+        "model": "llama3",
+        "duration_ms": 15.0,
+        "prompt_tokens": 120,
+        "completion_tokens": 48,
+    },
+    {
+        "operation": "chat",
+        "model": "llama3",
+        "duration_ms": 300.0,
+        "prompt_tokens": 80,
+        "completion_tokens": 12,
+    },
+    {
+        "operation": "chat",
+        "model": "llama3",
+        "duration_ms": 2500.0,
+        "prompt_tokens": 10,
+        "completion_tokens": 900,
+    },
     {"operation": "chat", "model": "llama3", "duration_ms": 95000.0, "status": "error"},
-    {"operation": "chat", "model": "gpt-4o-mini", "duration_ms": 903.1, "prompt_tokens": 300,
-     "completion_tokens": 210, "cache_hit": True},
+    {
+        "operation": "chat",
+        "model": "gpt-4o-mini",
+        "duration_ms": 903.1,
+        "prompt_tokens": 300,
+        "completion_tokens": 210,
+        "cache_hit": True,
+    },
     {"operation": "embed", "model": "nomic", "duration_ms": 35.0, "prompt_tokens": 64},
     {"operation": "lookup", "duration_ms": 0.2, "cache_hit": False},
-]  # fmt: skip
+]
 MODELS = [
     {"name": "llama3", "provider": "ollama", "url": "http://127.0.0.1:11434"},
-    {"name": "gpt-4o-mini", "provider": "openai", "url": "http://127.0.0.1:8000/v1", "price_input_per_1m": 0.15,
-     "price_output_per_1m": 0.6},
+    {
+        "name": "gpt-4o-mini",
+        "provider": "openai",
+        "url": "http://127.0.0.1:8000/v1",
+        "price_input_per_1m": 0.15,
+        "price_output_per_1m": 0.6,
+    },
     {"name": "nomic", "provider": "http", "url": "http://127.0.0.1:9/health"},
-]  # fmt: skip
+]
 
 
 def _project(tmp_path, cli):
@@ -79,16 +108,25 @@ def test_names_attributes_temporality_and_resource(tmp_path, cli):
     assert duration["unit"] == "s" and duration["histogram"]["aggregationTemporality"] == 2
     assert metrics["gen_ai.client.token.usage"]["unit"] == "{token}"
     points = {tuple(sorted(_attrs(p).items())): p for p in duration["histogram"]["dataPoints"]}
-    error = (("error.type", "_OTHER"), ("gen_ai.operation.name", "chat"), ("gen_ai.provider.name", "ollama"),
-             ("gen_ai.request.model", "llama3"))  # fmt: skip
+    error = (
+        ("error.type", "_OTHER"),
+        ("gen_ai.operation.name", "chat"),
+        ("gen_ai.provider.name", "ollama"),
+        ("gen_ai.request.model", "llama3"),
+    )
     assert error in points and points[error]["explicitBounds"] == list(DURATION_BOUNDS_S)
     assert (
         ("gen_ai.operation.name", "embed"),
         ("gen_ai.request.model", "nomic"),
     ) in points  # http: no provider
     assert (("gen_ai.operation.name", "lookup"),) in points
-    ok = points[(("gen_ai.operation.name", "chat"), ("gen_ai.provider.name", "ollama"),
-                 ("gen_ai.request.model", "llama3"))]  # fmt: skip
+    ok = points[
+        (
+            ("gen_ai.operation.name", "chat"),
+            ("gen_ai.provider.name", "ollama"),
+            ("gen_ai.request.model", "llama3"),
+        )
+    ]
     # 15 ms, 300 ms and 2.5 s land in (0.01, 0.02], (0.16, 0.32] and (1.28, 2.56].
     assert [int(n) for n in ok["bucketCounts"]] == [0, 1, 0, 0, 0, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0]
     lookups = metrics["devkit.cache.lookups"]["sum"]
@@ -139,8 +177,15 @@ def test_user_instruments_and_since_start_times():
         {"name": "app.step", "kind": "histogram", "labels": {}, "sketch": sketch, "created_ts": 100.0},
         {"name": "devkit.cost", "kind": "gauge", "labels": {}, "value": 1.0, "created_ts": 100.0},
     ]
-    row = {"operation": "chat", "model": None, "status": "ok", "count": 1, "sketch": sketch, "created_ts": 100.0,
-           "cost": 0.5}  # fmt: skip
+    row = {
+        "operation": "chat",
+        "model": None,
+        "status": "ok",
+        "count": 1,
+        "sketch": sketch,
+        "created_ts": 100.0,
+        "cost": 0.5,
+    }
     doc = export_request(
         Snapshot(300.0, since_ts=200.0, breakdown=[row], instruments=instruments, project="p")
     )
@@ -174,8 +219,16 @@ def test_the_renderer_needs_only_the_documented_snapshot_attributes():
 
     sketch = Sketch()
     sketch.add(1.5)
-    row = {"operation": "chat", "model": "m", "status": "ok", "count": 1, "prompt_tokens": 3,
-           "completion_tokens": 4, "sketch": sketch, "created_ts": 10.0}  # fmt: skip
+    row = {
+        "operation": "chat",
+        "model": "m",
+        "status": "ok",
+        "count": 1,
+        "prompt_tokens": 3,
+        "completion_tokens": 4,
+        "sketch": sketch,
+        "created_ts": 10.0,
+    }
     snapshot = SimpleNamespace(breakdown=[row], instruments=[], generated_at=20.0, project="p")
     metrics, _ = _metrics(json.loads("".join(render_otlp(snapshot))))
     assert sorted(metrics) == ["gen_ai.client.operation.duration", "gen_ai.client.token.usage"]

@@ -44,8 +44,15 @@ flush()
 """
 STREAMED = 6 + 10  # six from the app, every fourth of the forty written records
 LLM_SUMS = ("cached_prompt_tokens", "reasoning_tokens")
-MODELS = [{"name": "llama3", "provider": "ollama", "url": "http://127.0.0.1:9", "price_input_per_1m": 1.0,
-           "price_output_per_1m": 2.0}]  # fmt: skip
+MODELS = [
+    {
+        "name": "llama3",
+        "provider": "ollama",
+        "url": "http://127.0.0.1:9",
+        "price_input_per_1m": 1.0,
+        "price_output_per_1m": 2.0,
+    }
+]
 SUMS = ("requests", "errors", "prompt_tokens", "completion_tokens", "cost", "cache_hits", "cache_misses")
 
 
@@ -75,8 +82,10 @@ def project(tmp_path_factory):
         )
         for i in range(40)
     ]
-    records += [record(200 + i, now - 60, operation="summarise", model=None, duration_ms=412.0 if i else 30000.0)
-                for i in range(2)]  # fmt: skip
+    records += [
+        record(200 + i, now - 60, operation="summarise", model=None, duration_ms=412.0 if i else 30000.0)
+        for i in range(2)
+    ]
     prices = lambda m, p, c, cached=0: (p * 1.0 + c * 2.0) / 1e6 if m == "llama3" else 0.0  # noqa: E731
     with Store(os.path.join(str(root), ".devkit", "devkit.db"), prices=prices) as store:
         store.write_batch(Batch(records))
@@ -86,8 +95,16 @@ def project(tmp_path_factory):
 def _run(project, *argv):
     root, now = project
     out, err = io.StringIO(), io.StringIO()
-    ctx = Context(stdout=out, stderr=err, stdin=io.StringIO(""), env=clean_env(), cwd=str(root), clock=lambda: now,
-                  stdout_isatty=False, stderr_isatty=False)  # fmt: skip
+    ctx = Context(
+        stdout=out,
+        stderr=err,
+        stdin=io.StringIO(""),
+        env=clean_env(),
+        cwd=str(root),
+        clock=lambda: now,
+        stdout_isatty=False,
+        stderr_isatty=False,
+    )
     assert main(list(argv), ctx) == 0, err.getvalue()
     return out.getvalue()
 
@@ -114,11 +131,15 @@ def _prom_totals(samples):
             v for n, labels, v in samples if n == name and all(labels.get(k) == x for k, x in match.items())
         )
 
-    return {"requests": total("devkit_operations_total"), "errors": total("devkit_operations_total", status="error"),
-            "prompt_tokens": total("devkit_tokens_total", kind="prompt"),
-            "completion_tokens": total("devkit_tokens_total", kind="completion"), "cost": total("devkit_cost_total"),
-            "cache_hits": total("devkit_cache_lookups_total", result="hit"),
-            "cache_misses": total("devkit_cache_lookups_total", result="miss")}  # fmt: skip
+    return {
+        "requests": total("devkit_operations_total"),
+        "errors": total("devkit_operations_total", status="error"),
+        "prompt_tokens": total("devkit_tokens_total", kind="prompt"),
+        "completion_tokens": total("devkit_tokens_total", kind="completion"),
+        "cost": total("devkit_cost_total"),
+        "cache_hits": total("devkit_cache_lookups_total", result="hit"),
+        "cache_misses": total("devkit_cache_lookups_total", result="miss"),
+    }
 
 
 def _md_number(text, label):
@@ -135,13 +156,19 @@ def test_every_reader_agrees_on_every_total_and_percentile(project):
     tokens = json.loads(_run(project, "metrics", "tokens", "--json"))
     for table in ("by_model", "by_operation"):
         got = _totals_of(tokens[table])
-        _same({k: got[k] for k in ("requests", "prompt_tokens", "completion_tokens", "cost")},
-              {k: totals[k] for k in ("requests", "prompt_tokens", "completion_tokens", "cost")})  # fmt: skip
+        _same(
+            {k: got[k] for k in ("requests", "prompt_tokens", "completion_tokens", "cost")},
+            {k: totals[k] for k in ("requests", "prompt_tokens", "completion_tokens", "cost")},
+        )
     export = json.loads(_run(project, "metrics", "export", "--format", "json"))
     _same({k: export["totals"][k] for k in SUMS}, totals)
     series = export["series"]
-    _same(_totals_of([dict(r, requests=r["count"], errors=r["count"] * (r["status"] == "error")) for r in series]),
-          totals)  # fmt: skip
+    _same(
+        _totals_of(
+            [dict(r, requests=r["count"], errors=r["count"] * (r["status"] == "error")) for r in series]
+        ),
+        totals,
+    )
     for name in ("p50", "p90", "p95", "p99"):
         assert status["latency_ms"][name] == export["percentiles"][name + "_ms"]
     for fmt in ("prom", "openmetrics"):
@@ -158,8 +185,11 @@ def _key(row):
 
 
 def _check_prom_percentiles(samples, series):
-    quantiles = {(labels["operation"], labels["model"], labels["status"], labels["quantile"]): value
-                 for name, labels, value in samples if name == "devkit_operation_latency_seconds"}  # fmt: skip
+    quantiles = {
+        (labels["operation"], labels["model"], labels["status"], labels["quantile"]): value
+        for name, labels, value in samples
+        if name == "devkit_operation_latency_seconds"
+    }
     assert len(quantiles) == 4 * len(series)
     for row in series:
         for name, q in (("p50", "0.5"), ("p90", "0.9"), ("p95", "0.95"), ("p99", "0.99")):
@@ -180,8 +210,11 @@ def _check_markdown(text, status, series):
     t = status["totals"]
     assert _md_number(text, "Requests") == f"{t['requests']:,}"
     assert _md_number(text, "Errors").startswith(f"{t['errors']:,} (")
-    for label, key in (("Prompt tokens", "prompt_tokens"), ("Completion tokens", "completion_tokens"),
-                       ("Total tokens", "total_tokens")):  # fmt: skip
+    for label, key in (
+        ("Prompt tokens", "prompt_tokens"),
+        ("Completion tokens", "completion_tokens"),
+        ("Total tokens", "total_tokens"),
+    ):
         assert _md_number(text, label) == f"{t[key]:,}"
     assert _md_number(text, "Cost (USD)") == f"${t['cost']:,.4f}"
     lat = status["latency_ms"]
@@ -226,8 +259,13 @@ def test_every_reader_agrees_on_cached_reasoning_tokens_and_stream_percentiles(p
     series = export["series"]
     assert {k: export["totals"][k] for k in LLM_SUMS} == want
     assert {k: sum(r[k] for r in series) for k in LLM_SUMS} == want
-    records = [r for r in csv.DictReader(io.StringIO(_run(project, "metrics", "export", "--format", "csv"),
-                                                      newline="")) if r["record"] == "series"]  # fmt: skip
+    records = [
+        r
+        for r in csv.DictReader(
+            io.StringIO(_run(project, "metrics", "export", "--format", "csv"), newline="")
+        )
+        if r["record"] == "series"
+    ]
     assert {k: sum(int(r[k]) for r in records) for k in LLM_SUMS} == want
     by_key = {_key(dict(r, model=r["model"] or None)): r for r in records}
     rows = {(r["operation"], r["model"]): r for r in json.loads(_run(project, "metrics", "--json"))["rows"]}
@@ -260,7 +298,11 @@ def test_every_reader_agrees_on_cached_reasoning_tokens_and_stream_percentiles(p
 
 def _check_llm_prom(text, want):
     samples = _prom_samples(text, False)
-    details = {k: sum(v for n, labels, v in samples if n == "devkit_token_details_total" and labels["kind"] == k[:-7])
-               for k in LLM_SUMS}  # fmt: skip
+    details = {
+        k: sum(
+            v for n, labels, v in samples if n == "devkit_token_details_total" and labels["kind"] == k[:-7]
+        )
+        for k in LLM_SUMS
+    }
     assert details == want
     assert sum(v for n, _, v in samples if n == "devkit_time_to_first_token_seconds_count") == STREAMED

@@ -21,9 +21,14 @@ def _project(tmp_path, metrics=None):
 
 
 def _start(tmp_path, code):
-    return subprocess.Popen([sys.executable, "-c", textwrap.dedent(code)], cwd=str(tmp_path),
-                            env=clean_env({"PYTHONPATH": REPO_ROOT}), stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)  # fmt: skip
+    return subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        cwd=str(tmp_path),
+        env=clean_env({"PYTHONPATH": REPO_ROOT}),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def _run(tmp_path, code, timeout=120):

@@ -32,8 +32,14 @@ def _project(tmp_path, metrics=None):
 
 def _run(tmp_path, code, timeout=30):
     env = clean_env({"PYTHONPATH": REPO_ROOT})
-    proc = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], cwd=str(tmp_path), env=env,
-                          capture_output=True, text=True, timeout=timeout)  # fmt: skip
+    proc = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        cwd=str(tmp_path),
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
     assert proc.returncode == 0, proc.stderr
     return proc
 

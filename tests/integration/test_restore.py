@@ -55,7 +55,8 @@ def test_gnu_tar_lists_and_extracts_the_identical_tree(made):
         ["tar", "-tzf", result["path"]], capture_output=True, text=True, check=True
     ).stdout
     assert sorted(n.rstrip("/") for n in listed.split()) == sorted(
-        ["MANIFEST.json", "data"] + ["data/" + p for p in snapshot(data)])  # fmt: skip
+        ["MANIFEST.json", "data"] + ["data/" + p for p in snapshot(data)]
+    )
     out = tmp_path / "tar"
     out.mkdir()
     subprocess.run(["tar", "-xzf", result["path"], "-C", str(out)], check=True)
@@ -69,7 +70,8 @@ def test_dry_run_writes_nothing_and_only_picks_a_subtree(made):
     assert not os.path.exists(str(tmp_path / "t")) and plan["files"] == 12
     restore_backup(result["path"], str(tmp_path / "t"), str(tmp_path / "state"), only=["data/runs/deep"])
     assert sorted(snapshot(str(tmp_path / "t"))) == ["data", "data/runs", "data/runs/deep"] + [
-        f"data/runs/deep/r{i:03d}.json" for i in range(0, 12, 2)]  # fmt: skip
+        f"data/runs/deep/r{i:03d}.json" for i in range(0, 12, 2)
+    ]
 
 
 def test_a_non_empty_target_needs_force_and_the_plan_lists_changes(made):

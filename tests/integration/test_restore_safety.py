@@ -85,8 +85,11 @@ def _restore(tmp_path, members, **limits):
 
 
 def _all_files(root):
-    return sorted(os.path.relpath(os.path.join(top, n), root) for top, dirs, files in os.walk(root)
-                  for n in dirs + files)  # fmt: skip
+    return sorted(
+        os.path.relpath(os.path.join(top, n), root)
+        for top, dirs, files in os.walk(root)
+        for n in dirs + files
+    )
 
 
 @pytest.mark.parametrize("case", sorted(CRAFTED))
@@ -155,8 +158,26 @@ def test_tarfiles_data_filter_is_a_second_opinion():
     assert filter_problem(member("data/ok.json", b"{}")[0]) is None
 
 
-HOSTILE_NAMES = ["/etc/passwd", "//x", "../x", "a/../../x", "a/./../../x", "./../x", "a/b/../../../x", "a\\..\\x",
-                 "..", "a/..", "x/\x00/y", "c:/x", "a//../x", "/", ".", "", "a/\n../x", "a/" + "../" * 50 + "x"]  # fmt: skip
+HOSTILE_NAMES = [
+    "/etc/passwd",
+    "//x",
+    "../x",
+    "a/../../x",
+    "a/./../../x",
+    "./../x",
+    "a/b/../../../x",
+    "a\\..\\x",
+    "..",
+    "a/..",
+    "x/\x00/y",
+    "c:/x",
+    "a//../x",
+    "/",
+    ".",
+    "",
+    "a/\n../x",
+    "a/" + "../" * 50 + "x",
+]
 
 
 @pytest.mark.skipif(not hasattr(tarfile, "data_filter"), reason="this Python has no tarfile data filter")

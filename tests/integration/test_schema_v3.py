@@ -62,14 +62,28 @@ def test_a_version_2_store_reads_as_it_is_with_zero_llm_fields(tmp_path):
 
 def test_the_next_writer_upgrades_a_version_2_store_and_adds_to_its_sums(tmp_path):
     db = _v2_store(tmp_path)
-    streamed = record(2, NOW - 5, model="m", duration_ms=900.0, prompt=10, completion=31, cached_prompt_tokens=4,
-                      reasoning_tokens=2, ttft_ms=300.0, chunks=31)  # fmt: skip
+    streamed = record(
+        2,
+        NOW - 5,
+        model="m",
+        duration_ms=900.0,
+        prompt=10,
+        completion=31,
+        cached_prompt_tokens=4,
+        reasoning_tokens=2,
+        ttft_ms=300.0,
+        chunks=31,
+    )
     with Store(db, clock=lambda: NOW) as store:
         store.write_batch(Batch([streamed]))
         (group,) = store.breakdown()
         assert [op["id"] for op in store.recent(10)] == ["r2", "old1"]
-    assert (group["count"], group["prompt_tokens"], group["cached_prompt_tokens"], group["reasoning_tokens"]) == (
-        2, 13, 4, 2)  # fmt: skip
+    assert (
+        group["count"],
+        group["prompt_tokens"],
+        group["cached_prompt_tokens"],
+        group["reasoning_tokens"],
+    ) == (2, 13, 4, 2)
     assert group["ttft"].count == 1 and abs(group["ttft"].quantile(0.5) - 0.3) < 0.3 * 0.01
     assert abs(group["tps"].quantile(0.5) - 30 / 0.6) < 50 * 0.01
     conn = sqlite3.connect(str(db))

@@ -197,15 +197,25 @@ def test_reads_are_cached_for_a_second_and_a_write_through_the_server_forgets_th
     reader = MetricsReader(cfg, clock=lambda: NOW, monotonic=lambda: ticks[0])
     first = reader.status_json()
     with open_store(cfg) as store:
-        store.write_batch(Batch([OperationRecord("late", NOW - 1, "chat", None, "ok", 1.0, 0, 0, None, 0.0, None,
-                                                 None, None)]))  # fmt: skip
+        store.write_batch(
+            Batch(
+                [OperationRecord("late", NOW - 1, "chat", None, "ok", 1.0, 0, 0, None, 0.0, None, None, None)]
+            )
+        )
     ticks[0] = 0.9
     assert reader.status_json() is first
     ticks[0] = 1.1
     assert json.loads(reader.status_json())["totals"]["requests"] == 42
     with open_store(cfg) as store:
-        store.write_batch(Batch([OperationRecord("later", NOW - 1, "chat", None, "ok", 1.0, 0, 0, None, 0.0, None,
-                                                 None, None)]))  # fmt: skip
+        store.write_batch(
+            Batch(
+                [
+                    OperationRecord(
+                        "later", NOW - 1, "chat", None, "ok", 1.0, 0, 0, None, 0.0, None, None, None
+                    )
+                ]
+            )
+        )
     reader.forget()
     assert json.loads(reader.status_json())["totals"]["requests"] == 43
 

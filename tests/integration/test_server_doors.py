@@ -12,19 +12,34 @@ TOKEN = "s3cret-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 GOOD_EVENT = json.dumps({"operation": "chat", "duration_ms": 5, "status": "ok", "ts": NOW - 1}).encode()
 CASES = [
-    ("GET", "/", AUTH, None), ("GET", "/dashboard", AUTH, None), ("GET", "/metrics", AUTH, None),
+    ("GET", "/", AUTH, None),
+    ("GET", "/dashboard", AUTH, None),
+    ("GET", "/metrics", AUTH, None),
     ("GET", "/metrics", dict(AUTH, Accept="application/openmetrics-text; version=1.0.0"), None),
-    ("GET", "/health", {}, None), ("GET", "/health/live", {}, None), ("GET", "/health/live", AUTH, None),
-    ("GET", "/health/ready", AUTH, None), ("GET", "/health/ready", {}, None), ("GET", "/health/models", AUTH, None),
-    ("GET", "/health/storage", AUTH, None), ("GET", "/api/metrics", AUTH, None), ("GET", "/api/metrics", {}, None),
-    ("GET", "/api/timeseries?window=1h", AUTH, None), ("GET", "/api/timeseries?window=nope", AUTH, None),
-    ("GET", "/api/operations?limit=5", AUTH, None), ("GET", "/api/operations?limit=0", AUTH, None),
-    ("GET", "/api/tokens", AUTH, None), ("GET", "/api/health", AUTH, None),
-    ("POST", "/api/events", AUTH, GOOD_EVENT), ("POST", "/api/events", AUTH, b"{not json"),
+    ("GET", "/health", {}, None),
+    ("GET", "/health/live", {}, None),
+    ("GET", "/health/live", AUTH, None),
+    ("GET", "/health/ready", AUTH, None),
+    ("GET", "/health/ready", {}, None),
+    ("GET", "/health/models", AUTH, None),
+    ("GET", "/health/storage", AUTH, None),
+    ("GET", "/api/metrics", AUTH, None),
+    ("GET", "/api/metrics", {}, None),
+    ("GET", "/api/timeseries?window=1h", AUTH, None),
+    ("GET", "/api/timeseries?window=nope", AUTH, None),
+    ("GET", "/api/operations?limit=5", AUTH, None),
+    ("GET", "/api/operations?limit=0", AUTH, None),
+    ("GET", "/api/tokens", AUTH, None),
+    ("GET", "/api/health", AUTH, None),
+    ("POST", "/api/events", AUTH, GOOD_EVENT),
+    ("POST", "/api/events", AUTH, b"{not json"),
     ("POST", "/api/events", AUTH, b'[{"operation": "x", "duration_ms": -1, "status": "ok"}]'),
-    ("POST", "/api/metrics/reset", {}, b""), ("GET", "/api/events", AUTH, None), ("DELETE", "/metrics", AUTH, None),
-    ("GET", "/nowhere", AUTH, None), ("HEAD", "/health", {}, None),
-]  # fmt: skip
+    ("POST", "/api/metrics/reset", {}, b""),
+    ("GET", "/api/events", AUTH, None),
+    ("DELETE", "/metrics", AUTH, None),
+    ("GET", "/nowhere", AUTH, None),
+    ("HEAD", "/health", {}, None),
+]
 _NONCE = re.compile(rb"nonce-?[=\"']*[A-Za-z0-9_-]{20,}")
 
 

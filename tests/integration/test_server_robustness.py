@@ -64,7 +64,13 @@ def _garbage(rng):
         + rng.choice((b"/", b"/health", b"%zz", b""))
         + b" "
     )
-    return line + rng.choice((b"HTTP/1.1", b"HTTP/9.9", b"XYZ", b"")) + b"\r\nContent-Length: " + rng.choice((b"-1", b"abc", b"99999999999")) + b"\r\n\r\n"  # fmt: skip
+    return (
+        line
+        + rng.choice((b"HTTP/1.1", b"HTTP/9.9", b"XYZ", b""))
+        + b"\r\nContent-Length: "
+        + rng.choice((b"-1", b"abc", b"99999999999"))
+        + b"\r\n\r\n"
+    )
 
 
 def _send(port, payload):

@@ -40,12 +40,22 @@ def test_prometheus_scrapes_the_server_with_its_token(tmp_path):
     web = _free_port()
     with devkit.serve_in_thread(cfg, port=0) as running:
         config = tmp_path / "prometheus.yml"
-        config.write_text("global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: devkit\n"
-                          f"    authorization:\n      credentials: {TOKEN}\n"
-                          f"    static_configs:\n      - targets: ['127.0.0.1:{running.port}']\n", encoding="utf-8")  # fmt: skip
-        proc = subprocess.Popen(["prometheus", f"--config.file={config}", f"--storage.tsdb.path={tmp_path / 'tsdb'}",
-                                 f"--web.listen-address=127.0.0.1:{web}"], stdout=subprocess.DEVNULL,
-                                stderr=subprocess.DEVNULL)  # fmt: skip
+        config.write_text(
+            "global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: devkit\n"
+            f"    authorization:\n      credentials: {TOKEN}\n"
+            f"    static_configs:\n      - targets: ['127.0.0.1:{running.port}']\n",
+            encoding="utf-8",
+        )
+        proc = subprocess.Popen(
+            [
+                "prometheus",
+                f"--config.file={config}",
+                f"--storage.tsdb.path={tmp_path / 'tsdb'}",
+                f"--web.listen-address=127.0.0.1:{web}",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         try:
             deadline, result = time.monotonic() + 45, []
             while time.monotonic() < deadline and not result:

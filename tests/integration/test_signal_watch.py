@@ -31,8 +31,14 @@ APP = """
 @pytest.mark.skipif(not hasattr(signal, "pthread_kill"), reason="POSIX threads only")
 def test_a_signal_tripped_while_the_main_thread_is_blocked_in_c_still_flushes_and_ends_it(tmp_path):
     (tmp_path / "devkit.json").write_text(json.dumps({"metrics": {"flush_interval_s": 60}}))
-    proc = subprocess.run([sys.executable, "-c", textwrap.dedent(APP)], cwd=str(tmp_path), timeout=30,
-                          env=clean_env({"PYTHONPATH": REPO_ROOT}), capture_output=True, text=True)  # fmt: skip
+    proc = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(APP)],
+        cwd=str(tmp_path),
+        timeout=30,
+        env=clean_env({"PYTHONPATH": REPO_ROOT}),
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == -signal.SIGTERM, proc.stderr
     with Store(tmp_path / ".devkit" / "devkit.db") as store:
         assert store.totals()["requests"] == 1000
@@ -54,6 +60,12 @@ APP_HANDLES_ONE = """
 
 def test_a_signal_the_apps_handler_took_is_not_handled_again(tmp_path):
     (tmp_path / "devkit.json").write_text(json.dumps({"metrics": {"flush_interval_s": 60}}))
-    proc = subprocess.run([sys.executable, "-c", textwrap.dedent(APP_HANDLES_ONE)], cwd=str(tmp_path), timeout=30,
-                          env=clean_env({"PYTHONPATH": REPO_ROOT}), capture_output=True, text=True)  # fmt: skip
+    proc = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(APP_HANDLES_ONE)],
+        cwd=str(tmp_path),
+        timeout=30,
+        env=clean_env({"PYTHONPATH": REPO_ROOT}),
+        capture_output=True,
+        text=True,
+    )
     assert (proc.returncode, proc.stdout) == (0, "app handler\nstill running\n"), proc.stderr

@@ -22,8 +22,16 @@ NOW = 1_780_000_000.0
 def run_at(root, *argv):
     """Run the CLI in-process with the clock fixed at NOW; return (code, stdout, stderr)."""
     out, err = io.StringIO(), io.StringIO()
-    ctx = Context(stdout=out, stderr=err, stdin=io.StringIO(""), env=clean_env(), cwd=str(root),
-                  clock=lambda: NOW, stdout_isatty=False, stderr_isatty=False)  # fmt: skip
+    ctx = Context(
+        stdout=out,
+        stderr=err,
+        stdin=io.StringIO(""),
+        env=clean_env(),
+        cwd=str(root),
+        clock=lambda: NOW,
+        stdout_isatty=False,
+        stderr_isatty=False,
+    )
     return main(list(argv), ctx), out.getvalue(), err.getvalue()
 
 
@@ -102,8 +110,14 @@ def test_status_shows_what_the_store_could_not_keep():
     from devkit.commands.status import render
 
     ctx = Context(stdout=io.StringIO(), env={}, stdout_isatty=False)
-    info = {"path": "/s/devkit.db", "size_bytes": 2048, "operations": 7, "exists": True,
-            "operations_not_kept": 1200, "records_dropped": 2}  # fmt: skip
+    info = {
+        "path": "/s/devkit.db",
+        "size_bytes": 2048,
+        "operations": 7,
+        "exists": True,
+        "operations_not_kept": 1200,
+        "records_dropped": 2,
+    }
     lines = render(ctx, Snapshot(NOW, store=info).to_dict()).splitlines()
     assert (
         "store      /s/devkit.db   2.0 KB   7 operations   (1,200 operations not kept, 2 records dropped)"
@@ -129,10 +143,18 @@ def test_status_json_adds_models_error_types_and_the_last_health_run(screens_pro
     from tests.golden_screens.conftest import run_screen
 
     data = json.loads(run_screen(screens_project, ["status", "--json"], "80", now=SCREENS_NOW))
-    assert data["error_types"] == [{"error": "TimeoutError", "count": 4}, {"error": "RateLimitError", "count": 2},
-                                   {"error": None, "count": 1}]  # fmt: skip
-    assert data["health"] == {"status": "warn", "time": "2026-05-28T18:56:40.000Z", "ts": SCREENS_NOW - 5400,
-                              "output": "1 warning", "checks": {"pass": 2, "warn": 1}}  # fmt: skip
+    assert data["error_types"] == [
+        {"error": "TimeoutError", "count": 4},
+        {"error": "RateLimitError", "count": 2},
+        {"error": None, "count": 1},
+    ]
+    assert data["health"] == {
+        "status": "warn",
+        "time": "2026-05-28T18:56:40.000Z",
+        "ts": SCREENS_NOW - 5400,
+        "output": "1 warning",
+        "checks": {"pass": 2, "warn": 1},
+    }
     rows = {row["model"]: row for row in data["by_model"]}
     assert sorted(rows, key=str) == [None, "gpt-4o", "llama3"]
     gpt = rows["gpt-4o"]
@@ -157,8 +179,12 @@ def test_error_types_read_only_the_newest_operations(tmp_path):
     from devkit.core.records import Batch
 
     kinds = ["OldError: a", "OldError: b", "TimeoutError: c", "ok", "TimeoutError", "ValueError: d"]
-    records = [record(i, NOW - 60 + i, status="ok" if kind == "ok" else "error", error=None if kind == "ok" else kind)
-               for i, kind in enumerate(kinds)]  # fmt: skip
+    records = [
+        record(
+            i, NOW - 60 + i, status="ok" if kind == "ok" else "error", error=None if kind == "ok" else kind
+        )
+        for i, kind in enumerate(kinds)
+    ]
     with Store(tmp_path / "devkit.db", clock=lambda: NOW) as store:
         store.write_batch(Batch(records))
         assert store.error_types(newest=4) == [("TimeoutError", 2), ("ValueError", 1)]

@@ -12,8 +12,13 @@ from devkit.store import Store
 from tests.integration._store_helpers import record, write_config
 
 MODELS = [
-    {"name": "llama3", "provider": "ollama", "url": "http://127.0.0.1:9", "price_input_per_1m": 1.0,
-     "price_output_per_1m": 2.0},  # fmt: skip
+    {
+        "name": "llama3",
+        "provider": "ollama",
+        "url": "http://127.0.0.1:9",
+        "price_input_per_1m": 1.0,
+        "price_output_per_1m": 2.0,
+    },
     {"name": "gpt", "provider": "openai", "url": "http://127.0.0.1:9"},
 ]
 
@@ -26,17 +31,34 @@ def filled(tmp_path):
     records = [
         record(i, now - 600 + i, duration_ms=100.0 * (i + 1), prompt=10, completion=20) for i in range(5)
     ]
-    records += [record(10 + i, now - 7200, status="error", model=None, operation="embed", prompt=1, completion=0,
-                       cache_hit=i == 0) for i in range(3)]  # fmt: skip
+    records += [
+        record(
+            10 + i,
+            now - 7200,
+            status="error",
+            model=None,
+            operation="embed",
+            prompt=1,
+            completion=0,
+            cache_hit=i == 0,
+        )
+        for i in range(3)
+    ]
     records.append(
         record(99, now - 5, operation="chat-last", model="gpt", prompt=0, completion=0, cache_hit=False)
     )
     prices = lambda m, p, c: (p * 1.0 + c * 2.0) / 1e6 if m == "llama3" else 0.0  # noqa: E731
     with Store(tmp_path / ".devkit" / "devkit.db", prices=prices) as store:
         store.write_batch(Batch(records))
-        store.save_health({"status": "fail", "checks": {"model.llama3:responseTime": [{"status": "pass"}],
-                                                        "model.gpt:responseTime": [{"status": "fail",
-                                                                                    "output": "unreachable"}]}})  # fmt: skip
+        store.save_health(
+            {
+                "status": "fail",
+                "checks": {
+                    "model.llama3:responseTime": [{"status": "pass"}],
+                    "model.gpt:responseTime": [{"status": "fail", "output": "unreachable"}],
+                },
+            }
+        )
     return tmp_path
 
 
@@ -48,18 +70,42 @@ def _json(result):
 def test_status_json_has_every_documented_key_and_exact_values(cli, filled):
     data = _json(cli("status", "--json"))
     totals = data["totals"]
-    assert {k: totals[k] for k in ("requests", "errors", "prompt_tokens", "completion_tokens", "total_tokens",
-                                   "cache_hits", "cache_misses")} == {
-        "requests": 9, "errors": 3, "prompt_tokens": 53, "completion_tokens": 100, "total_tokens": 153,
-        "cache_hits": 1, "cache_misses": 3}  # fmt: skip
+    assert {
+        k: totals[k]
+        for k in (
+            "requests",
+            "errors",
+            "prompt_tokens",
+            "completion_tokens",
+            "total_tokens",
+            "cache_hits",
+            "cache_misses",
+        )
+    } == {
+        "requests": 9,
+        "errors": 3,
+        "prompt_tokens": 53,
+        "completion_tokens": 100,
+        "total_tokens": 153,
+        "cache_hits": 1,
+        "cache_misses": 3,
+    }
     assert totals["cost"] == pytest.approx(5 * (10 + 40) / 1e6)
     assert set(data["latency_ms"]) == {"p50", "p90", "p95", "p99"} and data["latency_ms"][
         "p99"
     ] == pytest.approx(500, rel=0.01)
     assert data["rate_per_min"] > 0 and data["since"] == "all"
     assert [op["id"] for op in data["recent"][:2]] == ["r99", "r4"]
-    assert set(data["recent"][0]) >= {"id", "ts", "operation", "model", "duration_ms", "status", "prompt_tokens",
-                                      "completion_tokens"}  # fmt: skip
+    assert set(data["recent"][0]) >= {
+        "id",
+        "ts",
+        "operation",
+        "model",
+        "duration_ms",
+        "status",
+        "prompt_tokens",
+        "completion_tokens",
+    }
     assert data["models"][0]["name"] == "llama3" and data["models"][0]["status"] == "pass"
     assert (data["models"][1]["status"], data["models"][1]["output"]) == ("fail", "unreachable")
     assert data["store"]["operations"] == 9 and data["store"]["size_bytes"] > 0
@@ -76,8 +122,7 @@ def test_since_applies_to_every_number(cli, filled):
 def test_status_text_shows_the_screen_without_colour_off_a_tty(cli, filled):
     result = cli("status")
     assert result.code == 0 and "\x1b[" not in result.out
-    for text in ("error rate 33.3%", "total 153", "last 9 operations (UTC)", "chat-last", 
-                 "9 operations"):  # fmt: skip
+    for text in ("error rate 33.3%", "total 153", "last 9 operations (UTC)", "chat-last", "9 operations"):
         assert text in result.out
     assert ["gpt", "unreachable"] in [line.split() for line in result.out.splitlines()]
 
@@ -104,7 +149,10 @@ def test_bad_since_is_a_usage_error(cli, filled):
 def test_metrics_table_and_tokens(cli, filled):
     rows = _json(cli("metrics", "--json"))["rows"]
     assert [(r["operation"], r["model"], r["count"], r["errors"]) for r in rows] == [
-        ("chat", "llama3", 5, 0), ("chat-last", "gpt", 1, 0), ("embed", None, 3, 3)]  # fmt: skip
+        ("chat", "llama3", 5, 0),
+        ("chat-last", "gpt", 1, 0),
+        ("embed", None, 3, 3),
+    ]
     assert rows[0]["p50_ms"] == pytest.approx(300, rel=0.01) and rows[0]["total_tokens"] == 150
     tokens = _json(cli("metrics", "tokens", "--json"))
     assert [(r["model"], r["total_tokens"]) for r in tokens["by_model"]] == [
@@ -118,8 +166,20 @@ def test_metrics_table_and_tokens(cli, filled):
         == "chat-last"
     )
     text = cli("metrics").out
-    assert text.splitlines()[0].split() == ["operation", "model", "count", "errors", "p50", "ms", "p95", "ms", "p99",
-                                            "ms", "tokens", "cost"]  # fmt: skip
+    assert text.splitlines()[0].split() == [
+        "operation",
+        "model",
+        "count",
+        "errors",
+        "p50",
+        "ms",
+        "p95",
+        "ms",
+        "p99",
+        "ms",
+        "tokens",
+        "cost",
+    ]
     assert "by model" in cli("metrics", "tokens").out
 
 

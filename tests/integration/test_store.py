@@ -44,8 +44,9 @@ def test_totals_are_exact_and_costs_come_from_prices(store):
     )
     store.write_batch(Batch([record(99, NOW - 5, cost=2.5)]))
     totals = store.totals()
-    assert {k: totals[k] for k in ("requests", "errors", "prompt_tokens", "completion_tokens", "total_tokens")} == {
-        "requests": 41, "errors": 10, "prompt_tokens": 101, "completion_tokens": 122, "total_tokens": 223}  # fmt: skip
+    assert {
+        k: totals[k] for k in ("requests", "errors", "prompt_tokens", "completion_tokens", "total_tokens")
+    } == {"requests": 41, "errors": 10, "prompt_tokens": 101, "completion_tokens": 122, "total_tokens": 223}
     assert (totals["cache_hits"], totals["cache_misses"]) == (30, 10)
     assert totals["cost"] == pytest.approx(30 * 0.007 + 10 * 0.001 + 2.5)
 
@@ -79,8 +80,14 @@ def test_windows_and_history(store):
     store.write_batch(batch_of(0, 6, NOW - 30, duration_ms=100.0))
     store.write_batch(batch_of(10, 4, NOW - 1200, status="error", duration_ms=300.0))
     windows = store.windows(NOW)
-    assert windows["1m"] == {"requests": 6, "errors": 0, "rate_per_min": 6.0, "p50_ms": pytest.approx(100, rel=0.01),
-                             "p95_ms": pytest.approx(100, rel=0.01), "p99_ms": pytest.approx(100, rel=0.01)}  # fmt: skip
+    assert windows["1m"] == {
+        "requests": 6,
+        "errors": 0,
+        "rate_per_min": 6.0,
+        "p50_ms": pytest.approx(100, rel=0.01),
+        "p95_ms": pytest.approx(100, rel=0.01),
+        "p99_ms": pytest.approx(100, rel=0.01),
+    }
     assert (windows["15m"]["requests"], windows["1h"]["requests"], windows["1h"]["errors"]) == (6, 10, 4)
     points = store.history(60, NOW - 3600, NOW)
     assert len(points) == 61 and sum(p["requests"] for p in points) == 10
@@ -113,12 +120,26 @@ def test_instruments_add_counters_keep_last_gauge_and_merge_histograms(store):
     first, second = Sketch(), Sketch()
     first.add(0.1)
     second.add(0.3, times=2)
-    store.write_batch(Batch([], [InstrumentDelta("hits", "counter", "Hits.", (("route", "/a"),), 2.0),
-                                 InstrumentDelta("temp", "gauge", "", (), 5.0),
-                                 InstrumentDelta("lat", "histogram", "", (), 0.0, first)]))  # fmt: skip
-    store.write_batch(Batch([], [InstrumentDelta("hits", "counter", "", (("route", "/a"),), 3.0),
-                                 InstrumentDelta("temp", "gauge", "", (), 1.0),
-                                 InstrumentDelta("lat", "histogram", "", (), 0.0, second)]))  # fmt: skip
+    store.write_batch(
+        Batch(
+            [],
+            [
+                InstrumentDelta("hits", "counter", "Hits.", (("route", "/a"),), 2.0),
+                InstrumentDelta("temp", "gauge", "", (), 5.0),
+                InstrumentDelta("lat", "histogram", "", (), 0.0, first),
+            ],
+        )
+    )
+    store.write_batch(
+        Batch(
+            [],
+            [
+                InstrumentDelta("hits", "counter", "", (("route", "/a"),), 3.0),
+                InstrumentDelta("temp", "gauge", "", (), 1.0),
+                InstrumentDelta("lat", "histogram", "", (), 0.0, second),
+            ],
+        )
+    )
     got = {i["name"]: i for i in store.instruments()}
     assert (got["hits"]["value"], got["hits"]["labels"], got["hits"]["help"]) == (
         5.0,

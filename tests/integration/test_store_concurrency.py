@@ -117,8 +117,9 @@ def test_kill_9_of_a_tracking_app_loses_at_most_the_last_flush_interval(tmp_path
     (tmp_path / "devkit.json").write_text('{"metrics": {"flush_interval_s": %s}}' % interval_s)
     env = dict(os.environ, PYTHONPATH=REPO_ROOT)
     env.pop("DEVKIT_CONFIG", None)
-    proc = subprocess.Popen([sys.executable, "-c", TRACKER], cwd=str(tmp_path), env=env, stdout=subprocess.PIPE,
-                            text=True)  # fmt: skip
+    proc = subprocess.Popen(
+        [sys.executable, "-c", TRACKER], cwd=str(tmp_path), env=env, stdout=subprocess.PIPE, text=True
+    )
     seen = []  # (when the parent read it, operations the child had recorded by then)
     started = time.monotonic()
     while time.monotonic() - started < 2.5:

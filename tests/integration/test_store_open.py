@@ -18,8 +18,14 @@ from devkit.store.schema import SCHEMA_VERSION
 from tests.conftest import REPO_ROOT, clean_env
 from tests.integration._store_helpers import record, write_config
 
-READERS = (["status"], ["metrics"], ["metrics", "tokens"], ["metrics", "export"],
-           ["metrics", "export", "--format", "csv", "--operations"], ["metrics", "export", "--format", "prom"])  # fmt: skip
+READERS = (
+    ["status"],
+    ["metrics"],
+    ["metrics", "tokens"],
+    ["metrics", "export"],
+    ["metrics", "export", "--format", "csv", "--operations"],
+    ["metrics", "export", "--format", "prom"],
+)
 # Warm up as root on a writable copy (so lazily imported modules load while /root is readable), then drop
 # to nobody and run the real command against the read-only project.
 AS_NOBODY = """
@@ -43,8 +49,11 @@ def _fill(root, count=40):
     now = time.time()
     db = os.path.join(str(root), ".devkit", "devkit.db")
     with Store(db) as store:
-        store.write_batch(Batch([record(i, now - count + i, operation=f"op{i % 5}", detail="x" * 200)
-                                 for i in range(count)]))  # fmt: skip
+        store.write_batch(
+            Batch(
+                [record(i, now - count + i, operation=f"op{i % 5}", detail="x" * 200) for i in range(count)]
+            )
+        )
     return db
 
 
@@ -100,8 +109,11 @@ def test_corruption_is_one_line_and_exit_1_on_every_reader(cli, tmp_path):
     size = os.path.getsize(db)
     with open(db, "r+b") as handle:
         handle.seek(size // 2)
-        handle.write(random.Random(3).randbytes(80 * 1024) if hasattr(random.Random, "randbytes")
-                     else bytes(random.Random(3).getrandbits(8) for _ in range(80 * 1024)))  # fmt: skip
+        handle.write(
+            random.Random(3).randbytes(80 * 1024)
+            if hasattr(random.Random, "randbytes")
+            else bytes(random.Random(3).getrandbits(8) for _ in range(80 * 1024))
+        )
     for argv in READERS:
         result = cli(*argv)
         assert result.code == 1, (argv, result)

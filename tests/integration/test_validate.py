@@ -24,8 +24,15 @@ def test_clean_project_with_a_verified_backup_is_ok(cli, tmp_path):
     )
     done = cli("validate", cwd=tmp_path)
     assert done.code == 0, done
-    assert _lines(done.out) == ["[ ok ] config", "[ ok ] json files", "[ ok ] sqlite", "[ ok ] models",
-                                "[ ok ] backup", "[ ok ] self-test", "validate: OK"]  # fmt: skip
+    assert _lines(done.out) == [
+        "[ ok ] config",
+        "[ ok ] json files",
+        "[ ok ] sqlite",
+        "[ ok ] models",
+        "[ ok ] backup",
+        "[ ok ] self-test",
+        "validate: OK",
+    ]
 
 
 def test_bad_json_and_a_corrupt_database_are_critical_and_named(cli, tmp_path):

@@ -8,12 +8,25 @@ from devkit.maintenance.manifest import build_manifest, parse_manifest
 
 ENTRIES = [
     {"path": "data", "type": "dir", "mode": 0o755, "mtime_ns": 1_700_000_000_000_000_001},
-    {"path": "data/a.json", "type": "file", "mode": 0o644, "mtime_ns": 1_700_000_000_123_456_789, "size": 2,
-     "sha256": "ab" * 32},
-    {"path": "data/db.sqlite", "type": "file", "mode": 0o600, "mtime_ns": 5, "size": 4096, "sha256": "cd" * 32,
-     "sqlite_copy": True},
+    {
+        "path": "data/a.json",
+        "type": "file",
+        "mode": 0o644,
+        "mtime_ns": 1_700_000_000_123_456_789,
+        "size": 2,
+        "sha256": "ab" * 32,
+    },
+    {
+        "path": "data/db.sqlite",
+        "type": "file",
+        "mode": 0o600,
+        "mtime_ns": 5,
+        "size": 4096,
+        "sha256": "cd" * 32,
+        "sqlite_copy": True,
+    },
     {"path": "data/latest", "type": "symlink", "mode": 0o777, "mtime_ns": 6, "target": "a.json"},
-]  # fmt: skip
+]
 
 
 def test_entries_are_written_as_columns_and_read_back_as_entries():

@@ -10,8 +10,15 @@ PLAIN = ("ts", "operation", "model", "status", "duration_ms", "prompt_tokens", "
 
 
 def _line(**fields):
-    event = {"operation": "chat", "model": "llama3", "status": "ok", "duration_ms": 12.5, "prompt_tokens": 3,
-             "completion_tokens": 4, "ts": NOW - 60}  # fmt: skip
+    event = {
+        "operation": "chat",
+        "model": "llama3",
+        "status": "ok",
+        "duration_ms": 12.5,
+        "prompt_tokens": 3,
+        "completion_tokens": 4,
+        "ts": NOW - 60,
+    }
     event.update(fields)
     return (json.dumps({k: v for k, v in event.items() if v is not ...}) + "\n").encode()
 

@@ -86,15 +86,25 @@ def test_redacted_hides_secrets_only(tmp_path):
 
 def test_redact_keeps_numbers_under_secret_like_names():
     data = {"prompt_tokens": 12, "token_budget_24h": 1000, "api_key": "", "token": None, "password": "p4ss"}
-    assert redact(data) == {"prompt_tokens": 12, "token_budget_24h": 1000, "api_key": "", "token": None,
-                            "password": "***"}  # fmt: skip
+    assert redact(data) == {
+        "prompt_tokens": 12,
+        "token_budget_24h": 1000,
+        "api_key": "",
+        "token": None,
+        "password": "***",
+    }
 
 
 @pytest.mark.parametrize(
     "model, prompt, completion, expected",
-    [("gpt", 1000, 500, 0.005), ("gpt", 1_000_000, 0, 2.0), ("gpt", None, None, 0.0), ("unknown", 1000, 1000, 0.0),
-     ("local", 1000, 1000, 0.0)],
-)  # fmt: skip
+    [
+        ("gpt", 1000, 500, 0.005),
+        ("gpt", 1_000_000, 0, 2.0),
+        ("gpt", None, None, 0.0),
+        ("unknown", 1000, 1000, 0.0),
+        ("local", 1000, 1000, 0.0),
+    ],
+)
 def test_cost(tmp_path, model, prompt, completion, expected):
     cfg = make_config(tmp_path, MODELS, {})
     assert cfg.cost(model, prompt, completion) == pytest.approx(expected)

@@ -7,8 +7,17 @@ RECENT = {t["id"]: t for t in TABLES}["table-recent"]
 
 
 def _view(**row_extra):
-    row = dict({"model": "llama3", "requests": 1200, "prompt_tokens": 5, "completion_tokens": 7, "total_tokens": 12,
-                "cost": 0.5}, **row_extra)  # fmt: skip
+    row = dict(
+        {
+            "model": "llama3",
+            "requests": 1200,
+            "prompt_tokens": 5,
+            "completion_tokens": 7,
+            "total_tokens": 12,
+            "cost": 0.5,
+        },
+        **row_extra,
+    )
     return {"tokens": {"by_model": [row]}, "status": {"recent": []}}
 
 
@@ -33,9 +42,22 @@ def test_time_to_first_token_and_tokens_per_second_show_when_the_rows_have_them(
 
 
 def test_recent_operations_escape_text_and_mark_errors():
-    view = {"status": {"recent": [{"ts": 0, "operation": "<b>x</b>", "model": None, "status": "error",
-                                   "duration_ms": 1.25, "prompt_tokens": 1, "completion_tokens": None,
-                                   "error": "E&F"}]}}  # fmt: skip
+    view = {
+        "status": {
+            "recent": [
+                {
+                    "ts": 0,
+                    "operation": "<b>x</b>",
+                    "model": None,
+                    "status": "error",
+                    "duration_ms": 1.25,
+                    "prompt_tokens": 1,
+                    "completion_tokens": None,
+                    "error": "E&F",
+                }
+            ]
+        }
+    }
     body = table_html(RECENT, view).split("<tbody>")[1]
     assert body == (
         '<tr class="err"><td>00:00:00</td><td>&lt;b&gt;x&lt;/b&gt;</td><td>-</td><td>error</td>'
@@ -44,8 +66,15 @@ def test_recent_operations_escape_text_and_mark_errors():
 
 
 def test_the_page_embeds_data_that_cannot_close_its_script_tag():
-    status = {"now": 0, "models": [], "history": [], "recent": [{"operation": "</script><script>alert(1)"}],
-              "totals": {}, "latency_ms": {}, "rate_per_min": None}  # fmt: skip
+    status = {
+        "now": 0,
+        "models": [],
+        "history": [],
+        "recent": [{"operation": "</script><script>alert(1)"}],
+        "totals": {},
+        "latency_ms": {},
+        "rate_per_min": None,
+    }
     page = render_page({"status": status, "tokens": {"by_model": []}}, "NONCE", "p</title>")
     assert "</script><script>alert(1)" not in page and "\\u003c/script\\u003e" in page
     assert "<title>devkit · p&lt;/title&gt;</title>" in page and page.count('nonce="NONCE"') == 2

@@ -14,8 +14,9 @@ from tests.conftest import REPO_ROOT, clean_env
 
 def _generated(module="devkit._docs"):
     env = clean_env({"PYTHONPATH": REPO_ROOT, "COLUMNS": "100"})
-    proc = subprocess.run([sys.executable, "-m", module], cwd=REPO_ROOT, env=env,
-                          capture_output=True, text=True, timeout=60)  # fmt: skip
+    proc = subprocess.run(
+        [sys.executable, "-m", module], cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
     assert proc.returncode == 0, proc.stderr
     return proc.stdout
 

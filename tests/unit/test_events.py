@@ -7,17 +7,41 @@ import pytest
 from devkit.core.events import EventError, parse_event, read_events, validate_event
 from devkit.errors import ValidationError
 
-GOOD = {"operation": "chat", "model": "llama3", "duration_ms": 12.5, "status": "ok", "prompt_tokens": 3,
-        "completion_tokens": 7, "cache_hit": True, "error": None, "ts": 1700000000.5, "labels": {"team": "a"}}  # fmt: skip
+GOOD = {
+    "operation": "chat",
+    "model": "llama3",
+    "duration_ms": 12.5,
+    "status": "ok",
+    "prompt_tokens": 3,
+    "completion_tokens": 7,
+    "cache_hit": True,
+    "error": None,
+    "ts": 1700000000.5,
+    "labels": {"team": "a"},
+}
 
 
 def test_a_full_event_becomes_a_record_with_every_field():
     record = validate_event(dict(GOOD, id="abc", detail="short"))
-    assert record.to_dict() == {"id": "abc", "ts": 1700000000.5, "operation": "chat", "model": "llama3",
-                                "status": "ok", "duration_ms": 12.5, "prompt_tokens": 3, "completion_tokens": 7,
-                                "cache_hit": True, "cost": 0.0, "error": None, "detail": "short",
-                                "labels": {"team": "a"}, "cached_prompt_tokens": 0, "reasoning_tokens": 0,
-                                "ttft_ms": None, "chunks": None}  # fmt: skip
+    assert record.to_dict() == {
+        "id": "abc",
+        "ts": 1700000000.5,
+        "operation": "chat",
+        "model": "llama3",
+        "status": "ok",
+        "duration_ms": 12.5,
+        "prompt_tokens": 3,
+        "completion_tokens": 7,
+        "cache_hit": True,
+        "cost": 0.0,
+        "error": None,
+        "detail": "short",
+        "labels": {"team": "a"},
+        "cached_prompt_tokens": 0,
+        "reasoning_tokens": 0,
+        "ttft_ms": None,
+        "chunks": None,
+    }
 
 
 def test_optional_fields_get_defaults_and_ts_comes_from_now():

@@ -51,8 +51,12 @@ def test_each_rule_reports_a_violation(tmp_path):
     )
     (tmp_path / "devkit").mkdir()
     (tmp_path / "devkit" / "bad.py").write_text(source)
-    proc = subprocess.run([sys.executable, os.path.join(REPO_ROOT, "bin", "house-rules"), str(tmp_path)],
-                          capture_output=True, text=True, timeout=60)  # fmt: skip
+    proc = subprocess.run(
+        [sys.executable, os.path.join(REPO_ROOT, "bin", "house-rules"), str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 1
     assert proc.stdout.splitlines() == [
         "devkit/bad.py:1: imports requests, which is not in the standard library",

@@ -10,8 +10,9 @@ from devkit.errors import UsageError, UsageShapeError
 from devkit.llm import Usage, cost_of, find_usage, parse_usage
 
 DATA = os.path.join(os.path.dirname(os.path.dirname(__file__)), "data", "usage")
-CASES = sorted(p for p in glob.glob(os.path.join(DATA, "*")) if not p.endswith(".expected.json")
-               and os.path.isfile(p))  # fmt: skip
+CASES = sorted(
+    p for p in glob.glob(os.path.join(DATA, "*")) if not p.endswith(".expected.json") and os.path.isfile(p)
+)
 INVALID = sorted(glob.glob(os.path.join(DATA, "invalid", "*.json")))
 
 
@@ -31,9 +32,19 @@ def _assert_usage_equal(got, want):
 
 def test_every_documented_shape_has_a_fixture():
     names = {os.path.basename(p).split(".")[0] for p in CASES}
-    assert {"ollama_chat", "ollama_chat_stream", "ollama_generate", "openai_chat", "openai_chat_cached",
-            "openai_chat_stream", "openai_chat_stream_final_chunk", "openai_embeddings", "llamacpp_completion",
-            "llamacpp_chat", "vllm_chat"} <= names  # fmt: skip
+    assert {
+        "ollama_chat",
+        "ollama_chat_stream",
+        "ollama_generate",
+        "openai_chat",
+        "openai_chat_cached",
+        "openai_chat_stream",
+        "openai_chat_stream_final_chunk",
+        "openai_embeddings",
+        "llamacpp_completion",
+        "llamacpp_chat",
+        "vllm_chat",
+    } <= names
 
 
 @pytest.mark.parametrize("path", CASES, ids=os.path.basename)

@@ -8,10 +8,15 @@ import pytest
 from devkit.maintenance.tarstream import TarStream, ustar_header
 
 
-@pytest.mark.parametrize("name,kind,mode,size,link", [
-    ("data/x.json", tarfile.REGTYPE, 0o644, 123, ""), ("data", tarfile.DIRTYPE, 0o750, 0, ""),
-    ("data/latest", tarfile.SYMTYPE, 0o777, 0, "runs/r1.json"), ("e", tarfile.REGTYPE, 0o1600, 0, ""),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "name,kind,mode,size,link",
+    [
+        ("data/x.json", tarfile.REGTYPE, 0o644, 123, ""),
+        ("data", tarfile.DIRTYPE, 0o750, 0, ""),
+        ("data/latest", tarfile.SYMTYPE, 0o777, 0, "runs/r1.json"),
+        ("e", tarfile.REGTYPE, 0o1600, 0, ""),
+    ],
+)
 def test_ustar_header_is_byte_for_byte_what_tarfile_writes(name, kind, mode, size, link):
     info = tarfile.TarInfo(name)
     info.type, info.mode, info.size, info.mtime, info.linkname, info.uid, info.gid = (
@@ -24,7 +29,8 @@ def test_ustar_header_is_byte_for_byte_what_tarfile_writes(name, kind, mode, siz
         100,
     )
     assert ustar_header(name, kind, mode, 1000, 100, size, 1_700_000_001, link) == info.tobuf(
-        tarfile.PAX_FORMAT, "utf-8", "surrogateescape")  # fmt: skip
+        tarfile.PAX_FORMAT, "utf-8", "surrogateescape"
+    )
 
 
 def test_ustar_header_declines_what_ustar_cannot_hold():

@@ -17,9 +17,20 @@ from devkit.store.codec import operation_dict
 @pytest.fixture
 def recorded(tmp_path, monkeypatch):
     """Run the test with the flusher held back; ``recorded()`` drains what track() queued."""
-    (tmp_path / "devkit.json").write_text(json.dumps({"models": [
-        {"name": "llama3", "url": "http://127.0.0.1:9", "price_input_per_1m": 2.0, "price_output_per_1m": 10.0}
-    ]}))  # fmt: skip
+    (tmp_path / "devkit.json").write_text(
+        json.dumps(
+            {
+                "models": [
+                    {
+                        "name": "llama3",
+                        "url": "http://127.0.0.1:9",
+                        "price_input_per_1m": 2.0,
+                        "price_output_per_1m": 10.0,
+                    }
+                ]
+            }
+        )
+    )
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("DEVKIT_CONFIG", raising=False)
     settings.forget()
@@ -58,7 +69,12 @@ def test_an_exception_marks_the_operation_error_and_propagates(recorded):
             raise KeyError("missing")
     (record,) = recorded()
     assert (record.status, record.error, record.cache_hit, record.model, record.cost) == (
-        "error", "KeyError", True, None, 0.0)  # fmt: skip
+        "error",
+        "KeyError",
+        True,
+        None,
+        0.0,
+    )
 
 
 def test_decorator_tracks_each_call_and_keeps_the_return_value(recorded):

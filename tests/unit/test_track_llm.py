@@ -15,10 +15,16 @@ from devkit.metrics import track as track_module
 from devkit.metrics.recorder import RECORDER
 
 DATA = os.path.join(os.path.dirname(os.path.dirname(__file__)), "data", "usage")
-FIXTURES = sorted(p for p in glob.glob(os.path.join(DATA, "*")) if not p.endswith(".expected.json")
-                  and os.path.isfile(p))  # fmt: skip
-PRICED = {"name": "llama3", "url": "http://127.0.0.1:9", "price_input_per_1m": 2.0, "price_output_per_1m": 10.0,
-          "price_cached_input_per_1m": 0.5}  # fmt: skip
+FIXTURES = sorted(
+    p for p in glob.glob(os.path.join(DATA, "*")) if not p.endswith(".expected.json") and os.path.isfile(p)
+)
+PRICED = {
+    "name": "llama3",
+    "url": "http://127.0.0.1:9",
+    "price_input_per_1m": 2.0,
+    "price_output_per_1m": 10.0,
+    "price_cached_input_per_1m": 0.5,
+}
 
 
 @pytest.fixture
@@ -62,8 +68,12 @@ def test_usage_of_every_fixture_records_every_count(drained, path):
         op.usage(_read(path))
     batch = drained()
     (row,), (agg,) = batch.rows, batch.aggregates.values()
-    stored = {"prompt_tokens": row[6], "completion_tokens": row[7], "cached_prompt_tokens": row[13],
-              "reasoning_tokens": row[14]}  # fmt: skip
+    stored = {
+        "prompt_tokens": row[6],
+        "completion_tokens": row[7],
+        "cached_prompt_tokens": row[13],
+        "reasoning_tokens": row[14],
+    }
     assert stored == {k: want[k] for k in stored}
     assert (agg.prompt, agg.completion, agg.cached, agg.reasoning) == tuple(stored.values())
 
@@ -142,8 +152,17 @@ def test_operations_that_do_not_stream_keep_no_stream_values(drained):
 
 
 def test_ingest_events_carry_the_llm_fields_and_refuse_parts_bigger_than_their_whole():
-    event = {"operation": "chat", "duration_ms": 900.0, "status": "ok", "prompt_tokens": 10, "completion_tokens": 30,
-             "cached_prompt_tokens": 4, "reasoning_tokens": 5, "ttft_ms": 300.0, "chunks": 30}  # fmt: skip
+    event = {
+        "operation": "chat",
+        "duration_ms": 900.0,
+        "status": "ok",
+        "prompt_tokens": 10,
+        "completion_tokens": 30,
+        "cached_prompt_tokens": 4,
+        "reasoning_tokens": 5,
+        "ttft_ms": 300.0,
+        "chunks": 30,
+    }
     record = validate_event(event, now=1.8e9)
     assert (record.cached_prompt_tokens, record.reasoning_tokens, record.ttft_ms, record.chunks) == (
         4,
@@ -151,8 +170,14 @@ def test_ingest_events_carry_the_llm_fields_and_refuse_parts_bigger_than_their_w
         300.0,
         30,
     )
-    for field, value in (("cached_prompt_tokens", 11), ("reasoning_tokens", 31), ("ttft_ms", 901.0), ("chunks", 0),
-                         ("ttft_ms", -1), ("chunks", 2.5)):  # fmt: skip
+    for field, value in (
+        ("cached_prompt_tokens", 11),
+        ("reasoning_tokens", 31),
+        ("ttft_ms", 901.0),
+        ("chunks", 0),
+        ("ttft_ms", -1),
+        ("chunks", 2.5),
+    ):
         with pytest.raises(EventError, match=field):
             validate_event(dict(event, **{field: value}), now=1.8e9)
     with pytest.raises(EventError, match="chunks"):
