@@ -54,19 +54,26 @@ _LLM_UPDATES = "".join(
     )
     for name in (None,) + STREAM_DISTS
 )
-_UPSERT_AGGREGATE = f"""
+_UPSERT_BASE = """
 INSERT INTO aggregates (epoch, res, bucket, operation, model, status, count, prompt_tokens,
-    completion_tokens, cost, cache_hits, cache_misses, dur_sum, dur_min, dur_max, sketch, created_ts, last_ts,
-    {", ".join(_LLM_COLUMNS)})
-VALUES ({",".join("?" * (18 + len(_LLM_COLUMNS)))})
+    completion_tokens, cost, cache_hits, cache_misses, dur_sum, dur_min, dur_max, sketch, created_ts, last_ts{columns})
+VALUES ({marks})
 ON CONFLICT (epoch, res, bucket, operation, model, status) DO UPDATE SET
     count = count + excluded.count, prompt_tokens = prompt_tokens + excluded.prompt_tokens,
     completion_tokens = completion_tokens + excluded.completion_tokens, cost = cost + excluded.cost,
     cache_hits = cache_hits + excluded.cache_hits, cache_misses = cache_misses + excluded.cache_misses,
     dur_sum = dur_sum + excluded.dur_sum, dur_min = min(dur_min, excluded.dur_min),
     dur_max = max(dur_max, excluded.dur_max), sketch = devkit_merge(sketch, excluded.sketch),
-    created_ts = min(created_ts, excluded.created_ts), last_ts = max(last_ts, excluded.last_ts){_LLM_UPDATES}
+    created_ts = min(created_ts, excluded.created_ts), last_ts = max(last_ts, excluded.last_ts){updates}
 """
+_UPSERT_AGGREGATE = _UPSERT_BASE.format(
+    columns=", " + ", ".join(_LLM_COLUMNS),
+    marks=",".join("?" * (18 + len(_LLM_COLUMNS))),
+    updates=_LLM_UPDATES,
+)
+# Rows without LLM values leave those columns to their defaults (the values _dist_fields gives for none):
+# 17 fewer parameters to bind and no sketch merge to call on a conflict.
+_UPSERT_AGGREGATE_PLAIN = _UPSERT_BASE.format(columns="", marks=",".join("?" * 18), updates="")
 _UPSERT_INSTRUMENT = """
 INSERT INTO instruments (epoch, name, labels, kind, help, value, sketch, dur_sum, dur_min, dur_max,
     count, created_ts, updated_ts) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)
@@ -168,32 +175,29 @@ def _dist_fields(dist):
 
 
 def aggregate_rows(epoch, rolled):
-    """Parameter tuples for the aggregate upsert from rolled-up groups."""
+    """(rows without LLM values, rows with them): parameter tuples for ``_UPSERT_AGGREGATE_PLAIN`` and
+    ``_UPSERT_AGGREGATE`` from rolled-up groups."""
+    plain, full = [], []
     # In key order: rows then fill pages one after another instead of splitting them (a denser store).
     for (res, bucket, operation, model, status), g in sorted(rolled.items(), key=_first):
-        blob = pack_slots(sorted(g.slots.items()))
-        yield (
-            epoch,
-            res,
-            bucket,
-            operation,
-            model,
-            status,
-            g.count,
-            g.prompt,
-            g.completion,
-            g.cost,
-            g.hits,
-            g.misses,
-            g.dsum,
-            g.dmin,
-            g.dmax,
-            blob,
-            g.first,
-            g.last,
-            g.cached,
-            g.reasoning,
-        ) + _dist_fields(g.ttft) + _dist_fields(g.tpot) + _dist_fields(g.tps)
+        row = _base_row(epoch, res, bucket, operation, model, status, g)
+        if g.ttft is None and g.tpot is None and g.tps is None and not g.cached and not g.reasoning:
+            plain.append(row)
+        else:
+            full.append(
+                row
+                + (g.cached, g.reasoning)
+                + _dist_fields(g.ttft)
+                + _dist_fields(g.tpot)
+                + _dist_fields(g.tps)
+            )
+    return plain, full
+
+
+def _base_row(epoch, res, bucket, operation, model, status, g):
+    blob = pack_slots(sorted(g.slots.items()))
+    head = (epoch, res, bucket, operation, model, status, g.count, g.prompt, g.completion, g.cost, g.hits)
+    return head + (g.misses, g.dsum, g.dmin, g.dmax, blob, g.first, g.last)
 
 
 def _first(item):
@@ -275,7 +279,9 @@ def _write_once(conn, batch, prices, counters, now, spill_name, cursor, stats, c
     # Rows from spill files of older versions lack the LLM columns: they were not streamed.
     recorded = [row + (0, 0, None, None)[len(row) - 13 :] if len(row) < 17 else row for row in batch.rows]
     _insert_operations(conn, epoch, seqs, plain, rows + recorded, batch.plain)
-    conn.executemany(_UPSERT_AGGREGATE, aggregate_rows(epoch, rolled))
+    plain_rows, full_rows = aggregate_rows(epoch, rolled)
+    conn.executemany(_UPSERT_AGGREGATE_PLAIN, plain_rows)
+    conn.executemany(_UPSERT_AGGREGATE, full_rows)
     conn.executemany(_UPSERT_INSTRUMENT, instrument_rows(epoch, batch.instruments, now))
     for key, value in dict(counters, series_overflowed=overflowed).items():
         if value:
