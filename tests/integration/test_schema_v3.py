@@ -3,6 +3,7 @@
 import sqlite3
 
 from devkit.core.records import Batch
+from devkit.core.rollup import fold
 from devkit.store import Store
 from devkit.store.schema import SCHEMA_VERSION
 from tests.integration._store_helpers import record
@@ -89,3 +90,26 @@ def test_the_next_writer_upgrades_a_version_2_store_and_adds_to_its_sums(tmp_pat
     conn = sqlite3.connect(str(db))
     assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
     conn.close()
+
+
+def _series(ts, seconds, cached=0, ttft_s=None):
+    groups = {}
+    agg = fold(groups, ts, "chat", "m", "ok", seconds, 5, 7, None, 0.0)
+    if cached or ttft_s is not None:
+        agg.add_llm(cached, 0, None if ttft_s is None else (ttft_s, None, None))
+    return Batch(aggregates=groups)
+
+
+def test_plain_and_llm_rows_of_one_series_add_up_in_either_order(tmp_path):
+    # Rows without LLM values take a shorter upsert: it must neither drop nor reset the LLM sums.
+    for order in ((0.2, 0.05), (None, 0.2), (0.2, None)):
+        with Store(str(tmp_path / f"order-{order}.db")) as store:
+            for i, ttft in enumerate(order):
+                store.write_batch(_series(NOW - 30 + i, 0.5, cached=3 if ttft else 0, ttft_s=ttft))
+            (row,) = store.breakdown()
+        streamed = [t for t in order if t is not None]
+        assert (row["count"], row["prompt_tokens"], row["cached_prompt_tokens"]) == (2, 10, 3 * len(streamed))
+        sketch = row["ttft"]
+        assert (sketch.count if sketch else 0) == len(streamed)
+        if streamed:
+            assert (sketch.min, sketch.max) == (min(streamed), max(streamed))
