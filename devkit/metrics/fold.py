@@ -78,7 +78,7 @@ def series_costs(cost_of, model, prompts, completions):
 
 
 def fold_series(groups, key, columns, cost_of):
-    """Fold one series' columns into ``groups`` (status ``ok``); return the per-row costs."""
+    """Fold one series' columns into ``groups`` (status ``ok``); return (per-row costs, whether any streamed)."""
     ts, seconds, _operations, models, prompts, completions, ttfts = columns
     total, costs = series_costs(cost_of, models[0], prompts, completions)
     group_key = key + ("ok",)
@@ -86,9 +86,10 @@ def fold_series(groups, key, columns, cost_of):
     if group is None:
         group = groups[group_key] = Aggregate(ts[0])
     group.add_columns(ts, seconds, prompts, completions, total)
-    if streamed(columns):
+    any_streamed = streamed(columns)
+    if any_streamed:
         _fold_first_tokens(group, seconds, completions, ttfts)
-    return costs
+    return costs, any_streamed
 
 
 def _fold_first_tokens(group, seconds, completions, ttfts):

@@ -179,12 +179,10 @@ class Recorder:
     def _fold_plain(self, entries, cost_of, low, high):
         series, bad = _fold_columns.by_series(entries, low, high)
         for entry in bad:
-            self._drop(
-                entry[2], ValueError(f"ts {entry[0]!r} is not unix seconds from 2000 to 5 minutes from now")
-            )
+            self._drop(entry[2], _bad_ts(entry[0]))
         for key, columns in series.items():
             try:
-                costs = _fold_columns.fold_series(self._groups, key, columns, cost_of)
+                costs, any_streamed = _fold_columns.fold_series(self._groups, key, columns, cost_of)
             except Exception as exc:  # a broken price: only the entries at fault are lost
                 if len(columns[0]) == 1:
                     self._drop(key[1], exc)
@@ -192,11 +190,11 @@ class Recorder:
                     for entry in zip(*columns):
                         self._fold_plain([entry], cost_of, low, high)
                 continue
-            self._keep_rows(columns, costs)
+            self._keep_rows(columns, costs, any_streamed)
 
-    def _keep_rows(self, columns, costs):
+    def _keep_rows(self, columns, costs, any_streamed):
         room = max(0, self.max_rows - len(self._rows) - len(self._plain))
-        if _fold_columns.streamed(columns):
+        if any_streamed:
             rows = _fold_columns.streamed_rows(columns, costs, room)
             self._rows += rows
         else:
@@ -211,7 +209,7 @@ class Recorder:
             ts, model = item.ts, item.model
             prompt, completion = item.prompt_tokens, item.completion_tokens
             if not low <= ts <= high:
-                raise ValueError(f"ts {ts!r} is not unix seconds from 2000 to 5 minutes from now")
+                raise _bad_ts(ts)
             cost = cost_of(model, prompt, completion, item.llm) if prompt or completion else 0.0
             status = "error" if item.error else "ok"
             row = item.row(cost, status) if len(self._rows) + len(self._plain) < self.max_rows else None
@@ -363,6 +361,10 @@ def _combine(merged, delta):
         seen.value = delta.value
     elif delta.sketch is not None:
         seen.sketch = seen.sketch.merge(delta.sketch) if seen.sketch is not None else delta.sketch
+
+
+def _bad_ts(ts):
+    return ValueError(f"ts {ts!r} is not unix seconds from 2000 to 5 minutes from now")
 
 
 def _llm_fields(item):
