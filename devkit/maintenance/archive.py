@@ -252,6 +252,16 @@ class GzipReader:
             return self.buffer
         return memoryview(self.buffer)[start : self.offset]
 
+    def take(self, size):
+        """The next ``size`` bytes as a memoryview when the inflated block in hand holds them all
+        (no copy, no join: small members), else None and nothing is consumed."""
+        start = self.offset
+        end = start + size
+        if end > len(self.buffer):
+            return None
+        self.offset = end
+        return memoryview(self.buffer)[start:end]
+
     def finish(self):
         """Read and check the rest of the stream; raise ValueError when it is damaged, cut off, or
         holds more than a tar's end padding after the archive's end (a bomb of trailing zeros)."""

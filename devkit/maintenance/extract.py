@@ -127,7 +127,7 @@ def _write_file(stream, info, dst, entry):
     digest = hashlib.sha256()
     fd = os.open(dst, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, 0o600)
     with os.fdopen(fd, "wb", buffering=0) as out:
-        for chunk in stream.chunks(info):
+        for chunk in stream.pieces(info):
             digest.update(chunk)
             out.write(chunk)
         os.fchmod(fd, (info.mode if entry is None else entry.get("mode", info.mode)) & 0o1777)

@@ -21,6 +21,10 @@ MAX_EXTENSION_BYTES = 1 << 20
 # device numbers), prefix; the last 12 bytes are unused.
 _FIELDS = struct.Struct("100s8s8s8s12s12s8s1s100s8s80x155s12x")
 _KIND_FIX = {tarfile.AREGTYPE: tarfile.REGTYPE, tarfile.CONTTYPE: tarfile.REGTYPE}
+# The fields up to the magic: all a usual header (ustar, zeros after the magic) holds.
+_PLAIN_FIELDS = struct.Struct("100s8s8s8s12s12s8s1s100s8s")
+_USTAR_SUM = sum(_USTAR)
+_PLAIN_KINDS = frozenset((tarfile.REGTYPE, tarfile.DIRTYPE, tarfile.SYMTYPE, tarfile.LNKTYPE))
 
 
 def ustar_header(name, kind, mode, uid, gid, size, mtime, linkname=""):
@@ -64,6 +68,46 @@ def _numbers(*fields):
         return [_number(field) for field in fields]
 
 
+def _unsigned_sum(block, name, linkname):
+    # The header's byte sum with the checksum field as spaces. NUL bytes add nothing, so the usual
+    # header (short names, nothing past the magic) sums a few dozen bytes instead of 512.
+    if block[265:] != _AFTER_USTAR:
+        return sum(block) - sum(block[148:156]) + 256
+    return (
+        sum(name.rstrip(b"\0"))
+        + sum(block[100:148])
+        + 256
+        + block[156]
+        + sum(linkname.rstrip(b"\0"))
+        + sum(block[257:265])
+    )
+
+
+def _plain_header(block):
+    # The usual header of our own archives, parsed in one go; None sends anything else (pax or
+    # GNU records, a prefix, owner names, base-256 numbers, a bad checksum) to the full parser.
+    if block[265:] != _AFTER_USTAR:
+        return None
+    name, mode, uid, gid, size, mtime, stored, kind, linkname, magic = _PLAIN_FIELDS.unpack_from(block)
+    if magic != _USTAR or kind not in _PLAIN_KINDS:
+        return None
+    try:
+        mode, uid, gid, size, mtime, stored = [
+            int(field.split(b"\0", 1)[0], 8) for field in (mode, uid, gid, size, mtime, stored)
+        ]
+    except ValueError:
+        return None
+    head = sum(name.rstrip(b"\0")) + sum(block[100:148]) + kind[0] + sum(linkname.rstrip(b"\0"))
+    if stored != head + 256 + _USTAR_SUM:
+        return None
+    info = tarfile.TarInfo(name.split(b"\0", 1)[0].decode("utf-8", "surrogateescape"))
+    info.type, info.mode, info.uid, info.gid, info.size, info.mtime = kind, mode, uid, gid, size, mtime
+    info.linkname = linkname.split(b"\0", 1)[0].decode("utf-8", "surrogateescape")
+    if kind == tarfile.DIRTYPE:
+        info.name = info.name.rstrip("/")
+    return info
+
+
 def _signed_sum(block):
     # Some old tars summed the header as signed bytes; tarfile accepts both, so do we.
     return sum(struct.unpack_from("148b8x356b", block)) + 256
@@ -94,6 +138,8 @@ class TarStream:
     def __init__(self, reader, chunk_size):
         self.reader, self.chunk_size = reader, chunk_size
         self.unread = 0
+        # A reader that can hand over what it already holds lets small members skip the chunk loop.
+        self._take = getattr(reader, "take", None)
 
     def _exact(self, size):
         data = self.reader.read(size)
@@ -102,8 +148,27 @@ class TarStream:
         return data
 
     def _skip_rest(self):
+        if self._take is not None and self._take(self.unread) is not None:
+            self.unread = 0
+            return
         while self.unread:
             self.unread -= len(self._exact(min(self.unread, self.chunk_size)))
+
+    def data(self, info):
+        """All the data of ``info`` (the member just returned, nothing of it read yet) in one piece when
+        the reader already holds it, padding skipped; else None and ``chunks(info)`` reads it."""
+        if self._take is None or self.unread != info.size + (-info.size % BLOCK):
+            return None
+        whole = self._take(self.unread)
+        if whole is None:
+            return None
+        self.unread = 0
+        return whole[: info.size]
+
+    def pieces(self, info):
+        """The data of ``info`` (the member just returned): one piece when the reader holds it all, else chunks."""
+        whole = self.data(info)
+        return (whole,) if whole is not None else self.chunks(info)
 
     def chunks(self, info):
         """The data of ``info`` (the member just returned), in chunks, then its padding is skipped."""
@@ -124,7 +189,7 @@ class TarStream:
             block = self._exact(BLOCK)
             if block == _ZERO_BLOCK:
                 return
-            info = self._header(block, extra)
+            info = (not extra and _plain_header(block)) or self._header(block, extra)
             if info.type in (
                 tarfile.XHDTYPE,
                 tarfile.XGLTYPE,
@@ -153,7 +218,7 @@ class TarStream:
     def _header(block, extra):
         name, mode, uid, gid, size, mtime, stored, kind, linkname, magic, prefix = _FIELDS.unpack(block)
         stored = _number(stored)
-        if stored != sum(block) - sum(block[148:156]) + 256 and stored != _signed_sum(block):
+        if stored != _unsigned_sum(block, name, linkname) and stored != _signed_sum(block):
             raise ValueError("a tar header is damaged (bad checksum)")
         name = _text(name)
         if magic == _USTAR and prefix[0] != 0:

@@ -80,7 +80,7 @@ def _facts(stream, info, hash_data):
     facts = {"type": member_type(info), "size": info.size, "mode": info.mode}
     if info.isfile() and hash_data:
         digest = hashlib.sha256()
-        for chunk in stream.chunks(info):
+        for chunk in stream.pieces(info):
             digest.update(chunk)
         facts["sha256"] = digest.hexdigest()
     return facts
