@@ -114,14 +114,32 @@ class Batch:
     ``operations`` are OperationRecords the writer folds itself (ingest); the recorder hands over
     ``aggregates`` already folded at 10 s ({(bucket, operation, model, status): Aggregate}) and raw
     ``rows`` (store column tuples) and ``plain`` rows (``(ts, operation, model, status, duration_ms,
-    prompt_tokens, completion_tokens, cost)``: the columns most operations fill), plus how many raw rows
-    it ``not_kept`` and bad records it ``dropped``.
+    prompt_tokens, completion_tokens, cost)``: the columns most operations fill) and ``streamed`` rows
+    (the same plus ``ttft_ms, chunks``), plus how many raw rows it ``not_kept`` and bad records it
+    ``dropped``.
     """
 
-    __slots__ = ("operations", "instruments", "aggregates", "rows", "not_kept", "dropped", "plain")
+    __slots__ = (
+        "operations",
+        "instruments",
+        "aggregates",
+        "rows",
+        "not_kept",
+        "dropped",
+        "plain",
+        "streamed",
+    )
 
     def __init__(
-        self, operations=(), instruments=(), aggregates=None, rows=(), not_kept=0, dropped=0, plain=()
+        self,
+        operations=(),
+        instruments=(),
+        aggregates=None,
+        rows=(),
+        not_kept=0,
+        dropped=0,
+        plain=(),
+        streamed=(),
     ):
         self.operations = list(operations)
         self.instruments = list(instruments)
@@ -130,6 +148,7 @@ class Batch:
         self.not_kept = not_kept
         self.dropped = dropped
         self.plain = list(plain)
+        self.streamed = list(streamed)
 
     def __bool__(self):
         return bool(
@@ -138,14 +157,17 @@ class Batch:
             or self.aggregates
             or self.rows
             or self.plain
+            or self.streamed
             or self.not_kept
             or self.dropped
         )
 
 
 def full_row(plain):
-    """The 17-column store row (as ``Operation.row()`` makes, no id) of one of a Batch's ``plain`` rows."""
-    ts, operation, model, status, millis, prompt, completion, cost = plain
+    """The 17-column store row (as ``Operation.row()`` makes, no id) of one of a Batch's ``plain`` or
+    ``streamed`` rows."""
+    ts, operation, model, status, millis, prompt, completion, cost = plain[:8]
+    ttft_ms, chunks = plain[8:] or (None, None)
     return (
         None,
         ts,
@@ -162,6 +184,6 @@ def full_row(plain):
         None,
         0,
         0,
-        None,
-        None,
+        ttft_ms,
+        chunks,
     )

@@ -122,7 +122,8 @@ def plain_rows(columns, costs, room):
 
 
 def streamed_rows(columns, costs, room):
-    """At most ``room`` full store rows (as ``Operation.row()`` makes) of one series that streamed."""
+    """At most ``room`` raw rows of one series that streamed: ``plain_rows``' columns plus ``ttft_ms, chunks``
+    (None, None for its operations that did not stream)."""
     ts, seconds, operations, models, prompts, completions, ttfts = columns
     millis = map(mul, seconds, repeat(1000.0))
     if min(ttfts) >= 0.0:  # every operation of the series streamed: C-level passes
@@ -130,24 +131,5 @@ def streamed_rows(columns, costs, room):
     else:
         ttft_ms = [None if first < 0.0 else first * 1000.0 for first in ttfts]
         chunks = [None if first < 0.0 else 1 for first in ttfts]
-    # The 17 columns of Operation.row(): no id, cache flag, error, detail, labels, cached or reasoning tokens.
-    rows = zip(
-        repeat(None),
-        ts,
-        operations,
-        models,
-        repeat("ok"),
-        millis,
-        prompts,
-        completions,
-        repeat(None),
-        costs,
-        repeat(None),
-        repeat(None),
-        repeat(None),
-        repeat(0),
-        repeat(0),
-        ttft_ms,
-        chunks,
-    )
+    rows = zip(ts, operations, models, repeat("ok"), millis, prompts, completions, costs, ttft_ms, chunks)
     return list(islice(rows, room))

@@ -66,9 +66,19 @@ def write_to_store(batch, deadline=None):
             os.remove(journal)
 
 
+def _trim_front(lists, excess):
+    """``lists`` with ``excess`` items in all dropped from their fronts, the first list first."""
+    out = []
+    for items in lists:
+        cut = min(excess, len(items))
+        out.append(items[cut:])
+        excess -= cut
+    return out
+
+
 def _counts_only(batch):
     # O(series): the raw rows stay out of the journal; taken in, they count as not kept.
-    not_kept = batch.not_kept + len(batch.rows) + len(batch.plain)
+    not_kept = batch.not_kept + len(batch.rows) + len(batch.plain) + len(batch.streamed)
     return Batch((), batch.instruments, batch.aggregates, (), not_kept, batch.dropped)
 
 
@@ -95,7 +105,7 @@ class Recorder:
     def _reset_state(self):
         self.running = False
         self.dropped = self.not_kept = self.failures = 0
-        self._groups, self._rows, self._plain, self._instruments = {}, [], [], {}
+        self._groups, self._rows, self._plain, self._streamed, self._instruments = {}, [], [], [], {}
         self._pending_not_kept = self._pending_dropped = 0
         self._warned = set()
         self._start_lock = threading.Lock()
@@ -193,10 +203,10 @@ class Recorder:
             self._keep_rows(columns, costs, any_streamed)
 
     def _keep_rows(self, columns, costs, any_streamed):
-        room = max(0, self.max_rows - len(self._rows) - len(self._plain))
+        room = max(0, self.max_rows - self._held())
         if any_streamed:
             rows = _fold_columns.streamed_rows(columns, costs, room)
-            self._rows += rows
+            self._streamed += rows
         else:
             rows = _fold_columns.plain_rows(columns, costs, room)
             self._plain += rows
@@ -212,7 +222,7 @@ class Recorder:
                 raise _bad_ts(ts)
             cost = cost_of(model, prompt, completion, item.llm) if prompt or completion else 0.0
             status = "error" if item.error else "ok"
-            row = item.row(cost, status) if len(self._rows) + len(self._plain) < self.max_rows else None
+            row = item.row(cost, status) if self._held() < self.max_rows else None
         except Exception as exc:  # only this record is lost: counted and reported once
             self._drop(item.operation, exc)
             return
@@ -228,6 +238,9 @@ class Recorder:
         group.add(ts, item.duration_s, prompt, completion, item.cache_hit, cost)
         if item.llm is not None or item.t_first is not None:
             group.add_llm(*_llm_fields(item))
+
+    def _held(self):
+        return len(self._rows) + len(self._plain) + len(self._streamed)
 
     def _drop(self, operation, exc):
         self.dropped += 1
@@ -249,19 +262,19 @@ class Recorder:
                 self._pending_not_kept,
                 self._pending_dropped,
                 self._plain,
+                self._streamed,
             )
-            self._groups, self._rows, self._plain, self._instruments = {}, [], [], {}
+            self._groups, self._rows, self._plain, self._streamed, self._instruments = {}, [], [], [], {}
             self._pending_not_kept = self._pending_dropped = 0
         return batch
 
     def _give_back(self, batch):
         with signals.holding(self._fold_lock):
             self._groups = merge_into(batch.aggregates, self._groups)
-            rows, plain = batch.rows + self._rows, batch.plain + self._plain
-            # The oldest rows make way: full rows first, then plain ones.
-            excess = max(0, len(rows) + len(plain) - self.max_rows)
-            self._rows = rows[excess:]
-            self._plain = plain[max(0, excess - len(rows)) :]
+            kinds = [batch.rows + self._rows, batch.streamed + self._streamed, batch.plain + self._plain]
+            # The oldest rows make way: full rows first, then streamed, then plain ones.
+            excess = max(0, sum(map(len, kinds)) - self.max_rows)
+            self._rows, self._streamed, self._plain = _trim_front(kinds, excess)
             self._pending_not_kept += batch.not_kept + excess
             self._pending_dropped += batch.dropped
             self.not_kept += excess
@@ -299,7 +312,7 @@ class Recorder:
         failed writes."""
         return {
             "queued": len(self.queue) + len(self.rare),
-            "pending": len(self._rows) + len(self._plain),
+            "pending": self._held(),
             "dropped": self.dropped,
             "not_kept": self.not_kept,
             "failures": self.failures,

@@ -37,7 +37,7 @@ def write_spill(store_path, batch, now, journal=False):
     lines = [json.dumps({"devkit_spill": 1, "not_kept": batch.not_kept, "dropped": batch.dropped})]
     lines += [json.dumps({"a": [list(key), agg.to_list()]}) for key, agg in batch.aggregates.items()]
     lines += [json.dumps({"r": list(row)}) for row in batch.rows]
-    lines += [json.dumps({"r": list(full_row(row))}) for row in batch.plain]
+    lines += [json.dumps({"r": list(full_row(row))}) for row in batch.plain + batch.streamed]
     lines += [json.dumps({"i": _delta_dict(d)}) for d in batch.instruments]
     # A journal guards against a killed process, whose written pages the kernel keeps: no fsync (two per
     # second per app, and under a busy disk each can take longer than the flush interval).

@@ -35,6 +35,11 @@ _INSERT_RECORDED = (
     "INSERT INTO operations (ts, operation, model, status, duration_ms, prompt_tokens, completion_tokens, cost,"
     " seq, epoch) VALUES (?,?,?,?,?,?,?,?,?,{epoch})"
 )
+# The same for streamed ones: plus time to first token and chunk count.
+_INSERT_STREAMED = (
+    "INSERT INTO operations (ts, operation, model, status, duration_ms, prompt_tokens, completion_tokens, cost,"
+    " ttft_ms, chunks, seq, epoch) VALUES (?,?,?,?,?,?,?,?,?,?,?,{epoch})"
+)
 _ADD_COUNTER = (
     "INSERT INTO meta (key, value) VALUES (?, ?)"
     " ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + CAST(excluded.value AS INTEGER)"
@@ -278,7 +283,7 @@ def _write_once(conn, batch, prices, counters, now, spill_name, cursor, stats, c
     rolled = roll_up(groups, AGG_RETENTION_S, now)
     # Rows from spill files of older versions lack the LLM columns: they were not streamed.
     recorded = [row + (0, 0, None, None)[len(row) - 13 :] if len(row) < 17 else row for row in batch.rows]
-    _insert_operations(conn, epoch, seqs, plain, rows + recorded, batch.plain)
+    _insert_operations(conn, epoch, seqs, plain, rows + recorded, batch.plain, batch.streamed)
     plain_rows, full_rows = aggregate_rows(epoch, rolled)
     conn.executemany(_UPSERT_AGGREGATE_PLAIN, plain_rows)
     conn.executemany(_UPSERT_AGGREGATE, full_rows)
@@ -291,19 +296,21 @@ def _write_once(conn, batch, prices, counters, now, spill_name, cursor, stats, c
     return epoch
 
 
-def _insert_operations(conn, epoch, seqs, plain, rows, recorded_plain):
-    """Insert ingested ``plain`` rows (seq first), full ``rows`` and a recorder's plain rows (seq last)."""
-    if not (plain or rows or recorded_plain):
+def _insert_operations(conn, epoch, seqs, plain, rows, recorded_plain, recorded_streamed=()):
+    """Insert ingested ``plain`` rows (seq first), full ``rows`` and a recorder's plain and streamed
+    rows (seq last)."""
+    if not (plain or rows or recorded_plain or recorded_streamed):
         return
     # Binding a NULL costs as much as a value: rows without the optional columns leave them out.
     conn.executemany(_INSERT_PLAIN.format(epoch=int(epoch)), plain)
     conn.executemany(_INSERT_OPERATION, ((next(seqs), epoch) + row for row in rows))
-    first = next(seqs)
-    after = first + len(recorded_plain)
-    conn.executemany(
-        _INSERT_RECORDED.format(epoch=int(epoch)),
-        map(tuple.__add__, recorded_plain, zip(range(first, after))),
-    )
+    after = next(seqs)
+    for statement, recorded in ((_INSERT_RECORDED, recorded_plain), (_INSERT_STREAMED, recorded_streamed)):
+        first, after = after, after + len(recorded)
+        conn.executemany(
+            statement.format(epoch=int(epoch)),
+            map(tuple.__add__, recorded, zip(range(first, after))),
+        )
     # seq only orders rows of one ts: a counter kept in meta, bumped once per batch.
     conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('next_seq', ?)", (str(after),))
 

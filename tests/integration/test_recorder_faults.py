@@ -265,3 +265,21 @@ def test_flushes_with_a_deadline_still_prune_old_raw_rows(tmp_path):
         store.conn.execute("DELETE FROM meta WHERE key = 'last_prune_ts'")
         store.write_batch(Batch([record(2, time.time())]), deadline=time.monotonic() + 5)
         assert [op["id"] for op in store.recent(10)] == ["r2"]
+
+
+def test_a_spill_keeps_short_and_streamed_rows_with_their_stream_columns(tmp_path):
+    from devkit.core.records import Batch
+    from devkit.store.spill import write_spill
+
+    db = _project(tmp_path)
+    now = time.time()
+    plain = (now - 2, "plain", "m", "ok", 250.0, 3, 0, 0.0)
+    streamed = (now - 1, "streamed", "m", "ok", 500.0, 2, 9, 0.0, 125.0, 1)
+    write_spill(str(db), Batch(plain=[plain], streamed=[streamed], not_kept=0), now)
+    with Store(db) as store:
+        assert store.take_spills() == 1
+        rows = store.conn.execute(
+            "SELECT operation, duration_ms, prompt_tokens, completion_tokens, ttft_ms, chunks FROM operations"
+            " ORDER BY ts"
+        ).fetchall()
+    assert rows == [("plain", 250.0, 3, 0, None, None), ("streamed", 500.0, 2, 9, 125.0, 1)]

@@ -233,3 +233,67 @@ def test_a_queue_over_the_cap_is_folded_by_the_recording_thread_and_nothing_is_l
         assert len(recorder.queue) <= 3
     assert recorder.flush() == 20 and _counts(written[0]) == (20, 20) and len(written[0].rows) == 20
     assert recorder.stats()["dropped"] == 0
+
+
+def _queue_kinds(recorder, ts):
+    # One full row (labels), one streamed and one plain operation, each queued the way track() does.
+    labelled = Operation("full", labels={"route": "/v1"})
+    labelled.ts, labelled.duration_s = ts, 0.5
+    recorder.rare.append(labelled)
+    recorder.queue.append((ts + 1, 0.5, "streamed", "llama3", 2, 9, 0.125))
+    recorder.queue.append((ts + 2, 0.25, "plain", "llama3", 3, 0, -1.0))
+
+
+def test_full_streamed_and_plain_rows_reach_the_store_with_their_own_columns(tmp_path, monkeypatch):
+    monkeypatch.chdir(_project(tmp_path))
+    cfg = load_config()
+
+    def writer(batch):
+        with open_store(cfg) as store:
+            store.write_batch(batch)
+
+    recorder = Recorder(Registry(), writer=writer)
+    _queue_kinds(recorder, NOW - 100)
+    assert recorder.flush() == 3
+    with open_store(cfg) as store:
+        rows = store.conn.execute(
+            "SELECT operation, duration_ms, prompt_tokens, completion_tokens, ttft_ms, chunks, labels, seq"
+            " FROM operations ORDER BY ts"
+        ).fetchall()
+    assert [row[:7] for row in rows] == [
+        ("full", 500.0, 0, 0, None, None, '{"route": "/v1"}'),
+        ("streamed", 500.0, 2, 9, 125.0, 1, None),
+        ("plain", 250.0, 3, 0, None, None, None),
+    ]
+    assert len({row[7] for row in rows}) == 3  # every row its own seq
+
+
+def test_rows_handed_back_after_a_failed_write_make_way_full_ones_first(tmp_path, monkeypatch):
+    monkeypatch.chdir(_project(tmp_path))
+    written, failing = [], [True]
+
+    def writer(batch):
+        if failing[0]:
+            _queue_kinds(recorder, NOW - 100)  # recorded while the write was under way
+            recorder.fold_queue()
+            raise OSError("disk full")
+        written.append(batch)
+
+    recorder = Recorder(Registry(), writer=writer)
+    recorder.max_rows = 4
+    _queue_kinds(recorder, NOW - 200)
+    with pytest.warns(RuntimeWarning, match="disk full"):
+        assert recorder.flush() == 0
+    assert recorder.stats()["pending"] == 4  # six rows held back: the two full ones made way
+    failing[0] = False
+    assert recorder.flush() == 6
+    (batch,) = written
+    assert batch.rows == [] and batch.not_kept == 2
+    assert [(row[0], row[1], row[8:]) for row in batch.streamed] == [
+        (NOW - 199, "streamed", (125.0, 1)),
+        (NOW - 99, "streamed", (125.0, 1)),
+    ]
+    assert [(row[0], row[1], len(row)) for row in batch.plain] == [
+        (NOW - 198, "plain", 8),
+        (NOW - 98, "plain", 8),
+    ]

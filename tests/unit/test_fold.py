@@ -96,13 +96,19 @@ def test_raw_rows_keep_every_field_and_streamed_rows_their_time_to_first_token(r
     recorder.queue.extend(entries)
     recorder.flush()
     (batch,) = recorder.written
-    rows = sorted(batch.rows + [full_row(row) for row in batch.plain], key=lambda row: row[1])
+    short = batch.plain + batch.streamed
+    rows = sorted(batch.rows + [full_row(row) for row in short], key=lambda row: row[1])
     assert len(rows) == 300 and all(row[0] is None for row in rows)
     for row, (ts, seconds, operation, model, prompt, completion, ttft) in zip(rows, sorted(entries)):
         assert row[1:8] == (ts, operation, model, "ok", seconds * 1000.0, prompt, completion)
         assert row[15:] == ((None, None) if ttft == NO_TTFT else (ttft * 1000.0, 1))
-    # Series with a streamed operation keep full rows; the others short ones.
-    assert {row[2] for row in batch.rows} == {"op0"} and {row[1] for row in batch.plain} == {"op1", "op2"}
+    # Series with a streamed operation keep rows with the stream columns; the others the shortest ones.
+    assert (
+        not batch.rows
+        and {len(row) for row in batch.streamed} == {10}
+        and {len(row) for row in batch.plain} == {8}
+    )
+    assert {row[1] for row in batch.streamed} == {"op0"} and {row[1] for row in batch.plain} == {"op1", "op2"}
 
 
 def test_a_bad_timestamp_among_plain_entries_drops_that_entry_alone(recorder):
@@ -121,7 +127,7 @@ def test_raw_rows_past_the_cap_are_counted_as_not_kept_while_every_count_stays(r
     recorder.queue.extend(_entries(100))
     assert recorder.flush() == 100
     (batch,) = recorder.written
-    assert len(batch.rows) + len(batch.plain) == 40 and batch.not_kept == 60
+    assert len(batch.rows) + len(batch.plain) + len(batch.streamed) == 40 and batch.not_kept == 60
 
 
 def test_a_price_that_fails_for_one_token_count_drops_those_operations_alone(recorder, monkeypatch):
@@ -136,6 +142,6 @@ def test_a_price_that_fails_for_one_token_count_drops_those_operations_alone(rec
     with pytest.warns(RuntimeWarning, match="price overflow"):
         assert recorder.flush() == 600
     (batch,) = recorder.written
-    assert batch.dropped == 100 and len(batch.rows) + len(batch.plain) == 600
+    assert batch.dropped == 100 and len(batch.rows) + len(batch.plain) + len(batch.streamed) == 600
     priced = sum(1 for entry in entries if entry[4] != 3 and (entry[4] or entry[5]))  # no tokens: no price
     assert sum(agg.cost for agg in batch.aggregates.values()) == pytest.approx(0.5 * priced) and priced < 600

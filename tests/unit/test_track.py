@@ -42,7 +42,9 @@ def recorded(tmp_path, monkeypatch):
 
 def _rows(batch):
     # Plain operations are kept as short rows; oldest first, as the store orders them.
-    return sorted(batch.rows + [full_row(row) for row in batch.plain], key=lambda row: row[1])
+    return sorted(
+        batch.rows + [full_row(row) for row in batch.plain + batch.streamed], key=lambda row: row[1]
+    )
 
 
 def test_a_successful_operation_with_tokens_cache_and_detail(recorded):
