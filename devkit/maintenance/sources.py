@@ -93,8 +93,10 @@ def _walk_dir(folder, prefix, excludes, skip_dirs):
 def _is_own_file(name, path):
     if name == LOCK_NAME or name.startswith(TMP_PREFIX):
         return True
-    side = next((s for s in SQLITE_SIDE_FILES if name.endswith(s)), None)
-    return side is not None and is_sqlite(path[: -len(side)])
+    if not name.endswith(SQLITE_SIDE_FILES):  # nearly every file: one C call
+        return False
+    side = next(s for s in SQLITE_SIDE_FILES if name.endswith(s))
+    return is_sqlite(path[: -len(side)])
 
 
 def _excluded(archive_name, excludes):

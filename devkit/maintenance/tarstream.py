@@ -39,17 +39,21 @@ def ustar_header(name, kind, mode, uid, gid, size, mtime, linkname=""):
         and 0 <= mtime < _MAX_OCTAL_11
     ):
         return None
-    head = b"".join(
+    name, linkname = name.encode("ascii"), linkname.encode("ascii")
+    numbers = b"%07o\0%07o\0%07o\0%011o\0%011o\0" % (mode & 0o7777, uid, gid, size, mtime)
+    # The checksum sums the header with its own field as spaces; NUL padding adds nothing.
+    checksum = sum(name) + sum(numbers) + 256 + kind[0] + sum(linkname) + _USTAR_SUM
+    return b"".join(
         (
-            name.encode("ascii").ljust(100, b"\0"),
-            b"%07o\0%07o\0%07o\0%011o\0%011o\0        " % (mode & 0o7777, uid, gid, size, mtime),
+            name.ljust(100, b"\0"),
+            numbers,
+            b"%06o\0 " % checksum,
             kind,
-            linkname.encode("ascii").ljust(100, b"\0"),
+            linkname.ljust(100, b"\0"),
             _USTAR,
+            _AFTER_USTAR,
         )
     )
-    # Everything past the magic and version (offset 265) is zero here, so it adds nothing to the sum.
-    return b"".join((head[:148], b"%06o\0 " % sum(head), head[156:], _AFTER_USTAR))
 
 
 def _number(field):
