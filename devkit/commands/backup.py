@@ -134,10 +134,11 @@ class _ProgressAdapter:
         self.ctx, self.bar = ctx, None
 
     def __call__(self, done, total):
-        from devkit.term import Progress
-
         if self.bar is None:
+            from devkit.term import Progress
+
             self.bar = Progress(self.ctx, total, "backup")
+        # Called once per file: one comparison decides, the bar redraws at most ~200 times.
         if done >= total or done - self.bar.done >= total / 200:
             self.bar.advance(done - self.bar.done)
 
