@@ -65,7 +65,10 @@ def test_eight_threads_bursting_as_fast_as_they_go_are_counted_exactly(tmp_path)
 
 
 APP_RECORDING_THEN_WAITING = """
-    import os, signal, sys, time, devkit
+    import os, signal, sys, time
+    # As started from a terminal: a run under nohup (SIGHUP ignored) must not change what is tested.
+    signal.signal(signal.SIGHUP, signal.SIG_DFL)
+    import devkit
     {handler}
     for i in range(30_000):
         with devkit.track("work") as op:
@@ -83,6 +86,20 @@ def test_a_termination_signal_flushes_and_the_process_still_dies_by_it(tmp_path,
     proc.send_signal(signum)
     proc.communicate(timeout=30)
     assert proc.returncode == -signum
+    assert _totals(db)[0]["requests"] == 30_000
+
+
+def test_an_app_started_under_nohup_still_ignores_sighup(tmp_path):
+    db = _project(tmp_path, {"flush_interval_s": 60})
+    ignored = "signal.signal(signal.SIGHUP, signal.SIG_IGN)"  # what nohup hands down
+    proc = _start(tmp_path, APP_RECORDING_THEN_WAITING.format(handler=ignored))
+    assert proc.stdout.readline() == "ready\n"
+    proc.send_signal(signal.SIGHUP)
+    with pytest.raises(subprocess.TimeoutExpired):
+        proc.wait(timeout=1.0)  # still running: the hangup stays ignored
+    proc.send_signal(signal.SIGTERM)
+    proc.communicate(timeout=30)
+    assert proc.returncode == -signal.SIGTERM
     assert _totals(db)[0]["requests"] == 30_000
 
 
