@@ -52,10 +52,18 @@ def into_place(target, fill):
         if made_target:
             shutil.rmtree(target, ignore_errors=True)
         if isinstance(exc, OSError):
-            raise OperationError(f"cannot restore into {target}: {exc.strerror or exc}") from None
+            raise OperationError(f"cannot restore into {target}: {_failed(exc, staging)}") from None
         raise
     os.rmdir(staging)
     return result
+
+
+def _failed(exc, staging):
+    # The member at fault, named as in the archive, when the error knows which file it was.
+    reason, where = exc.strerror or str(exc), exc.filename
+    if isinstance(where, str) and where.startswith(staging + os.sep):
+        return f"{shown(os.path.relpath(where, staging).replace(os.sep, '/'))}: {reason}"
+    return reason
 
 
 def refuse(name, problem):
@@ -126,14 +134,26 @@ def set_link_mtime(path, mtime_ns):
 def _write_file(stream, info, dst, entry):
     digest = hashlib.sha256()
     fd = os.open(dst, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, 0o600)
-    with os.fdopen(fd, "wb", buffering=0) as out:
+    try:
         for chunk in stream.pieces(info):
             digest.update(chunk)
-            out.write(chunk)
+            _write_all(fd, chunk)
         os.fchmod(fd, (info.mode if entry is None else entry.get("mode", info.mode)) & 0o1777)
         if entry is not None:
             os.utime(fd, ns=(mtime_ns(entry, info),) * 2)
+    except OSError as exc:
+        raise OSError(exc.errno, exc.strerror, dst) from None  # a write error names no file by itself
+    finally:
+        os.close(fd)
     return digest.hexdigest()
+
+
+def _write_all(fd, data):
+    # write() may take less than it is given (a file size limit, a disk filling up): go on until all of
+    # it is written or write() raises, so a file is never left short while its sha256 says it is whole.
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
 
 
 def mtime_ns(entry, info):

@@ -131,3 +131,36 @@ def test_a_new_target_reads_the_archive_once_an_occupied_one_twice(made, monkeyp
     assert len(opened) == 1 and snapshot(str(tmp_path / "back" / "data")) == snapshot(data)
     restore_backup(result["path"], str(tmp_path / "back"), str(tmp_path / "state"), force=True)
     assert len(opened) == 3 and snapshot(str(tmp_path / "back" / "data")) == snapshot(data)
+
+
+@pytest.mark.skipif(not hasattr(__import__("signal"), "SIGXFSZ"), reason="no file size limit signal")
+def test_a_restore_that_cannot_write_a_file_whole_fails_and_leaves_no_tree(tmp_path):
+    import sys
+    import textwrap
+
+    from tests.conftest import REPO_ROOT, clean_env
+
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "big.bin").write_bytes(os.urandom(6000))
+    result = backup(str(tmp_path), str(tmp_path / "backups"))
+    target = tmp_path / "back"
+    # A file size limit makes write() take only part of a chunk, as a disk filling up can.
+    code = textwrap.dedent(f"""
+        import resource, runpy, signal, sys
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (4096, 4096))
+        sys.argv = ["devkit", "restore", {result["path"]!r}, "--target", {str(target)!r}]
+        runpy.run_module("devkit", run_name="__main__")
+    """)
+    proc = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=str(tmp_path),
+        env=clean_env({"PYTHONPATH": REPO_ROOT}),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr == f"devkit: error: cannot restore into {target}: data/big.bin: File too large\n"
+    assert not target.exists()
