@@ -101,8 +101,7 @@ def _plain_header(block):
         ]
     except ValueError:
         return None
-    head = sum(name.rstrip(b"\0")) + sum(block[100:148]) + kind[0] + sum(linkname.rstrip(b"\0"))
-    if stored != head + 256 + _USTAR_SUM:
+    if stored != _unsigned_sum(block, name, linkname):
         return None
     info = tarfile.TarInfo(name.split(b"\0", 1)[0].decode("utf-8", "surrogateescape"))
     info.type, info.mode, info.uid, info.gid, info.size, info.mtime = kind, mode, uid, gid, size, mtime
