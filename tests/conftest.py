@@ -41,23 +41,29 @@ def listed_commands(help_text):
     return re.findall(r"^    (\S+) +(\S+)", block, flags=re.M)
 
 
+def run_in_process(argv, cwd, env=None, stdin="", tty=False, clock=None):
+    """Run ``devkit argv`` in-process in ``cwd`` on StringIO streams (``clock``: a fixed time source); a Result."""
+    out, err = io.StringIO(), io.StringIO()
+    ctx = Context(
+        stdout=out,
+        stderr=err,
+        stdin=io.StringIO(stdin),
+        env=clean_env(env),
+        cwd=str(cwd),
+        clock=clock,
+        stdout_isatty=tty,
+        stderr_isatty=tty,
+    )
+    code = main(list(argv), ctx)
+    return Result(code, out.getvalue(), err.getvalue())
+
+
 @pytest.fixture
 def cli(tmp_path):
     """Run ``devkit`` in-process: ``cli("config", "show", env={...}, cwd=..., tty=False)``."""
 
     def run(*argv, env=None, cwd=None, tty=False, stdin=""):
-        out, err = io.StringIO(), io.StringIO()
-        ctx = Context(
-            stdout=out,
-            stderr=err,
-            stdin=io.StringIO(stdin),
-            env=clean_env(env),
-            cwd=str(cwd or tmp_path),
-            stdout_isatty=tty,
-            stderr_isatty=tty,
-        )
-        code = main(list(argv), ctx)
-        return Result(code, out.getvalue(), err.getvalue())
+        return run_in_process(argv, cwd or tmp_path, env, stdin, tty)
 
     return run
 

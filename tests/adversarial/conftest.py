@@ -1,7 +1,6 @@
 """Fixtures for hostile input and faults: a held store write lock, special files, hostile names, a project."""
 
 import contextlib
-import io
 import json
 import os
 import stat
@@ -11,9 +10,7 @@ import tempfile
 
 import pytest
 
-from devkit.cli import main
-from devkit.context import Context
-from tests.conftest import clean_env
+from tests.conftest import run_in_process
 
 HOSTILE = "evil\x1b[31mRED\x1b[0m\nline2\r\x07"
 """A name that would recolour a terminal, break a line, move the cursor and ring the bell."""
@@ -29,18 +26,8 @@ sys.stdin.read()
 
 def run_cli(root, *argv, env=None, stdin=""):
     """Run ``devkit`` in-process in ``root``; return (code, out, err)."""
-    out, err = io.StringIO(), io.StringIO()
-    ctx = Context(
-        stdout=out,
-        stderr=err,
-        stdin=io.StringIO(stdin),
-        env=clean_env(env),
-        cwd=str(root),
-        stdout_isatty=False,
-        stderr_isatty=False,
-    )
-    code = main(list(argv), ctx)
-    return code, out.getvalue(), err.getvalue()
+    result = run_in_process(argv, root, env, stdin)
+    return result.code, result.out, result.err
 
 
 def write_json(path, data):

@@ -1,15 +1,12 @@
 """A fixed project for the golden screens: a store of known operations at fixed times and a fixed clock."""
 
-import io
 import os
 
 import pytest
 
-from devkit.cli import main
-from devkit.context import Context
 from devkit.core.records import Batch
 from devkit.store import Store
-from tests.conftest import clean_env
+from tests.conftest import run_in_process
 from tests.integration._store_helpers import record, write_config
 
 # 2026-05-28 20:26:40 UTC: a fixed "now", so recent times, dates and windows never move.
@@ -116,17 +113,6 @@ def screens_project(tmp_path_factory):
 
 def run_screen(root, argv, columns, now=NOW):
     """Run the CLI in-process at clock ``now`` with ``COLUMNS=columns``; return stdout (asserting exit 0)."""
-    out, err = io.StringIO(), io.StringIO()
-    ctx = Context(
-        stdout=out,
-        stderr=err,
-        stdin=io.StringIO(""),
-        env=clean_env({"COLUMNS": columns}),
-        cwd=str(root),
-        clock=lambda: now,
-        stdout_isatty=False,
-        stderr_isatty=False,
-    )
-    code = main(list(argv), ctx)
-    assert code == 0, err.getvalue()
-    return out.getvalue()
+    result = run_in_process(argv, root, env={"COLUMNS": columns}, clock=lambda: now)
+    assert result.code == 0, result.err
+    return result.out

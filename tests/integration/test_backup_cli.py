@@ -1,15 +1,12 @@
 """``devkit backup`` and ``devkit restore`` as a user sees them: screens, --json and exit codes."""
 
-import io
 import json
 import os
 
 import pytest
 
-from devkit.cli import main
-from devkit.context import Context
 from devkit.util.lock import storage_lock
-from tests.conftest import Result, clean_env
+from tests.conftest import run_in_process
 from tests.integration._backup_helpers import make_tree, read_members, write_members
 
 T0 = 1_800_000_000.0
@@ -25,17 +22,7 @@ def project(tmp_path):
 
 
 def devkit(project, *argv, now=T0):
-    out, err = io.StringIO(), io.StringIO()
-    ctx = Context(
-        stdout=out,
-        stderr=err,
-        env=clean_env(),
-        cwd=str(project),
-        clock=lambda: now,
-        stdout_isatty=False,
-        stderr_isatty=False,
-    )
-    return Result(main(list(argv), ctx), out.getvalue(), err.getvalue())
+    return run_in_process(argv, project, clock=lambda: now)
 
 
 def test_create_list_verify_screens(project):
@@ -186,18 +173,9 @@ def test_prune_daily_weekly_monthly_reasons(project):
 
 
 def test_progress_is_drawn_on_a_terminal_only(project):
-    out, err = io.StringIO(), io.StringIO()
-    ctx = Context(
-        stdout=out,
-        stderr=err,
-        env=clean_env(),
-        cwd=str(project),
-        clock=lambda: T0,
-        stdout_isatty=True,
-        stderr_isatty=True,
-    )
-    assert main(["backup", "create"], ctx) == 0
-    assert err.getvalue().startswith("\rbackup [") and err.getvalue().endswith("100.0% \n")
+    result = run_in_process(["backup", "create"], project, tty=True, clock=lambda: T0)
+    assert result.code == 0
+    assert result.err.startswith("\rbackup [") and result.err.endswith("100.0% \n")
     assert devkit(project, "backup", "create", now=T0 + 1).err == ""
 
 

@@ -13,11 +13,9 @@ import time
 
 import pytest
 
-from devkit.cli import main
-from devkit.context import Context
 from devkit.core.records import Batch
 from devkit.store import Store
-from tests.conftest import REPO_ROOT, clean_env
+from tests.conftest import REPO_ROOT, clean_env, run_in_process
 from tests.integration._store_helpers import record, write_config
 from tests.unit._promparse import parse
 
@@ -94,19 +92,9 @@ def project(tmp_path_factory):
 
 def _run(project, *argv):
     root, now = project
-    out, err = io.StringIO(), io.StringIO()
-    ctx = Context(
-        stdout=out,
-        stderr=err,
-        stdin=io.StringIO(""),
-        env=clean_env(),
-        cwd=str(root),
-        clock=lambda: now,
-        stdout_isatty=False,
-        stderr_isatty=False,
-    )
-    assert main(list(argv), ctx) == 0, err.getvalue()
-    return out.getvalue()
+    result = run_in_process(argv, root, clock=lambda: now)
+    assert result.code == 0, result.err
+    return result.out
 
 
 def _totals_of(rows, count="requests"):

@@ -6,13 +6,12 @@ import os
 
 import pytest
 
-from devkit.cli import main
 from devkit.config import load_config
 from devkit.context import Context
 from devkit.errors import UsageError
 from devkit.snapshot import HISTORY_MAX_POINTS, Snapshot, take
 from devkit.store import Store
-from tests.conftest import clean_env
+from tests.conftest import clean_env, run_in_process
 from tests.golden_screens.conftest import screens_project  # noqa: F401 - a fixture
 from tests.integration._store_helpers import record, write_config
 
@@ -21,18 +20,8 @@ NOW = 1_780_000_000.0
 
 def run_at(root, *argv):
     """Run the CLI in-process with the clock fixed at NOW; return (code, stdout, stderr)."""
-    out, err = io.StringIO(), io.StringIO()
-    ctx = Context(
-        stdout=out,
-        stderr=err,
-        stdin=io.StringIO(""),
-        env=clean_env(),
-        cwd=str(root),
-        clock=lambda: NOW,
-        stdout_isatty=False,
-        stderr_isatty=False,
-    )
-    return main(list(argv), ctx), out.getvalue(), err.getvalue()
+    result = run_in_process(argv, root, clock=lambda: NOW)
+    return result.code, result.out, result.err
 
 
 @pytest.fixture
