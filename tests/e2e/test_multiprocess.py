@@ -28,7 +28,7 @@ for t in threads:
 """
 
 
-def test_four_processes_of_four_threads_lose_no_count(tmp_path):
+def test_four_processes_of_four_threads_lose_no_count(tmp_path, run_devkit):
     with open(tmp_path / "devkit.json", "w") as handle:
         json.dump(
             {
@@ -58,16 +58,9 @@ def test_four_processes_of_four_threads_lose_no_count(tmp_path):
     ]
     errors = [proc.communicate(timeout=120)[1] for proc in procs]
     assert [proc.returncode for proc in procs] == [0] * PROCESSES, errors
-    status = subprocess.run(
-        [sys.executable, "-m", "devkit", "status", "--json"],
-        cwd=str(tmp_path),
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert status.returncode == 0, status.stderr
-    totals = json.loads(status.stdout)["totals"]
+    status = run_devkit("status", "--json", cwd=tmp_path)
+    assert status.code == 0, status.err
+    totals = json.loads(status.out)["totals"]
     per_process = THREADS * CALLS
     prompt = sum((w + 1) * per_process for w in range(PROCESSES))
     completion = PROCESSES * sum((t + 1) * CALLS for t in range(THREADS))
